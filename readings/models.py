@@ -1,0 +1,1 @@
+"""What is read and said: texts, passages, assignments, questions and notes."""

@@ -1,0 +1,81 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import RSVP, Attendance, Invitation, Membership, Series, Session, StudyGroup, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = (*DjangoUserAdmin.fieldsets, ("Studycircle", {"fields": ("display_name",)}))
+    list_display = ("username", "display_name", "email", "is_staff")
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(StudyGroup)
+class StudyGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "timezone", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "group", "role", "joined_at")
+    list_filter = ("role", "group")
+    search_fields = ("user__username", "group__name")
+    autocomplete_fields = ["user", "group"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("group", "role", "use_count", "max_uses", "expires_at", "revoked_at")
+    list_filter = ("role", "group")
+    readonly_fields = ("token", "use_count", "created_at")
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    extra = 0
+    fields = ("occurrence_index", "title", "starts_at", "ends_at", "status", "detached")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ("title", "group", "rrule", "timezone", "first_starts_on", "local_start_time")
+    list_filter = ("group",)
+    inlines = [SessionInline]
+
+
+class RSVPInline(admin.TabularInline):
+    model = RSVP
+    extra = 0
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ("title", "group", "starts_at", "timezone", "status")
+    list_filter = ("status", "group")
+    search_fields = ("title",)
+    date_hierarchy = "starts_at"
+    filter_horizontal = ("facilitators",)
+    inlines = [RSVPInline]
+
+
+@admin.register(RSVP)
+class RSVPAdmin(admin.ModelAdmin):
+    list_display = ("session", "user", "status", "updated_at")
+    list_filter = ("status",)
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(admin.ModelAdmin):
+    list_display = ("session", "user", "marked_by", "marked_at")

@@ -1,0 +1,87 @@
+"""Serializer fields shared by every app's API."""
+
+from datetime import UTC, datetime
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..validators import known_timezones
+
+
+def _parse(field: serializers.Field, value) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    try:
+        parsed = parse_datetime(str(value))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        field.fail("invalid")
+    return parsed
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An instant: input must carry an offset (or Z); output is always UTC with Z."""
+
+    default_error_messages = {
+        "invalid": "“{input}” is not a date and time; use ISO 8601 with an offset, e.g. 2026-11-05T19:00:00-05:00.",
+        "naive": "“{input}” has no offset; add one (e.g. -05:00 or Z) so the time is unambiguous.",
+    }
+
+    def to_internal_value(self, value):
+        parsed = _parse(self, value)
+        if parsed.tzinfo is None:
+            self.fail("naive", input=value)
+        return parsed.astimezone(UTC)
+
+    def fail(self, key, **kwargs):
+        kwargs.setdefault("input", "")
+        super().fail(key, **kwargs)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class LocalDateTimeField(serializers.Field):
+    """Wall-clock time in some timezone, written without an offset: 2026-10-22T19:00:00."""
+
+    default_error_messages = {
+        "invalid": "“{input}” is not a date and time; use e.g. 2026-10-22T19:00:00.",
+        "aware": "“{input}” carries an offset; give local wall-clock time in the series' timezone, "
+        "e.g. 2026-10-22T19:00:00.",
+    }
+
+    def to_internal_value(self, value):
+        try:
+            parsed = parse_datetime(str(value))
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid", input=value)
+        if parsed.tzinfo is not None:
+            self.fail("aware", input=value)
+        return parsed
+
+    def to_representation(self, value: datetime) -> str:
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class TimezoneField(serializers.CharField):
+    default_error_messages = {
+        "unknown": "“{input}” is not a known IANA timezone; use a name such as “Europe/London” or “America/New_York”."
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value not in known_timezones():
+            self.fail("unknown", input=value)
+        return value

@@ -1,0 +1,323 @@
+"""Input serializers validate; output serializers shape. Writes go through services."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..enums import SESSION_STATUSES_ON_CREATE, SESSION_STATUSES_ON_EDIT, Role, RSVPStatus, SessionStatus
+from ..models import Invitation, Membership, Series, Session, StudyGroup, User
+from ..services.groups import invitation_problem, invitation_url
+from .fields import AwareDateTimeField, LocalDateTimeField, TimezoneField
+
+
+class ChoiceField(serializers.ChoiceField):
+    """A choice field whose error lists the valid choices."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(choices, **kwargs)
+        self.error_messages["invalid_choice"] = (
+            f"“{{input}}” is not one of: {', '.join(str(key) for key in self.choices)}."
+        )
+
+
+class UserSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+# --- Groups ----------------------------------------------------------------------
+
+
+class GroupInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    timezone = TimezoneField(required=False, default="UTC")
+
+
+class GroupUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    timezone = TimezoneField(required=False)
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    my_role = serializers.SerializerMethodField()
+    created_at = AwareDateTimeField(read_only=True)
+
+    class Meta:
+        model = StudyGroup
+        fields = ["id", "name", "slug", "description", "timezone", "my_role", "created_at"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
+    def get_my_role(self, group: StudyGroup) -> str | None:
+        role = getattr(group, "my_role", None)
+        if role is None and (membership := self.context.get("membership")) is not None:
+            role = membership.role
+        return role
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserSummarySerializer(read_only=True)
+    joined_at = AwareDateTimeField(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["user", "role", "joined_at"]
+
+
+class RoleInputSerializer(serializers.Serializer):
+    role = ChoiceField(choices=Role.choices)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    """What joining a group returns: `{"group", "role"}` plus a little context."""
+
+    group_name = serializers.CharField(source="group.name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["group", "group_name", "role"]
+
+
+# --- Invitations -----------------------------------------------------------------
+
+
+class InvitationInputSerializer(serializers.Serializer):
+    role = ChoiceField(choices=Role.choices, required=False, default=Role.MEMBER)
+    max_uses = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10_000)
+    expires_at = AwareDateTimeField(required=False, default=None, allow_null=True)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    expires_at = AwareDateTimeField(read_only=True)
+    created_at = AwareDateTimeField(read_only=True)
+    revoked_at = AwareDateTimeField(read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "token", "url", "role", "max_uses", "use_count", "expires_at", "revoked_at", "created_at"]
+
+    def get_url(self, invitation: Invitation) -> str:
+        return invitation_url(invitation)
+
+
+class InvitationPublicSerializer(serializers.ModelSerializer):
+    """What anyone holding the link may see before accepting it."""
+
+    group = serializers.SerializerMethodField()
+    expires_at = AwareDateTimeField(read_only=True)
+    usable = serializers.SerializerMethodField()
+    problem = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ["group", "role", "expires_at", "usable", "problem"]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "description": {"type": "string"}},
+        }
+    )
+    def get_group(self, invitation: Invitation) -> dict:
+        group = invitation.group
+        return {"id": group.id, "name": group.name, "description": group.description}
+
+    def get_usable(self, invitation: Invitation) -> bool:
+        return invitation_problem(invitation) is None
+
+    def get_problem(self, invitation: Invitation) -> str | None:
+        return invitation_problem(invitation)
+
+
+class SignupInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class SignupSerializer(serializers.Serializer):
+    user = UserSummarySerializer()
+    group = serializers.IntegerField()
+    role = serializers.CharField()
+    token = serializers.CharField(help_text="An API token for the new account.")
+
+
+# --- Series and sessions -----------------------------------------------------------
+
+
+class SeriesInputSerializer(serializers.Serializer):
+    group = serializers.IntegerField()
+    title = serializers.CharField(max_length=200)
+    timezone = TimezoneField()
+    first_starts_at = LocalDateTimeField(help_text="Local wall-clock time in `timezone`, no offset.")
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, default=90)
+    rrule = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    location = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+    online_url = serializers.URLField(max_length=500, allow_blank=True, required=False, default="")
+    facilitators = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+
+class SeriesUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    timezone = TimezoneField(required=False)
+    first_starts_at = LocalDateTimeField(required=False)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
+    rrule = serializers.CharField(max_length=500, allow_blank=True, required=False)
+    description = serializers.CharField(allow_blank=True, required=False)
+    location = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    online_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
+
+
+class SeriesSessionSerializer(serializers.ModelSerializer):
+    starts_at = AwareDateTimeField(read_only=True)
+    ends_at = AwareDateTimeField(read_only=True)
+
+    class Meta:
+        model = Session
+        fields = ["id", "occurrence_index", "starts_at", "ends_at", "status", "detached"]
+
+
+class SeriesSerializer(serializers.ModelSerializer):
+    first_starts_at = LocalDateTimeField(read_only=True)
+    sessions = SeriesSessionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Series
+        fields = [
+            "id",
+            "group",
+            "title",
+            "description",
+            "timezone",
+            "first_starts_at",
+            "duration_minutes",
+            "rrule",
+            "location",
+            "online_url",
+            "sessions",
+        ]
+
+
+class SessionInputSerializer(serializers.Serializer):
+    group = serializers.IntegerField()
+    title = serializers.CharField(max_length=200)
+    starts_at = AwareDateTimeField()
+    ends_at = AwareDateTimeField()
+    timezone = TimezoneField(required=False, allow_blank=True, default="")
+    location = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+    online_url = serializers.URLField(max_length=500, allow_blank=True, required=False, default="")
+    description = serializers.CharField(allow_blank=True, required=False, default="")
+    status = ChoiceField(choices=SESSION_STATUSES_ON_CREATE, required=False, default=SessionStatus.SCHEDULED)
+    facilitators = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+    def validate(self, attrs):
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "The session must end after it starts."})
+        return attrs
+
+
+class SessionUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    starts_at = AwareDateTimeField(required=False)
+    ends_at = AwareDateTimeField(required=False)
+    timezone = TimezoneField(required=False)
+    location = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    online_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
+    description = serializers.CharField(allow_blank=True, required=False)
+    status = ChoiceField(choices=SESSION_STATUSES_ON_EDIT, required=False)
+    facilitators = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class RSVPCountsSerializer(serializers.Serializer):
+    going = serializers.IntegerField()
+    maybe = serializers.IntegerField()
+    declined = serializers.IntegerField()
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    """A session as every member sees it. Counts come annotated by `sessions_for_api`."""
+
+    starts_at = AwareDateTimeField(read_only=True)
+    ends_at = AwareDateTimeField(read_only=True)
+    facilitators = UserSummarySerializer(many=True, read_only=True)
+    rsvp_counts = serializers.SerializerMethodField()
+    my_rsvp = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "group",
+            "series",
+            "occurrence_index",
+            "detached",
+            "title",
+            "description",
+            "starts_at",
+            "ends_at",
+            "timezone",
+            "location",
+            "online_url",
+            "status",
+            "facilitators",
+            "sequence",
+            "rsvp_counts",
+            "my_rsvp",
+        ]
+
+    @extend_schema_field(RSVPCountsSerializer)
+    def get_rsvp_counts(self, session: Session) -> dict[str, int]:
+        return {
+            RSVPStatus.GOING: session.going_count,
+            RSVPStatus.MAYBE: session.maybe_count,
+            RSVPStatus.DECLINED: session.declined_count,
+        }
+
+    @extend_schema_field(serializers.ChoiceField(choices=RSVPStatus.choices, allow_null=True))
+    def get_my_rsvp(self, session: Session) -> str | None:
+        return session.my_rsvp
+
+
+class RSVPInputSerializer(serializers.Serializer):
+    status = ChoiceField(choices=RSVPStatus.choices)
+
+
+class RSVPSerializer(serializers.Serializer):
+    status = serializers.CharField(allow_null=True)
+    rsvp_counts = RSVPCountsSerializer()
+
+
+class AttendanceInputSerializer(serializers.Serializer):
+    present = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+
+
+class AttendanceMemberSerializer(serializers.Serializer):
+    user = UserSummarySerializer()
+    rsvp = serializers.CharField(allow_null=True)
+    present = serializers.BooleanField()
+
+
+class AttendanceSerializer(serializers.Serializer):
+    present = serializers.ListField(child=serializers.IntegerField())
+    members = AttendanceMemberSerializer(many=True)
+
+
+# --- Accounts --------------------------------------------------------------------
+
+
+class TokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "display_name", "name"]
+        read_only_fields = ["id", "username", "name"]

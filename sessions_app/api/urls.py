@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("groups", views.GroupViewSet, basename="group")
+router.register("invitations", views.InvitationViewSet, basename="invitation")
+router.register("series", views.SeriesViewSet, basename="series")
+router.register("sessions", views.SessionViewSet, basename="session")
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("health/", views.HealthView.as_view(), name="health"),
+    *router.urls,
+]

@@ -1,0 +1,386 @@
+"""Groups, invitations, series and sessions over HTTP.
+
+Views are thin: read through a selector (404 outside the group), check the
+rule (403 when visible but not yours to change), validate with an input
+serializer, call a service, answer with an output serializer.
+"""
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from .. import permissions, selectors
+from ..enums import SessionStatus
+from ..models import Membership, Series, Session, StudyGroup, User
+from ..services import groups as group_services
+from ..services import schedule
+from . import serializers as s
+from .fields import AwareDateTimeField
+
+
+def _must(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _group_for_write(user: User, group_id: int) -> tuple:
+    """A group named in a request body: unknown and foreign groups read the same (400, not 404)."""
+    membership = selectors.membership_for(user, group_id)
+    if membership is None:
+        raise serializers.ValidationError({"group": "No such group among yours."})
+    return membership.group, membership
+
+
+# --- Auth ---------------------------------------------------------------------------
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token; DELETE revokes it."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    def get_throttles(self):
+        return super().get_throttles() if self.request.method == "POST" else []
+
+    @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenSerializer}, auth=[])
+    def post(self, request):
+        data = s.TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None:
+            raise serializers.ValidationError({"password": "That user name and password do not match."})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Groups -------------------------------------------------------------------------
+
+
+class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.GroupSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return StudyGroup.objects.none()
+        return selectors.groups_for_user(self.request.user)
+
+    def get_object(self):
+        group, self.membership = selectors.access_group(self.request.user, self.kwargs["pk"])
+        group.my_role = self.membership.role
+        return group
+
+    @extend_schema(request=s.GroupInputSerializer, responses={201: s.GroupSerializer})
+    def create(self, request):
+        data = s.GroupInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = group_services.group_create(creator=request.user, **data.validated_data)
+        group.my_role = "organizer"
+        return Response(s.GroupSerializer(group).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.GroupUpdateSerializer, responses={200: s.GroupSerializer})
+    def partial_update(self, request, pk=None):
+        group = self.get_object()
+        _must(permissions.can_manage_group(self.membership), "Only organizers can change the group's settings.")
+        data = s.GroupUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        group = group_services.group_update(group=group, **data.validated_data)
+        return Response(s.GroupSerializer(group).data)
+
+    @extend_schema(responses={200: s.MemberSerializer(many=True)})
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def members(self, request, pk=None):
+        group = self.get_object()
+        page = self.paginate_queryset(selectors.members_of(group))
+        return self.get_paginated_response(s.MemberSerializer(page, many=True).data)
+
+    @extend_schema(methods=["PATCH"], request=s.RoleInputSerializer, responses={200: s.MemberSerializer})
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
+    @action(detail=True, methods=["patch", "delete"], url_path=r"members/(?P<user_id>[0-9]+)")
+    def member(self, request, pk=None, user_id=None):
+        group = self.get_object()
+        target = selectors.members_of(group).filter(user_id=_int_or_404(user_id)).first()
+        if target is None:
+            raise Http404("No such member.")
+        _must(permissions.can_manage_group(self.membership), "Only organizers can change roles or remove members.")
+        if request.method == "DELETE":
+            group_services.membership_end(membership=target, leaving=False)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        data = s.RoleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = group_services.membership_change_role(membership=target, role=data.validated_data["role"])
+        return Response(s.MemberSerializer(membership).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        self.get_object()
+        group_services.membership_end(membership=self.membership, leaving=True)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], responses={200: s.InvitationSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=s.InvitationInputSerializer, responses={201: s.InvitationSerializer})
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def invitations(self, request, pk=None):
+        group = self.get_object()
+        _must(permissions.can_manage_group(self.membership), "Only organizers can see and create invitations.")
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.invitations_of(group))
+            return self.get_paginated_response(s.InvitationSerializer(page, many=True).data)
+        data = s.InvitationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = group_services.invitation_create(group=group, created_by=request.user, **data.validated_data)
+        return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.InvitationSerializer},
+        parameters=[OpenApiParameter("invitation_id", int, OpenApiParameter.PATH)],
+    )
+    @action(detail=True, methods=["delete"], url_path=r"invitations/(?P<invitation_id>[0-9]+)")
+    def invitation(self, request, pk=None, invitation_id=None):
+        group = self.get_object()
+        invitation = selectors.invitations_of(group).filter(pk=_int_or_404(invitation_id)).first()
+        if invitation is None:
+            raise Http404("No such invitation.")
+        _must(permissions.can_manage_group(self.membership), "Only organizers can revoke invitations.")
+        invitation = group_services.invitation_revoke(invitation=invitation)
+        return Response(s.InvitationSerializer(invitation).data)
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+# --- Invitations by token -------------------------------------------------------------
+
+
+class InvitationViewSet(viewsets.ViewSet):
+    lookup_field = "token"
+    lookup_value_regex = r"[A-Za-z0-9_\-]+"
+
+    def get_permissions(self):
+        return [IsAuthenticated()] if self.action == "accept" else [AllowAny()]
+
+    def get_throttles(self):
+        if self.action == "signup":
+            self.throttle_scope = "signup"
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(responses={200: s.InvitationPublicSerializer}, auth=[])
+    def retrieve(self, request, token=None):
+        return Response(s.InvitationPublicSerializer(selectors.access_invitation(token)).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.MembershipSerializer,
+            201: s.MembershipSerializer,
+            410: OpenApiResponse(description="Used up, revoked or expired."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, token=None):
+        invitation = selectors.access_invitation(token)
+        already = Membership.objects.filter(group=invitation.group, user=request.user).exists()
+        membership = group_services.invitation_accept(invitation=invitation, user=request.user)
+        return Response(
+            s.MembershipSerializer(membership).data, status=status.HTTP_200_OK if already else status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request=s.SignupInputSerializer,
+        responses={201: s.SignupSerializer, 410: OpenApiResponse(description="Used up, revoked or expired.")},
+        auth=[],
+    )
+    @action(detail=True, methods=["post"])
+    def signup(self, request, token=None):
+        invitation = selectors.access_invitation(token)
+        data = s.SignupInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = group_services.invitation_signup(invitation=invitation, **data.validated_data)
+        token_obj, _ = Token.objects.get_or_create(user=membership.user)
+        body = {
+            "user": {"id": membership.user.id, "name": membership.user.name},
+            "group": membership.group_id,
+            "role": membership.role,
+            "token": token_obj.key,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+# --- Series -----------------------------------------------------------------------------
+
+
+class SeriesViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.SeriesSerializer
+    filterset_fields = ["group"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Series.objects.none()
+        sessions = Session.objects.order_by("occurrence_index", "starts_at")
+        return (
+            selectors.series_for_user(self.request.user)
+            .prefetch_related(Prefetch("sessions", queryset=sessions))
+            .order_by("id")
+        )
+
+    @extend_schema(request=s.SeriesInputSerializer, responses={201: s.SeriesSerializer})
+    def create(self, request):
+        data = s.SeriesInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        group, membership = _group_for_write(request.user, fields.pop("group"))
+        _must(permissions.can_manage_group(membership), "Only organizers can create a series.")
+        series = schedule.series_create(group=group, **fields)
+        return Response(s.SeriesSerializer(self.get_queryset().get(pk=series.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.SeriesUpdateSerializer, responses={200: s.SeriesSerializer})
+    def partial_update(self, request, pk=None):
+        series = selectors.access_series(request.user, pk)
+        membership = selectors.membership_for(request.user, series.group_id)
+        _must(permissions.can_manage_group(membership), "Only organizers can edit a series.")
+        data = s.SeriesUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        schedule.series_update(series=series, **data.validated_data)
+        return Response(s.SeriesSerializer(self.get_queryset().get(pk=series.pk)).data)
+
+
+# --- Sessions ----------------------------------------------------------------------------
+
+
+class SessionFilter(filters.FilterSet):
+    starts_after = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    status = filters.ChoiceFilter(choices=SessionStatus.choices)
+
+    class Meta:
+        model = Session
+        fields = ["group", "series", "status", "starts_after", "starts_before"]
+
+    def filter_queryset(self, queryset):
+        for name in ("starts_after", "starts_before"):
+            raw = self.data.get(name)
+            if raw:
+                try:
+                    AwareDateTimeField().to_internal_value(raw)
+                except serializers.ValidationError as error:
+                    raise serializers.ValidationError({name: error.detail}) from None
+        return super().filter_queryset(queryset)
+
+
+class SessionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = s.SessionSerializer
+    filterset_class = SessionFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Session.objects.none()
+        return selectors.sessions_for_api(self.request.user)
+
+    def get_object(self) -> Session:
+        session = selectors.access_session(self.request.user, self.kwargs["pk"], self.get_queryset())
+        self.membership = selectors.membership_for(self.request.user, session.group_id)
+        return session
+
+    def _fresh(self, session: Session) -> dict:
+        return s.SessionSerializer(self.get_queryset().get(pk=session.pk), context=self.get_serializer_context()).data
+
+    @extend_schema(request=s.SessionInputSerializer, responses={201: s.SessionSerializer})
+    def create(self, request):
+        data = s.SessionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        group, membership = _group_for_write(request.user, fields.pop("group"))
+        _must(permissions.can_create_session(membership), "Only organizers can schedule sessions.")
+        session = schedule.session_create(group=group, **fields)
+        return Response(self._fresh(session), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.SessionUpdateSerializer, responses={200: s.SessionSerializer})
+    def partial_update(self, request, pk=None):
+        session = self.get_object()
+        _must(
+            permissions.can_edit_session(self.membership, session),
+            "Only organizers and this session's facilitators can edit it.",
+        )
+        data = s.SessionUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        session = schedule.session_update(session=session, **data.validated_data)
+        return Response(self._fresh(session))
+
+    @extend_schema(request=None, responses={200: s.SessionSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        session = self.get_object()
+        _must(
+            permissions.can_edit_session(self.membership, session),
+            "Only organizers and this session's facilitators can cancel it.",
+        )
+        session = schedule.session_cancel(session=session)
+        return Response(self._fresh(session))
+
+    @extend_schema(methods=["PUT"], request=s.RSVPInputSerializer, responses={200: s.RSVPSerializer})
+    @extend_schema(methods=["DELETE"], request=None, responses={200: s.RSVPSerializer})
+    @action(detail=True, methods=["put", "delete"])
+    def rsvp(self, request, pk=None):
+        session = self.get_object()
+        if request.method == "DELETE":
+            answer = None
+        else:
+            data = s.RSVPInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            answer = data.validated_data["status"]
+        schedule.rsvp_set(session=session, user=request.user, status=answer)
+        return Response({"status": answer, "rsvp_counts": selectors.rsvp_counts(session)})
+
+    @extend_schema(methods=["GET"], responses={200: s.AttendanceSerializer})
+    @extend_schema(methods=["PUT"], request=s.AttendanceInputSerializer, responses={200: s.AttendanceSerializer})
+    @action(detail=True, methods=["get", "put"], filter_backends=[])
+    def attendance(self, request, pk=None):
+        session = self.get_object()
+        _must(
+            permissions.can_edit_session(self.membership, session),
+            "Only organizers and this session's facilitators see and mark attendance.",
+        )
+        if request.method == "PUT":
+            data = s.AttendanceInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            schedule.attendance_set(session=session, marked_by=request.user, present=data.validated_data["present"])
+        return Response(selectors.attendance_sheet(session))
+
+
+@extend_schema(responses={200: inline_serializer("Health", {"status": serializers.CharField()})}, auth=[])
+class HealthView(APIView):
+    """Liveness for load balancers: answers without touching anything but the database."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        Series.objects.exists()
+        return Response({"status": "ok"})

@@ -1,0 +1,25 @@
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ORGANIZER = "organizer", "Organizer"
+    FACILITATOR = "facilitator", "Facilitator"
+    MEMBER = "member", "Member"
+
+
+class SessionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+
+
+class RSVPStatus(models.TextChoices):
+    GOING = "going", "Going"
+    MAYBE = "maybe", "Maybe"
+    DECLINED = "declined", "Declined"
+
+
+# The statuses a session may be given directly (cancelling has its own action).
+SESSION_STATUSES_ON_CREATE = [SessionStatus.DRAFT, SessionStatus.SCHEDULED]
+SESSION_STATUSES_ON_EDIT = [SessionStatus.DRAFT, SessionStatus.SCHEDULED, SessionStatus.COMPLETED]

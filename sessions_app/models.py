@@ -1,0 +1,184 @@
+"""Who meets, and when. Fields and constraints only: every write is a service."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import F, Q
+
+from .enums import Role, RSVPStatus, SessionStatus
+from .validators import validate_timezone
+
+
+class User(AbstractUser):
+    display_name = models.CharField(max_length=150, blank=True)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+
+class StudyGroup(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["group_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group"], name="membership_once_per_group"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group} ({self.role})"
+
+    @property
+    def has_facilitator_rights(self) -> bool:
+        return self.role in (Role.ORGANIZER, Role.FACILITATOR)
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.role == Role.ORGANIZER
+
+
+class Invitation(models.Model):
+    group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    max_uses = models.PositiveIntegerField(default=1)
+    use_count = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(use_count__lte=F("max_uses")), name="invitation_uses_within_max"),
+            models.CheckConstraint(condition=Q(max_uses__gte=1), name="invitation_max_uses_positive"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.group} as {self.role}"
+
+
+class Series(models.Model):
+    """A run of sessions generated from an RRULE at a fixed local wall-clock time."""
+
+    group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="series")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    # Local wall-clock start of the first occurrence, kept without an offset
+    # so that the time of day stays fixed across DST changes.
+    first_starts_on = models.DateField()
+    local_start_time = models.TimeField(help_text="Wall-clock time in the series' timezone.")
+    duration_minutes = models.PositiveIntegerField(default=90)
+    rrule = models.CharField(max_length=500, blank=True)
+    location = models.CharField(max_length=300, blank=True)
+    online_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["group_id", "id"]
+        verbose_name_plural = "series"
+        constraints = [models.CheckConstraint(condition=Q(duration_minutes__gte=1), name="series_duration_positive")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def first_starts_at(self) -> datetime:
+        """The first occurrence as a naive local datetime (the RRULE's DTSTART)."""
+        return datetime.combine(self.first_starts_on, self.local_start_time)
+
+
+class Session(models.Model):
+    group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="sessions")
+    series = models.ForeignKey(Series, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions")
+    # Which occurrence of the series' rule this is (0-based); stays put when
+    # the one session is moved, so editing the series can find it again.
+    occurrence_index = models.PositiveIntegerField(null=True, blank=True)
+    # Edited or cancelled on its own: later edits of the series leave it be.
+    detached = models.BooleanField(default=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    location = models.CharField(max_length=300, blank=True)
+    online_url = models.URLField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+    facilitators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="facilitated_sessions")
+    # RFC 5545 SEQUENCE: rises on every change a calendar should pick up.
+    sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
+            models.CheckConstraint(condition=Q(status__in=SessionStatus.values), name="session_status_valid"),
+            models.UniqueConstraint(
+                fields=["series", "occurrence_index"],
+                condition=Q(series__isnull=False),
+                name="session_occurrence_once_per_series",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M} UTC)"
+
+
+class RSVP(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="rsvps")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps")
+    status = models.CharField(max_length=16, choices=RSVPStatus.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "RSVP"
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="rsvp_once_per_session"),
+            models.CheckConstraint(condition=Q(status__in=RSVPStatus.values), name="rsvp_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.status} {self.session}"
+
+
+class Attendance(models.Model):
+    """A member who was there, as marked by a facilitator after the session."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendance")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attendance")
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "attendance"
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="attendance_once_per_session")]
+
+    def __str__(self) -> str:
+        return f"{self.user} attended {self.session}"

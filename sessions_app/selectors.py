@@ -1,0 +1,112 @@
+"""Permission-scoped reads. Anything outside a user's groups is a 404 here."""
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+
+from .enums import Role, RSVPStatus, SessionStatus
+from .models import RSVP, Attendance, Invitation, Membership, Series, Session, StudyGroup, User
+
+
+def membership_for(user: User, group_id: int) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, group_id=group_id).select_related("group").first()
+
+
+def groups_for_user(user: User) -> QuerySet[StudyGroup]:
+    """The user's groups, each annotated with `my_role`."""
+    role = Membership.objects.filter(group=OuterRef("pk"), user=user).values("role")[:1]
+    return StudyGroup.objects.filter(memberships__user=user).annotate(my_role=Subquery(role)).order_by("name", "id")
+
+
+def access_group(user: User, group_id: int | str) -> tuple[StudyGroup, Membership]:
+    """The group and the user's membership, or 404 for anyone outside it."""
+    try:
+        group_id = int(group_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    membership = membership_for(user, group_id)
+    if membership is None:
+        raise Http404("No such group.")
+    return membership.group, membership
+
+
+def members_of(group: StudyGroup) -> QuerySet[Membership]:
+    return group.memberships.select_related("user").order_by("user__username")
+
+
+def invitations_of(group: StudyGroup) -> QuerySet[Invitation]:
+    return group.invitations.all()
+
+
+def access_invitation(token: str) -> Invitation:
+    invitation = Invitation.objects.select_related("group").filter(token=token).first()
+    if invitation is None:
+        raise Http404("No such invitation.")
+    return invitation
+
+
+def sessions_for_user(user: User) -> QuerySet[Session]:
+    """Sessions of the user's groups; drafts only for those with facilitator rights."""
+    memberships = Membership.objects.filter(user=user)
+    all_groups = memberships.values("group_id")
+    leading_groups = memberships.filter(role__in=[Role.ORGANIZER, Role.FACILITATOR]).values("group_id")
+    return Session.objects.filter(
+        Q(group_id__in=all_groups) & (~Q(status=SessionStatus.DRAFT) | Q(group_id__in=leading_groups))
+    )
+
+
+def sessions_for_api(user: User) -> QuerySet[Session]:
+    """`sessions_for_user` with what the API shows on every session, in a fixed number of queries."""
+    my_rsvp = RSVP.objects.filter(session=OuterRef("pk"), user=user).values("status")[:1]
+    return (
+        sessions_for_user(user)
+        .annotate(
+            going_count=Count("rsvps", filter=Q(rsvps__status=RSVPStatus.GOING), distinct=True),
+            maybe_count=Count("rsvps", filter=Q(rsvps__status=RSVPStatus.MAYBE), distinct=True),
+            declined_count=Count("rsvps", filter=Q(rsvps__status=RSVPStatus.DECLINED), distinct=True),
+            my_rsvp=Subquery(my_rsvp),
+        )
+        .prefetch_related("facilitators")
+        .order_by("starts_at", "id")
+    )
+
+
+def access_session(user: User, session_id: int | str, queryset: QuerySet[Session] | None = None) -> Session:
+    """The session if the user may see it, else 404."""
+    queryset = sessions_for_user(user) if queryset is None else queryset
+    try:
+        return queryset.select_related("group").get(pk=int(session_id))
+    except (Session.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such session.") from None
+
+
+def series_for_user(user: User) -> QuerySet[Series]:
+    return Series.objects.filter(group__memberships__user=user)
+
+
+def access_series(user: User, series_id: int | str) -> Series:
+    try:
+        return series_for_user(user).select_related("group").get(pk=int(series_id))
+    except (Series.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such series.") from None
+
+
+def rsvp_counts(session: Session) -> dict[str, int]:
+    counts = dict(session.rsvps.values_list("status").annotate(n=Count("id")))
+    return {status: counts.get(status, 0) for status in RSVPStatus.values}
+
+
+def attendance_sheet(session: Session) -> dict:
+    """Every member with their RSVP and whether they were marked present."""
+    present = set(Attendance.objects.filter(session=session).values_list("user_id", flat=True))
+    answers = dict(session.rsvps.values_list("user_id", "status"))
+    members = [
+        {
+            "user": {"id": membership.user_id, "name": membership.user.name},
+            "rsvp": answers.get(membership.user_id),
+            "present": membership.user_id in present,
+        }
+        for membership in members_of(session.group)
+    ]
+    return {"present": sorted(present), "members": members}

@@ -1,0 +1,216 @@
+"""Groups, memberships and invitations: every write, under one transaction each."""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from ..enums import Role
+from ..exceptions import InvitationUnavailable
+from ..models import Invitation, Membership, StudyGroup, User
+from ..signals import membership_changed
+from ..validators import validate_timezone
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "group"
+    slug, n = base, 2
+    while StudyGroup.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _check_role(role: str) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": f"“{role}” is not a role; choose one of {', '.join(Role.values)}."})
+
+
+@transaction.atomic
+def group_create(*, creator: User, name: str, description: str = "", timezone: str = "UTC") -> StudyGroup:
+    """Create a group with `creator` as its first organizer."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the group a name."})
+    try:
+        validate_timezone(timezone)
+    except ValidationError as error:
+        raise ValidationError({"timezone": error.messages}) from None
+    group = StudyGroup.objects.create(name=name, slug=_unique_slug(name), description=description, timezone=timezone)
+    membership_add(group=group, user=creator, role=Role.ORGANIZER)
+    return group
+
+
+@transaction.atomic
+def group_update(*, group: StudyGroup, **fields: str) -> StudyGroup:
+    """Change a group's name, description or default timezone."""
+    allowed = {"name", "description", "timezone"}
+    if unknown := set(fields) - allowed:
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    if "timezone" in fields:
+        try:
+            validate_timezone(fields["timezone"])
+        except ValidationError as error:
+            raise ValidationError({"timezone": error.messages}) from None
+    if "name" in fields and not fields["name"].strip():
+        raise ValidationError({"name": "Give the group a name."})
+    for key, value in fields.items():
+        setattr(group, key, value)
+    group.save()
+    return group
+
+
+@transaction.atomic
+def membership_add(*, group: StudyGroup, user: User, role: str = Role.MEMBER) -> Membership:
+    """Add `user` to `group`; an existing membership is returned unchanged."""
+    _check_role(role)
+    membership, created = Membership.objects.get_or_create(group=group, user=user, defaults={"role": role})
+    if created:
+        membership_changed.send(sender=Membership, group=group, user=user, started=True)
+    return membership
+
+
+def _lock_organizers(group: StudyGroup) -> list[int]:
+    """Lock the organizer rows so two demotions cannot both pass the last-organizer check."""
+    return list(
+        Membership.objects.select_for_update()
+        .filter(group=group, role=Role.ORGANIZER)
+        .order_by("pk")
+        .values_list("user_id", flat=True)
+    )
+
+
+def _guard_last_organizer(group: StudyGroup, membership: Membership, action: str) -> None:
+    organizers = _lock_organizers(group)
+    if membership.role == Role.ORGANIZER and organizers == [membership.user_id]:
+        raise ValidationError(
+            {
+                "role": f"{membership.user.name} is the group's last organizer and cannot {action}; "
+                "make another member an organizer first."
+            }
+        )
+
+
+@transaction.atomic
+def membership_change_role(*, membership: Membership, role: str) -> Membership:
+    """Change a member's role; the last organizer cannot be demoted."""
+    _check_role(role)
+    if role != Role.ORGANIZER:
+        _guard_last_organizer(membership.group, membership, "be demoted")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_end(*, membership: Membership, leaving: bool) -> None:
+    """Remove a member (or let them leave); the last organizer can do neither."""
+    _guard_last_organizer(membership.group, membership, "leave" if leaving else "be removed")
+    group, user = membership.group, membership.user
+    membership.delete()
+    user.facilitated_sessions.remove(*user.facilitated_sessions.filter(group=group))
+    membership_changed.send(sender=Membership, group=group, user=user, started=False)
+
+
+def invitation_url(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("invitation-signup-page", args=[invitation.token])
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    group: StudyGroup,
+    created_by: User,
+    role: str = Role.MEMBER,
+    max_uses: int = 1,
+    expires_at: datetime | None = None,
+) -> Invitation:
+    """A link that lets up to `max_uses` people join `group` as `role` until `expires_at`."""
+    _check_role(role)
+    if max_uses < 1:
+        raise ValidationError({"max_uses": "An invitation must allow at least one use."})
+    now = timezone.now()
+    if expires_at is None:
+        expires_at = now + timedelta(days=settings.INVITATION_DEFAULT_DAYS)
+    if expires_at <= now:
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    return Invitation.objects.create(
+        group=group,
+        created_by=created_by,
+        role=role,
+        max_uses=max_uses,
+        expires_at=expires_at,
+        token=secrets.token_urlsafe(24),
+    )
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+def invitation_problem(invitation: Invitation) -> str | None:
+    """Why the invitation can no longer be used, or None while it can."""
+    if invitation.revoked_at is not None:
+        return "This invitation was revoked; ask the organizer for a new link."
+    if invitation.expires_at <= timezone.now():
+        return "This invitation has expired; ask the organizer for a new link."
+    if invitation.use_count >= invitation.max_uses:
+        return "This invitation has been used up; ask the organizer for a new link."
+    return None
+
+
+def _consume(invitation: Invitation) -> Invitation:
+    invitation = Invitation.objects.select_for_update().select_related("group").get(pk=invitation.pk)
+    if problem := invitation_problem(invitation):
+        raise InvitationUnavailable(problem)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Join the invitation's group. A member already in the group keeps their role and the use is not spent."""
+    invitation = _consume(invitation)
+    existing = Membership.objects.filter(group=invitation.group, user=user).first()
+    if existing is not None:
+        return existing
+    invitation.use_count += 1
+    invitation.save(update_fields=["use_count"])
+    return membership_add(group=invitation.group, user=user, role=invitation.role)
+
+
+@transaction.atomic
+def invitation_signup(*, invitation: Invitation, username: str, email: str, password: str) -> Membership:
+    """Create an account and its membership in one step; nothing is written if either fails."""
+    invitation = _consume(invitation)
+    username = username.strip()
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["username"] = ["Choose a user name."]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["That user name is taken; choose another."]
+    if not email or "@" not in email:
+        errors["email"] = ["Give an email address; reminders and password resets go there."]
+    candidate = User(username=username, email=email)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as error:
+        errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+    except IntegrityError:
+        raise ValidationError({"username": "That user name is taken; choose another."}) from None
+    invitation.use_count += 1
+    invitation.save(update_fields=["use_count"])
+    return membership_add(group=invitation.group, user=user, role=invitation.role)

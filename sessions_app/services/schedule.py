@@ -1,0 +1,325 @@
+"""Sessions and series: scheduling, editing, cancelling, RSVP and attendance."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone as dj_timezone
+
+from ..enums import RSVPStatus, SessionStatus
+from ..models import RSVP, Attendance, Membership, Series, Session, StudyGroup, User
+from ..recurrence import RecurrenceError, expand, normalise_rrule, occurrence_end
+from ..signals import rsvp_changed, session_cancelled, session_saved
+from ..validators import validate_timezone
+
+# Changes to these fields are what a calendar or a reminder needs to hear about.
+CALENDAR_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "location", "online_url", "status")
+SESSION_FIELDS = (*CALENDAR_FIELDS, "facilitators")
+SERIES_FIELDS = (
+    "title",
+    "description",
+    "timezone",
+    "first_starts_at",
+    "duration_minutes",
+    "rrule",
+    "location",
+    "online_url",
+)
+
+
+def _check_timezone(value: str) -> None:
+    try:
+        validate_timezone(value)
+    except ValidationError as error:
+        raise ValidationError({"timezone": error.messages}) from None
+
+
+def _check_times(starts_at: datetime, ends_at: datetime) -> None:
+    if dj_timezone.is_naive(starts_at):
+        raise ValidationError({"starts_at": "Give the time with an offset, e.g. 2026-11-05T19:00:00-05:00."})
+    if dj_timezone.is_naive(ends_at):
+        raise ValidationError({"ends_at": "Give the time with an offset, e.g. 2026-11-05T21:00:00-05:00."})
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": "The session must end after it starts."})
+
+
+def _facilitator_users(group: StudyGroup, facilitators: Iterable[User | int]) -> list[User]:
+    ids = {user if isinstance(user, int) else user.pk for user in facilitators}
+    members = list(User.objects.filter(pk__in=ids, memberships__group=group))
+    if missing := ids - {user.pk for user in members}:
+        raise ValidationError({"facilitators": f"Not members of this group: {sorted(missing)}."})
+    return members
+
+
+@transaction.atomic
+def session_create(
+    *,
+    group: StudyGroup,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str = "",
+    description: str = "",
+    location: str = "",
+    online_url: str = "",
+    status: str = SessionStatus.SCHEDULED,
+    facilitators: Iterable[User | int] = (),
+    series: Series | None = None,
+    occurrence_index: int | None = None,
+) -> Session:
+    """Schedule one session. Times must be aware; the timezone defaults to the group's."""
+    timezone = timezone or group.timezone
+    _check_timezone(timezone)
+    _check_times(starts_at, ends_at)
+    if not title.strip():
+        raise ValidationError({"title": "Give the session a title."})
+    if status == SessionStatus.CANCELLED:
+        raise ValidationError({"status": "A new session cannot start out cancelled."})
+    session = Session.objects.create(
+        group=group,
+        series=series,
+        occurrence_index=occurrence_index,
+        title=title.strip(),
+        description=description,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=timezone,
+        location=location,
+        online_url=online_url,
+        status=status,
+    )
+    if facilitators:
+        session.facilitators.set(_facilitator_users(group, facilitators))
+    session_saved.send(sender=Session, session=session, created=True, previous_starts_at=None)
+    return session
+
+
+def _apply_session_changes(session: Session, changes: dict) -> Session:
+    """Write `changes` to `session`, bump SEQUENCE when a calendar would notice, and tell listeners."""
+    facilitators = changes.pop("facilitators", None)
+    previous_starts_at = session.starts_at
+    previous_status = session.status
+    changed = [key for key, value in changes.items() if getattr(session, key) != value]
+    for key in changed:
+        setattr(session, key, changes[key])
+    if "timezone" in changed:
+        _check_timezone(session.timezone)
+    _check_times(session.starts_at, session.ends_at)
+    if session.status == SessionStatus.CANCELLED and previous_status != SessionStatus.CANCELLED:
+        raise ValidationError({"status": "Use the cancel action to cancel a session; it tells the members."})
+    if changed:
+        session.sequence += 1
+        session.save()
+    if facilitators is not None:
+        session.facilitators.set(_facilitator_users(session.group, facilitators))
+    if changed:
+        moved = session.starts_at != previous_starts_at or previous_status == SessionStatus.CANCELLED
+        session_saved.send(
+            sender=Session,
+            session=session,
+            created=False,
+            previous_starts_at=previous_starts_at if moved else None,
+        )
+    return session
+
+
+@transaction.atomic
+def session_update(*, session: Session, **changes) -> Session:
+    """Edit one session. A session of a series becomes its own occurrence: later series edits leave it be."""
+    if unknown := set(changes) - set(SESSION_FIELDS):
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed here."})
+    session = Session.objects.select_for_update().select_related("group").get(pk=session.pk)
+    if session.status == SessionStatus.CANCELLED and changes.get("status") in (None, SessionStatus.CANCELLED):
+        raise ValidationError({"status": "This session is cancelled; set its status to “scheduled” to reinstate it."})
+    if session.series_id is not None:
+        session.detached = True
+    return _apply_session_changes(session, changes)
+
+
+@transaction.atomic
+def session_cancel(*, session: Session) -> Session:
+    """Cancel one session (one occurrence, for a series). Idempotent."""
+    session = Session.objects.select_for_update().select_related("group").get(pk=session.pk)
+    if session.status == SessionStatus.CANCELLED:
+        return session
+    session.status = SessionStatus.CANCELLED
+    session.sequence += 1
+    if session.series_id is not None:
+        session.detached = True
+    session.save()
+    session_cancelled.send(sender=Session, session=session)
+    return session
+
+
+def _expand_series(series: Series) -> list[datetime]:
+    try:
+        return expand(series.rrule, series.first_starts_at, series.timezone)
+    except RecurrenceError as error:
+        raise ValidationError({"rrule": str(error)}) from None
+
+
+def _validate_series(series: Series) -> list[datetime]:
+    if not series.title.strip():
+        raise ValidationError({"title": "Give the series a title."})
+    _check_timezone(series.timezone)
+    if series.duration_minutes < 1:
+        raise ValidationError({"duration_minutes": "A session lasts at least one minute."})
+    if series.rrule:
+        try:
+            series.rrule = normalise_rrule(series.rrule)
+        except RecurrenceError as error:
+            raise ValidationError({"rrule": str(error)}) from None
+    return _expand_series(series)
+
+
+@transaction.atomic
+def series_create(
+    *,
+    group: StudyGroup,
+    title: str,
+    timezone: str,
+    first_starts_at: datetime,
+    duration_minutes: int = 90,
+    rrule: str = "",
+    description: str = "",
+    location: str = "",
+    online_url: str = "",
+    facilitators: Iterable[User | int] = (),
+) -> Series:
+    """Create a series and every session its rule generates (at most 200), at a fixed local time."""
+    if first_starts_at.tzinfo is not None:
+        raise ValidationError(
+            {"first_starts_at": "Give local wall-clock time without an offset, e.g. 2026-10-22T19:00:00."}
+        )
+    series = Series(
+        group=group,
+        title=title.strip(),
+        timezone=timezone,
+        first_starts_on=first_starts_at.date(),
+        local_start_time=first_starts_at.time(),
+        duration_minutes=duration_minutes,
+        rrule=rrule.strip(),
+        description=description,
+        location=location,
+        online_url=online_url,
+    )
+    starts = _validate_series(series)
+    series.save()
+    facilitators = list(facilitators)
+    for index, start in enumerate(starts):
+        session_create(
+            group=group,
+            series=series,
+            occurrence_index=index,
+            title=series.title,
+            description=description,
+            starts_at=start,
+            ends_at=occurrence_end(start, duration_minutes),
+            timezone=timezone,
+            location=location,
+            online_url=online_url,
+            facilitators=facilitators,
+        )
+    return series
+
+
+@transaction.atomic
+def series_update(*, series: Series, now: datetime | None = None, **changes) -> Series:
+    """Edit a series and carry the change to its future sessions.
+
+    Sessions that have started keep their history; sessions edited or
+    cancelled on their own keep their own details. Occurrences the new rule
+    no longer produces are cancelled (members are told); new ones are created.
+    """
+    if unknown := set(changes) - set(SERIES_FIELDS):
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    now = now or dj_timezone.now()
+    series = Series.objects.select_for_update().get(pk=series.pk)
+    first = changes.pop("first_starts_at", None)
+    if first is not None:
+        if first.tzinfo is not None:
+            raise ValidationError(
+                {"first_starts_at": "Give local wall-clock time without an offset, e.g. 2026-10-22T19:00:00."}
+            )
+        series.first_starts_on, series.local_start_time = first.date(), first.time()
+    for key, value in changes.items():
+        setattr(series, key, value.strip() if key in ("title", "rrule") else value)
+    starts = _validate_series(series)
+    series.save()
+
+    existing = {session.occurrence_index: session for session in series.sessions.select_related("group")}
+    for index, start in enumerate(starts):
+        session = existing.pop(index, None)
+        if session is None:
+            if start > now:
+                session_create(
+                    group=series.group,
+                    series=series,
+                    occurrence_index=index,
+                    title=series.title,
+                    description=series.description,
+                    starts_at=start,
+                    ends_at=occurrence_end(start, series.duration_minutes),
+                    timezone=series.timezone,
+                    location=series.location,
+                    online_url=series.online_url,
+                )
+            continue
+        if session.starts_at <= now or session.detached or session.status == SessionStatus.CANCELLED:
+            continue
+        _apply_session_changes(
+            session,
+            {
+                "title": series.title,
+                "description": series.description,
+                "starts_at": start,
+                "ends_at": occurrence_end(start, series.duration_minutes),
+                "timezone": series.timezone,
+                "location": series.location,
+                "online_url": series.online_url,
+            },
+        )
+    for session in existing.values():
+        if session.starts_at > now and not session.detached:
+            session_cancel(session=session)
+    return series
+
+
+@transaction.atomic
+def rsvp_set(*, session: Session, user: User, status: str | None) -> RSVP | None:
+    """Record (or with `None`, withdraw) a member's answer for an upcoming session."""
+    if status is not None and status not in RSVPStatus.values:
+        raise ValidationError({"status": f"“{status}” is not an answer; choose one of {', '.join(RSVPStatus.values)}."})
+    if not Membership.objects.filter(group_id=session.group_id, user=user).exists():
+        raise ValidationError({"session": "Only members of the group can answer."})
+    if session.status != SessionStatus.SCHEDULED:
+        raise ValidationError({"status": f"This session is {session.status}; RSVPs are closed."})
+    if session.starts_at <= dj_timezone.now():
+        raise ValidationError({"status": "This session has already started; RSVPs are closed."})
+    if status is None:
+        RSVP.objects.filter(session=session, user=user).delete()
+        rsvp = None
+    else:
+        rsvp, _ = RSVP.objects.update_or_create(session=session, user=user, defaults={"status": status})
+    rsvp_changed.send(sender=RSVP, session=session, user=user, status=status)
+    return rsvp
+
+
+@transaction.atomic
+def attendance_set(*, session: Session, marked_by: User, present: Iterable[int]) -> list[int]:
+    """Replace the set of members marked present at `session`; returns their ids in order."""
+    present = set(present)
+    members = set(
+        Membership.objects.filter(group_id=session.group_id, user_id__in=present).values_list("user_id", flat=True)
+    )
+    if missing := present - members:
+        raise ValidationError({"present": f"Not members of this group: {sorted(missing)}."})
+    if present and session.starts_at > dj_timezone.now():
+        raise ValidationError({"present": "Attendance can be marked once the session has started."})
+    Attendance.objects.filter(session=session).exclude(user_id__in=present).delete()
+    already = set(Attendance.objects.filter(session=session).values_list("user_id", flat=True))
+    Attendance.objects.bulk_create(
+        [Attendance(session=session, user_id=user_id, marked_by=marked_by) for user_id in sorted(present - already)]
+    )
+    return sorted(present)

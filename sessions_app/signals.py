@@ -1,0 +1,18 @@
+"""Events that higher apps (reminders) act on.
+
+Services send these inside their transaction, so a receiver's writes commit
+or roll back with the change. They keep the dependency one way: this app
+never imports the apps built on it. Receivers call services; they hold no
+rules of their own.
+"""
+
+from django.dispatch import Signal
+
+# session, created (bool), previous_starts_at (datetime | None, set when the time moved)
+session_saved = Signal()
+# session
+session_cancelled = Signal()
+# session, user, status (str | None)
+rsvp_changed = Signal()
+# group, user, started (bool)
+membership_changed = Signal()

@@ -1,0 +1,105 @@
+"""Account pages: Django's auth views with our templates, and signing up through an invitation."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+from rest_framework.throttling import ScopedRateThrottle
+
+from . import selectors
+from .exceptions import InvitationUnavailable
+from .forms import SignupForm
+from .services.groups import invitation_accept, invitation_problem, invitation_signup
+
+
+class _PageThrottle:
+    """DRF's scoped throttle, reused for HTML forms so there is one rate limiter."""
+
+    def __init__(self, scope: str) -> None:
+        self.throttle_scope = scope
+
+    def allows(self, request) -> bool:
+        return ScopedRateThrottle().allow_request(request, self)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, throttled per client address against password guessing."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if not _PageThrottle("login").allows(request):
+            form = self.get_form()
+            form.add_error(None, "Too many attempts from your address. Wait a minute, then try again.")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by email; the link in the email is built on SITE_URL, not the request's host."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        self.extra_email_context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME}
+        return super().form_valid(form)
+
+
+def _form_errors(form: SignupForm, error: ValidationError) -> None:
+    for field, messages_ in error.message_dict.items():
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_page(request, token: str):
+    """What an invitation link opens: join as the signed-in user, or create an account."""
+    invitation = selectors.access_invitation(token)
+    problem = invitation_problem(invitation)
+    form = SignupForm()
+    status = 410 if problem else 200
+    if request.method == "POST" and not problem:
+        try:
+            if request.user.is_authenticated:
+                membership = invitation_accept(invitation=invitation, user=request.user)
+                messages.success(request, f"You are now in {membership.group.name}.")
+                return redirect("home")
+            if not _PageThrottle("signup").allows(request):
+                form = SignupForm(request.POST)
+                form.add_error(None, "Too many sign-ups from your address. Try again later.")
+                status = 429
+            else:
+                form = SignupForm(request.POST)
+                if form.is_valid():
+                    membership = invitation_signup(invitation=invitation, **form.cleaned_data)
+                    login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+                    messages.success(request, f"Welcome! You are now in {membership.group.name}.")
+                    return redirect("home")
+                status = 400
+        except InvitationUnavailable as error:
+            problem, status = error.message, 410
+        except ValidationError as error:
+            _form_errors(form, error)
+            status = 400
+    context = {"invitation": invitation, "problem": problem, "form": form}
+    return render(request, "sessions_app/invitation.html", context, status=status)
+
+
+def home(request):
+    """The signed-in user's groups and upcoming sessions (the full dashboard comes with the web UI)."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    upcoming = (
+        selectors.sessions_for_user(request.user)
+        .filter(ends_at__gte=timezone.now())
+        .select_related("group")
+        .order_by("starts_at")[:20]
+    )
+    context = {"groups": selectors.groups_for_user(request.user), "upcoming": upcoming}
+    return render(request, "sessions_app/home.html", context)
