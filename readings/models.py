@@ -1,1 +1,215 @@
-"""What is read and said: texts, passages, assignments, questions and notes."""
+"""What is read and said: texts and their passages. Fields and constraints only."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from sessions_app.models import Session, StudyGroup
+
+from .enums import AnchorState, NoteVisibility, PassageKind, QuestionKind, QuestionState, TextFormat
+
+
+class Text(models.Model):
+    group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="texts")
+    title = models.CharField(max_length=300)
+    author = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=500, blank=True, help_text="Citation or URL of the original.")
+    original_format = models.CharField(max_length=8, choices=TextFormat.choices)
+    revision = models.PositiveIntegerField(default=1)
+    # The normalised full text of the current revision: passage bodies joined
+    # by blank lines. Passage offsets point into it.
+    full_text = models.TextField(blank=True)
+    # Anchors are handed out from this counter and never reused.
+    next_anchor = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [models.CheckConstraint(condition=Q(revision__gte=1), name="text_revision_positive")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TextRevision(models.Model):
+    """One import of a text: what came in, and what the importer noticed."""
+
+    text = models.ForeignKey(Text, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    format = models.CharField(max_length=8, choices=TextFormat.choices)
+    filename = models.CharField(max_length=255, blank=True)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the normalised text.")
+    size_bytes = models.PositiveIntegerField()
+    notices = models.JSONField(default=list, blank=True)
+    # Counts of what the revision did to the passages: kept, edited, added, retired.
+    changes = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["text_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["text", "number"], name="text_revision_number_once")]
+
+    def __str__(self) -> str:
+        return f"{self.text} r{self.number}"
+
+
+class Passage(models.Model):
+    """A paragraph, heading, quotation or list item of a text.
+
+    Rows are updated in place across revisions: a passage keeps its row and
+    `anchor` while its body is edited; removed passages are kept `retired`.
+    """
+
+    text = models.ForeignKey(Text, on_delete=models.CASCADE, related_name="passages")
+    anchor = models.CharField(max_length=16)
+    # 1-based over the current revision's passages, headings included. A
+    # retired passage keeps the position it last had.
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=PassageKind.choices)
+    heading_level = models.PositiveSmallIntegerField(default=0)
+    section = models.CharField(max_length=500, blank=True)
+    body = models.TextField()
+    word_count = models.PositiveIntegerField()
+    quoted = models.BooleanField(default=False)
+    attribution = models.CharField(max_length=500, blank=True)
+    cited_works = models.JSONField(default=list, blank=True)
+    # Offsets into Text.full_text (code points), for the current revision.
+    start_offset = models.PositiveIntegerField(default=0)
+    end_offset = models.PositiveIntegerField(default=0)
+    retired = models.BooleanField(default=False)
+    revision_added = models.PositiveIntegerField(default=1)
+    revision_changed = models.PositiveIntegerField(default=1)
+    revision_retired = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["text_id", "retired", "position", "id"]
+        indexes = [models.Index(fields=["text", "retired", "position"], name="passage_reading_order")]
+        constraints = [
+            models.UniqueConstraint(fields=["text", "anchor"], name="passage_anchor_once_per_text"),
+            models.UniqueConstraint(
+                fields=["text", "position"], condition=Q(retired=False), name="passage_position_once_per_text"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=PassageKind.values), name="passage_kind_valid"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="passage_position_positive"),
+            models.CheckConstraint(
+                condition=Q(end_offset__gte=models.F("start_offset")), name="passage_offsets_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text} §{self.position} ({self.anchor})"
+
+
+class ReadingAssignment(models.Model):
+    """A contiguous range of one text's passages, read for a session.
+
+    The range is by position: passages inserted inside it by a later revision
+    belong to it, retired ones drop out.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="readings")
+    text = models.ForeignKey(Text, on_delete=models.CASCADE, related_name="assignments")
+    start_passage = models.ForeignKey(Passage, on_delete=models.PROTECT, related_name="+")
+    end_passage = models.ForeignKey(Passage, on_delete=models.PROTECT, related_name="+")
+    required = models.BooleanField(default=True)
+    instructions = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=1)
+    reading_minutes = models.PositiveIntegerField(default=0)
+    word_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.text} §{self.start_passage.position}–{self.end_passage.position} for {self.session}"
+
+
+class DiscussionQuestion(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField(default=1)
+    prompt = models.TextField()
+    kind = models.CharField(max_length=16, choices=QuestionKind.choices, default=QuestionKind.DISCUSSION)
+    passages = models.ManyToManyField(Passage, blank=True, related_name="questions")
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    facilitator_notes = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=QuestionState.choices, default=QuestionState.ACCEPTED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=QuestionKind.values), name="question_kind_valid"),
+            models.CheckConstraint(condition=Q(state__in=QuestionState.values), name="question_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.prompt[:60]
+
+
+class Note(models.Model):
+    """An annotation on a passage, optionally on a quoted span of it.
+
+    `selector` is a W3C TextPositionSelector + TextQuoteSelector in Unicode
+    code points: {start, end, exact, prefix, suffix}; null means the whole
+    passage. A deleted note that has replies stays as a placeholder
+    (`deleted_at` set, body emptied) so the thread keeps its shape.
+    """
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    passage = models.ForeignKey(Passage, on_delete=models.CASCADE, related_name="notes")
+    selector = models.JSONField(null=True, blank=True)
+    body = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    visibility = models.CharField(max_length=16, choices=NoteVisibility.choices, default=NoteVisibility.PRIVATE)
+    question = models.ForeignKey(
+        DiscussionQuestion, on_delete=models.SET_NULL, null=True, blank=True, related_name="answers"
+    )
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    anchor_state = models.CharField(max_length=16, choices=AnchorState.choices, default=AnchorState.ANCHORED)
+    # Where an orphaned quote could go: [{"passage", "anchor", "position", "start", "end"}].
+    candidates = models.JSONField(default=list, blank=True)
+    hidden = models.BooleanField(default=False)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["passage", "visibility"], name="note_passage_visibility"),
+            models.Index(fields=["author", "passage"], name="note_author_passage"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(visibility__in=NoteVisibility.values), name="note_visibility_valid"),
+            models.CheckConstraint(condition=Q(anchor_state__in=AnchorState.values), name="note_anchor_state_valid"),
+            models.CheckConstraint(
+                condition=~Q(hidden=True, visibility=NoteVisibility.PRIVATE), name="note_private_never_hidden"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} by {self.author_id} on {self.passage_id}"
+
+
+class NoteTag(models.Model):
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["note", "name"], name="note_tag_once")]
+        indexes = [models.Index(fields=["name"], name="note_tag_name")]
+
+    def __str__(self) -> str:
+        return self.name

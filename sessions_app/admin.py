@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import RSVP, Attendance, Invitation, Membership, Series, Session, StudyGroup, User
+from .models import RSVP, Attendance, CalendarFeed, Invitation, Membership, Series, Session, StudyGroup, User
 
 
 @admin.register(User)
@@ -79,3 +79,9 @@ class RSVPAdmin(admin.ModelAdmin):
 @admin.register(Attendance)
 class AttendanceAdmin(admin.ModelAdmin):
     list_display = ("session", "user", "marked_by", "marked_at")
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    list_display = ("user", "created_at")
+    readonly_fields = ("secret",)

@@ -24,6 +24,9 @@ class StudyGroup(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # Reminder defaults for the group's sessions (a session may override them).
+    reading_lead_minutes = models.PositiveIntegerField(default=3 * 24 * 60)
+    starting_lead_minutes = models.PositiveIntegerField(default=2 * 60)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -132,6 +135,15 @@ class Session(models.Model):
     facilitators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="facilitated_sessions")
     # RFC 5545 SEQUENCE: rises on every change a calendar should pick up.
     sequence = models.PositiveIntegerField(default=0)
+    # "Post before you peek": members see others' group notes on this
+    # session's passages only once they have written their own.
+    post_before_peek = models.BooleanField(default=False)
+    # Reminder leads for this session alone; empty means the group's.
+    reading_lead_minutes = models.PositiveIntegerField(null=True, blank=True)
+    starting_lead_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # Sum of the reading time of the session's assignments; kept current by
+    # the readings services (this app cannot look at readings itself).
+    reading_minutes = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -149,6 +161,16 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M} UTC)"
+
+    @property
+    def effective_starting_lead_minutes(self) -> int:
+        return (
+            self.starting_lead_minutes if self.starting_lead_minutes is not None else self.group.starting_lead_minutes
+        )
+
+    @property
+    def effective_reading_lead_minutes(self) -> int:
+        return self.reading_lead_minutes if self.reading_lead_minutes is not None else self.group.reading_lead_minutes
 
 
 class RSVP(models.Model):
@@ -182,3 +204,14 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} attended {self.session}"
+
+
+class CalendarFeed(models.Model):
+    """The secret address of a user's personal calendar feed (all their groups' sessions)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    secret = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

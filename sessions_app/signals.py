@@ -16,3 +16,5 @@ session_cancelled = Signal()
 rsvp_changed = Signal()
 # group, user, started (bool)
 membership_changed = Signal()
+# group: its reminder defaults changed
+group_reminders_changed = Signal()

@@ -22,4 +22,5 @@ urlpatterns = [
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("join/<str:token>/", views.invitation_page, name="invitation-signup-page"),
+    path("calendar/<str:secret>.ics", views.calendar_feed, name="calendar-feed"),
 ]

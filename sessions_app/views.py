@@ -1,19 +1,28 @@
-"""Account pages: Django's auth views with our templates, and signing up through an invitation."""
+"""Account pages: Django's auth views with our templates, signing up through an invitation, the calendar feed."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from rest_framework.throttling import ScopedRateThrottle
 
 from . import selectors
+from .calendar import calendar_bytes
+from .enums import SessionStatus
 from .exceptions import InvitationUnavailable
 from .forms import SignupForm
+from .models import CalendarFeed
 from .services.groups import invitation_accept, invitation_problem, invitation_signup
+
+# How far back a calendar feed reaches; older sessions fall out of subscribers' calendars.
+FEED_HISTORY_DAYS = 90
 
 
 class _PageThrottle:
@@ -103,3 +112,28 @@ def home(request):
     )
     context = {"groups": selectors.groups_for_user(request.user), "upcoming": upcoming}
     return render(request, "sessions_app/home.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request, secret: str):
+    """A user's subscription feed: every session of their groups, cancelled ones as STATUS:CANCELLED.
+
+    The secret in the address is the credential, so calendar apps can poll it
+    without logging in; rotating it (POST /api/v1/me/calendar-feed/) revokes it.
+    """
+    feed = CalendarFeed.objects.select_related("user").filter(secret=secret).first()
+    if feed is None:
+        raise Http404("No such calendar feed.")
+    since = timezone.now() - timedelta(days=FEED_HISTORY_DAYS)
+    sessions = (
+        selectors.sessions_for_user(feed.user)
+        .exclude(status=SessionStatus.DRAFT)
+        .filter(ends_at__gte=since)
+        .select_related("group")
+        .order_by("starts_at")
+    )
+    body = calendar_bytes(sessions, name=f"{settings.SITE_NAME}: {feed.user.name}", refresh_minutes=60)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="studycircle.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response

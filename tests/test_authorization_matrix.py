@@ -11,6 +11,10 @@ from datetime import datetime
 
 import pytest
 
+from readings.services.assignments import assignment_create
+from readings.services.importing import text_import
+from readings.services.notes import note_create
+from readings.services.questions import question_create
 from sessions_app.models import Invitation
 from sessions_app.services.groups import invitation_create
 from sessions_app.services.schedule import series_create
@@ -71,6 +75,58 @@ ENDPOINTS = [
     ("DELETE", "/api/v1/sessions/{session}/rsvp/", None, (401, 404, 200, 200, 200)),
     ("GET", "/api/v1/sessions/{session}/attendance/", None, (401, 404, 403, 200, 200)),
     ("PUT", "/api/v1/sessions/{session}/attendance/", {"present": []}, (401, 404, 403, 200, 200)),
+    # Texts
+    ("GET", "/api/v1/texts/", None, (401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/texts/", {"group": "{group}", "content": "T\n\nBody."}, (401, 400, 403, 201, 201)),
+    ("GET", "/api/v1/texts/{text}/", None, (401, 404, 200, 200, 200)),
+    ("PATCH", "/api/v1/texts/{text}/", {"author": "A. Writer"}, (401, 404, 403, 200, 200)),
+    ("GET", "/api/v1/texts/{text}/passages/", None, (401, 404, 200, 200, 200)),
+    ("GET", "/api/v1/texts/{text}/revisions/", None, (401, 404, 200, 200, 200)),
+    ("POST", "/api/v1/texts/{text}/revisions/", {"content": "T\n\nOne.\n\nNew."}, (401, 404, 403, 201, 201)),
+    # Reading assignments
+    ("GET", "/api/v1/sessions/{session}/readings/", None, (401, 404, 200, 200, 200)),
+    (
+        "POST",
+        "/api/v1/sessions/{session}/readings/",
+        {"text": "{text}", "start_passage": "{p1}", "end_passage": "{p2}"},
+        (401, 404, 403, 201, 201),
+    ),
+    ("GET", "/api/v1/sessions/{session}/readings/{reading}/", None, (401, 404, 200, 200, 200)),
+    ("PATCH", "/api/v1/sessions/{session}/readings/{reading}/", {"required": False}, (401, 404, 403, 200, 200)),
+    ("DELETE", "/api/v1/sessions/{session}/readings/{reading}/", None, (401, 404, 403, 204, 204)),
+    # Questions
+    ("GET", "/api/v1/sessions/{session}/questions/", None, (401, 404, 200, 200, 200)),
+    ("POST", "/api/v1/sessions/{session}/questions/", {"prompt": "Why?"}, (401, 404, 201, 201, 201)),
+    ("GET", "/api/v1/sessions/{session}/questions/{question}/", None, (401, 404, 200, 200, 200)),
+    ("PATCH", "/api/v1/sessions/{session}/questions/{question}/", {"minutes": 5}, (401, 404, 403, 200, 200)),
+    ("DELETE", "/api/v1/sessions/{session}/questions/{question}/", None, (401, 404, 403, 204, 204)),
+    ("POST", "/api/v1/sessions/{session}/questions/{proposed}/accept/", None, (401, 404, 403, 200, 200)),
+    ("POST", "/api/v1/sessions/{session}/questions/{proposed}/reject/", None, (401, 404, 403, 200, 200)),
+    (
+        "POST",
+        "/api/v1/sessions/{session}/questions/reorder/",
+        {"order": "{question_ids}"},
+        (401, 404, 403, 200, 200),
+    ),
+    ("GET", "/api/v1/sessions/{session}/discussion/", None, (401, 404, 403, 200, 200)),
+    # Notes, written by the member: each visibility
+    ("GET", "/api/v1/notes/", None, (401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/notes/", {"passage": "{p1}", "body": "Mine."}, (401, 400, 201, 201, 201)),
+    ("GET", "/api/v1/notes/{private_note}/", None, (401, 404, 200, 404, 404)),
+    ("GET", "/api/v1/notes/{facilitators_note}/", None, (401, 404, 200, 200, 200)),
+    ("GET", "/api/v1/notes/{group_note}/", None, (401, 404, 200, 200, 200)),
+    ("PATCH", "/api/v1/notes/{group_note}/", {"body": "Edited."}, (401, 404, 200, 403, 403)),
+    ("PATCH", "/api/v1/notes/{private_note}/", {"body": "Edited."}, (401, 404, 200, 404, 404)),
+    ("DELETE", "/api/v1/notes/{group_note}/", None, (401, 404, 204, 403, 403)),
+    ("DELETE", "/api/v1/notes/{private_note}/", None, (401, 404, 204, 404, 404)),
+    ("POST", "/api/v1/notes/{group_note}/hide/", {"hidden": True}, (401, 404, 403, 403, 200)),
+    ("POST", "/api/v1/notes/{private_note}/hide/", {"hidden": True}, (401, 404, 403, 404, 404)),
+    (
+        "POST",
+        "/api/v1/notes/",
+        {"passage": "{p1}", "body": "A reply.", "parent": "{private_note}"},
+        (401, 400, 201, 400, 400),
+    ),
     # Me
     ("GET", "/api/v1/me/", None, (401, 200, 200, 200, 200)),
     ("PATCH", "/api/v1/me/", {"timezone": "Europe/Paris"}, (401, 200, 200, 200, 200)),
@@ -98,7 +154,24 @@ def names(world) -> dict:
         rrule="FREQ=WEEKLY;COUNT=2",
     )
     invitation = invitation_create(group=world.group, created_by=world.organizer, max_uses=10)
+    text = text_import(group=world.group, created_by=world.organizer, content="T\n\nOne.\n\nTwo.")
+    p1, p2 = text.passages.get(position=2), text.passages.get(position=3)
+    reading = assignment_create(session=world.session, text=text, start_passage=p1, end_passage=p2)
+    question = question_create(session=world.session, author=world.organizer, prompt="Why?")
+    proposed = question_create(session=world.session, author=world.member, prompt="And?", propose=True)
+    notes = {
+        f"{visibility}_note": note_create(author=world.member, passage=p1, body=visibility, visibility=visibility).pk
+        for visibility in ("private", "group", "facilitators")
+    }
     return {
+        **notes,
+        "text": text.id,
+        "p1": p1.id,
+        "p2": p2.id,
+        "reading": reading.id,
+        "question": question.id,
+        "proposed": proposed.id,
+        "question_ids": [question.id, proposed.id],
         "group": world.group.id,
         "member": world.member.id,
         "session": world.session.id,

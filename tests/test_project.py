@@ -10,9 +10,12 @@ from shutil import which
 
 import pytest
 import yaml
+from django.apps import apps
+from django.contrib import admin
 from django.core.management import call_command
 
-from sessions_app.models import Membership, Session, StudyGroup
+from readings.models import Text
+from sessions_app.models import Membership, Session, StudyGroup, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,3 +90,19 @@ def test_demo_command_creates_group_people_and_three_weekly_sessions(capsys):
     assert len(sessions) == 3
     assert [(b.starts_at - a.starts_at).days for a, b in itertools.pairwise(sessions)] == [7, 7]
     assert output.count("password: ") == 6
+    assert list(Text.objects.filter(group=group).values_list("title", flat=True)) == [
+        "The October revolution and the bolsheviks"
+    ]
+
+
+@pytest.mark.django_db
+def test_admin_has_every_model_and_each_page_opens(client):
+    User.objects.create_superuser("root", "root@example.org", "a long admin passphrase")
+    client.login(username="root", password="a long admin passphrase")
+    ours = [model for model in apps.get_models() if model._meta.app_label in ("sessions_app", "readings", "reminders")]
+
+    assert [model.__name__ for model in ours if model not in admin.site._registry] == []
+    for model in ours:
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert client.get(url).status_code == 200, url
+        assert client.get(url + "add/").status_code in (200, 403), url

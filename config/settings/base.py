@@ -186,6 +186,8 @@ STORAGES = {
 # so an over-size body reaches our validation and gets a JSON 400, not
 # Django's HTML error page.
 TEXT_MAX_BYTES = env.int("TEXT_MAX_BYTES", default=5 * 1024 * 1024)
+# The longest note body, in characters of Markdown source.
+NOTE_BODY_MAX_CHARS = env.int("NOTE_BODY_MAX_CHARS", default=20_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TEXT_MAX_BYTES * 3
 FILE_UPLOAD_MAX_MEMORY_SIZE = TEXT_MAX_BYTES * 3
 
@@ -226,6 +228,12 @@ SPECTACULAR_SETTINGS = {
         "RSVPStatusEnum": "sessions_app.enums.RSVPStatus",
         "NewSessionStatusEnum": "sessions_app.enums.SESSION_STATUSES_ON_CREATE",
         "EditableSessionStatusEnum": "sessions_app.enums.SESSION_STATUSES_ON_EDIT",
+        "PassageKindEnum": "readings.enums.PassageKind",
+        "QuestionKindEnum": "readings.enums.QuestionKind",
+        "QuestionStateEnum": "readings.enums.QuestionState",
+        "NoteVisibilityEnum": "readings.enums.NoteVisibility",
+        "AnchorStateEnum": "readings.enums.AnchorState",
+        "TextFormatEnum": "readings.enums.TextFormat",
     },
 }
 

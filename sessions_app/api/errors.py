@@ -6,6 +6,7 @@ validation failures. Django's ValidationError and our domain errors raised
 by services are translated here, so services stay free of HTTP.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -55,6 +56,9 @@ def _handle(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return validation_response(detail)
+    if isinstance(exc, RequestDataTooBig):
+        message = "The request body is larger than this server accepts; send a smaller file."
+        return Response({"detail": f"body: {message}", "errors": {"body": [message]}}, status=400)
     if isinstance(exc, InvitationUnavailable):
         return Response({"detail": exc.message}, status=status.HTTP_410_GONE)
     if isinstance(exc, exceptions.ValidationError):

@@ -37,6 +37,8 @@ class GroupUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     timezone = TimezoneField(required=False)
+    reading_lead_minutes = serializers.IntegerField(required=False, help_text="Reading reminder, minutes before.")
+    starting_lead_minutes = serializers.IntegerField(required=False, help_text="Starting reminder, minutes before.")
 
 
 class GroupSerializer(serializers.ModelSerializer):
@@ -45,7 +47,17 @@ class GroupSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StudyGroup
-        fields = ["id", "name", "slug", "description", "timezone", "my_role", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "timezone",
+            "reading_lead_minutes",
+            "starting_lead_minutes",
+            "my_role",
+            "created_at",
+        ]
 
     @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
     def get_my_role(self, group: StudyGroup) -> str | None:
@@ -211,6 +223,7 @@ class SessionInputSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True, required=False, default="")
     status = ChoiceField(choices=SESSION_STATUSES_ON_CREATE, required=False, default=SessionStatus.SCHEDULED)
     facilitators = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    post_before_peek = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs):
         if attrs["ends_at"] <= attrs["starts_at"]:
@@ -228,6 +241,9 @@ class SessionUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True, required=False)
     status = ChoiceField(choices=SESSION_STATUSES_ON_EDIT, required=False)
     facilitators = serializers.ListField(child=serializers.IntegerField(), required=False)
+    post_before_peek = serializers.BooleanField(required=False)
+    reading_lead_minutes = serializers.IntegerField(required=False, allow_null=True)
+    starting_lead_minutes = serializers.IntegerField(required=False, allow_null=True)
 
 
 class RSVPCountsSerializer(serializers.Serializer):
@@ -263,6 +279,10 @@ class SessionSerializer(serializers.ModelSerializer):
             "status",
             "facilitators",
             "sequence",
+            "post_before_peek",
+            "reading_lead_minutes",
+            "starting_lead_minutes",
+            "reading_minutes",
             "rsvp_counts",
             "my_rsvp",
         ]
@@ -321,3 +341,8 @@ class ProfileSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "email", "display_name", "name"]
         read_only_fields = ["id", "username", "name"]
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Subscribe to this address in a calendar app; keep it secret.")
+    webcal_url = serializers.CharField(help_text="The same address with the webcal:// scheme.")

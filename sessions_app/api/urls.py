@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
+from .renderers import CalendarRenderer
 
 router = SimpleRouter()
 router.register("groups", views.GroupViewSet, basename="group")
@@ -12,5 +13,11 @@ router.register("sessions", views.SessionViewSet, basename="session")
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("health/", views.HealthView.as_view(), name="health"),
+    path("me/calendar-feed/", views.CalendarFeedView.as_view(), name="me-calendar-feed"),
+    path(
+        "sessions/<int:pk>/calendar.ics",
+        views.SessionViewSet.as_view({"get": "calendar"}, renderer_classes=[CalendarRenderer]),
+        name="session-calendar",
+    ),
     *router.urls,
 ]

@@ -5,11 +5,17 @@ rule (403 when visible but not yours to change), validate with an input
 serializer, call a service, answer with an output serializer.
 """
 
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils.text import slugify
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -20,10 +26,12 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from .. import permissions, selectors
+from ..calendar import calendar_bytes
 from ..enums import SessionStatus
 from ..models import Membership, Series, Session, StudyGroup, User
 from ..services import groups as group_services
 from ..services import schedule
+from ..services.calendar_feeds import calendar_feed_for, calendar_feed_rotate
 from . import serializers as s
 from .fields import AwareDateTimeField
 
@@ -359,6 +367,19 @@ class SessionViewSet(
         schedule.rsvp_set(session=session, user=request.user, status=answer)
         return Response({"status": answer, "rsvp_counts": selectors.rsvp_counts(session)})
 
+    @extend_schema(
+        responses={(200, "text/calendar"): OpenApiTypes.BINARY},
+        description="The session as an RFC 5545 calendar (METHOD:PUBLISH) with an alarm at its starting reminder.",
+    )
+    def calendar(self, request, pk=None):
+        session = self.get_object()
+        body = calendar_bytes([session], name=f"{session.title} · {session.group.name}")
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        local_day = session.starts_at.astimezone(ZoneInfo(session.timezone))
+        filename = f"{slugify(session.title) or 'session'}-{local_day:%Y-%m-%d}.ics"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
     @extend_schema(methods=["GET"], responses={200: s.AttendanceSerializer})
     @extend_schema(methods=["PUT"], request=s.AttendanceInputSerializer, responses={200: s.AttendanceSerializer})
     @action(detail=True, methods=["get", "put"], filter_backends=[])
@@ -373,6 +394,23 @@ class SessionViewSet(
             data.is_valid(raise_exception=True)
             schedule.attendance_set(session=session, marked_by=request.user, present=data.validated_data["present"])
         return Response(selectors.attendance_sheet(session))
+
+
+class CalendarFeedView(APIView):
+    """Your personal calendar feed: GET its address, POST to rotate it (the old address stops working)."""
+
+    @staticmethod
+    def _body(feed) -> dict:
+        url = settings.SITE_URL + reverse("calendar-feed", args=[feed.secret])
+        return {"url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
+
+    @extend_schema(responses={200: s.CalendarFeedSerializer})
+    def get(self, request):
+        return Response(self._body(calendar_feed_for(user=request.user)))
+
+    @extend_schema(request=None, responses={200: s.CalendarFeedSerializer})
+    def post(self, request):
+        return Response(self._body(calendar_feed_rotate(user=request.user)))
 
 
 @extend_schema(responses={200: inline_serializer("Health", {"status": serializers.CharField()})}, auth=[])

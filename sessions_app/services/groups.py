@@ -14,8 +14,9 @@ from django.utils.text import slugify
 from ..enums import Role
 from ..exceptions import InvitationUnavailable
 from ..models import Invitation, Membership, StudyGroup, User
-from ..signals import membership_changed
+from ..signals import group_reminders_changed, membership_changed
 from ..validators import validate_timezone
+from .schedule import check_leads
 
 
 def _unique_slug(name: str) -> str:
@@ -48,8 +49,8 @@ def group_create(*, creator: User, name: str, description: str = "", timezone: s
 
 @transaction.atomic
 def group_update(*, group: StudyGroup, **fields: str) -> StudyGroup:
-    """Change a group's name, description or default timezone."""
-    allowed = {"name", "description", "timezone"}
+    """Change a group's name, description, default timezone or reminder defaults."""
+    allowed = {"name", "description", "timezone", "reading_lead_minutes", "starting_lead_minutes"}
     if unknown := set(fields) - allowed:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
     if "timezone" in fields:
@@ -59,9 +60,15 @@ def group_update(*, group: StudyGroup, **fields: str) -> StudyGroup:
             raise ValidationError({"timezone": error.messages}) from None
     if "name" in fields and not fields["name"].strip():
         raise ValidationError({"name": "Give the group a name."})
+    check_leads(fields.get("reading_lead_minutes"), fields.get("starting_lead_minutes"))
+    leads_changed = any(
+        getattr(group, key) != fields[key] for key in ("reading_lead_minutes", "starting_lead_minutes") if key in fields
+    )
     for key, value in fields.items():
         setattr(group, key, value)
     group.save()
+    if leads_changed:
+        group_reminders_changed.send(sender=StudyGroup, group=group)
     return group
 
 

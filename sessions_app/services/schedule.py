@@ -15,7 +15,20 @@ from ..validators import validate_timezone
 
 # Changes to these fields are what a calendar or a reminder needs to hear about.
 CALENDAR_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "location", "online_url", "status")
-SESSION_FIELDS = (*CALENDAR_FIELDS, "facilitators")
+REMINDER_FIELDS = ("reading_lead_minutes", "starting_lead_minutes")
+SESSION_FIELDS = (*CALENDAR_FIELDS, *REMINDER_FIELDS, "facilitators", "post_before_peek")
+MAX_READING_LEAD_MINUTES = 14 * 24 * 60
+MAX_STARTING_LEAD_MINUTES = 2 * 24 * 60
+
+
+def check_leads(reading: int | None, starting: int | None) -> None:
+    """Reminder leads: reading 1 hour to 14 days, starting 5 minutes to 2 days before."""
+    if reading is not None and not 60 <= reading <= MAX_READING_LEAD_MINUTES:
+        raise ValidationError({"reading_lead_minutes": "Choose between 60 minutes and 14 days (20160 minutes)."})
+    if starting is not None and not 5 <= starting <= MAX_STARTING_LEAD_MINUTES:
+        raise ValidationError({"starting_lead_minutes": "Choose between 5 minutes and 2 days (2880 minutes)."})
+
+
 SERIES_FIELDS = (
     "title",
     "description",
@@ -65,6 +78,7 @@ def session_create(
     online_url: str = "",
     status: str = SessionStatus.SCHEDULED,
     facilitators: Iterable[User | int] = (),
+    post_before_peek: bool = False,
     series: Series | None = None,
     occurrence_index: int | None = None,
 ) -> Session:
@@ -88,6 +102,7 @@ def session_create(
         location=location,
         online_url=online_url,
         status=status,
+        post_before_peek=post_before_peek,
     )
     if facilitators:
         session.facilitators.set(_facilitator_users(group, facilitators))
@@ -103,17 +118,21 @@ def _apply_session_changes(session: Session, changes: dict) -> Session:
     changed = [key for key, value in changes.items() if getattr(session, key) != value]
     for key in changed:
         setattr(session, key, changes[key])
+    calendar_changed = [key for key in changed if key in CALENDAR_FIELDS]
+    leads_changed = [key for key in changed if key in REMINDER_FIELDS]
+    check_leads(session.reading_lead_minutes, session.starting_lead_minutes)
     if "timezone" in changed:
         _check_timezone(session.timezone)
     _check_times(session.starts_at, session.ends_at)
     if session.status == SessionStatus.CANCELLED and previous_status != SessionStatus.CANCELLED:
         raise ValidationError({"status": "Use the cancel action to cancel a session; it tells the members."})
-    if changed:
+    if calendar_changed:
         session.sequence += 1
+    if changed:
         session.save()
     if facilitators is not None:
         session.facilitators.set(_facilitator_users(session.group, facilitators))
-    if changed:
+    if calendar_changed or leads_changed:
         moved = session.starts_at != previous_starts_at or previous_status == SessionStatus.CANCELLED
         session_saved.send(
             sender=Session,
@@ -132,7 +151,9 @@ def session_update(*, session: Session, **changes) -> Session:
     session = Session.objects.select_for_update().select_related("group").get(pk=session.pk)
     if session.status == SessionStatus.CANCELLED and changes.get("status") in (None, SessionStatus.CANCELLED):
         raise ValidationError({"status": "This session is cancelled; set its status to “scheduled” to reinstate it."})
-    if session.series_id is not None:
+    if session.series_id is not None and any(
+        getattr(session, key) != value for key, value in changes.items() if key in CALENDAR_FIELDS
+    ):
         session.detached = True
     return _apply_session_changes(session, changes)
 

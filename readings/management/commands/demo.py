@@ -1,13 +1,20 @@
-"""Load demo data for `make run`: a group, three people and a weekly series."""
+"""Load demo data for `make run`: a group, three people, a weekly series and the sample essay.
+
+It lives in the highest app whose data it creates, since a lower app may
+not import a higher one.
+"""
 
 import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from readings.models import Text
+from readings.services.importing import text_import
 from sessions_app.enums import Role
 from sessions_app.models import StudyGroup, User
 from sessions_app.services.groups import group_create, membership_add
@@ -15,6 +22,7 @@ from sessions_app.services.schedule import series_create
 
 DEMO_GROUP = "Demo Study Circle"
 DEMO_TIMEZONE = "Europe/London"
+SAMPLE_ESSAY = settings.BASE_DIR / "sample-texts" / "october-revolution-study-notes.txt"
 PEOPLE = [
     ("organizer", "Olga Organizer", Role.ORGANIZER),
     ("member1", "Mira Member", Role.MEMBER),
@@ -23,7 +31,7 @@ PEOPLE = [
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo group, its people and a weekly series; prints the passwords."
+    help = "Create (or refresh) the demo group, its people, a weekly series and the sample essay; prints passwords."
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -59,6 +67,15 @@ class Command(BaseCommand):
                 facilitators=[users["organizer"]],
             )
             self.stdout.write(self.style.SUCCESS(f"Created “{DEMO_GROUP}” with a weekly series of 3 sessions."))
+        if not Text.objects.filter(group=group).exists():
+            text = text_import(
+                group=group,
+                created_by=users["organizer"],
+                data=SAMPLE_ESSAY.read_bytes(),
+                filename=SAMPLE_ESSAY.name,
+                source="sample-texts/october-revolution-study-notes.txt",
+            )
+            self.stdout.write(f"Imported the sample essay “{text.title}” ({text.passages.count()} passages).")
         else:
             self.stdout.write(f"“{DEMO_GROUP}” is already loaded; passwords refreshed.")
 

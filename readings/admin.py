@@ -1,0 +1,144 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from .enums import TextFormat
+from .models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text, TextRevision
+from .services.importing import read_content, text_import
+
+
+class TextImportForm(forms.ModelForm):
+    """Add a text by uploading it: the same import service as the API and the command."""
+
+    file = forms.FileField(help_text="A .txt, .md or .html file.")
+    format = forms.ChoiceField(
+        choices=[("", "Detect"), *TextFormat.choices],
+        required=False,
+        help_text="Leave on Detect unless it guesses wrong.",
+    )
+
+    class Meta:
+        model = Text
+        fields = ["group", "title", "author", "source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].required = False
+        self.fields["title"].help_text = "Leave empty to take the document's own title."
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None:
+            self.data_bytes = upload.read()
+            try:
+                read_content(data=self.data_bytes, filename=upload.name, fmt=cleaned.get("format") or None)
+            except ValidationError as error:
+                for messages in error.message_dict.values():
+                    self.add_error("file" if "format" not in error.message_dict else "format", messages)
+        return cleaned
+
+
+class RevisionInline(admin.TabularInline):
+    model = TextRevision
+    extra = 0
+    can_delete = False
+    fields = ("number", "format", "filename", "size_bytes", "changes", "notices", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Text)
+class TextAdmin(admin.ModelAdmin):
+    list_display = ("title", "group", "author", "original_format", "revision", "updated_at")
+    list_filter = ("group", "original_format")
+    search_fields = ("title", "author")
+    inlines = [RevisionInline]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = TextImportForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["group", "file", "format", "title", "author", "source"]
+        return ["group", "title", "author", "source", "original_format", "revision", "created_by", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["group", "original_format", "revision", "created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        upload = form.cleaned_data["file"]
+        text = text_import(
+            group=form.cleaned_data["group"],
+            created_by=request.user,
+            title=form.cleaned_data.get("title") or "",
+            author=form.cleaned_data.get("author") or "",
+            source=form.cleaned_data.get("source") or "",
+            data=form.data_bytes,
+            filename=upload.name,
+            fmt=form.cleaned_data.get("format") or None,
+        )
+        obj.pk, obj.title = text.pk, text.title
+
+
+@admin.register(Passage)
+class PassageAdmin(admin.ModelAdmin):
+    list_display = ("text", "position", "anchor", "kind", "section", "quoted", "retired")
+    list_filter = ("kind", "quoted", "retired", "text")
+    search_fields = ("body", "anchor")
+    list_select_related = ("text",)
+    readonly_fields = ("text", "anchor", "revision_added", "revision_changed", "revision_retired")
+
+
+@admin.register(TextRevision)
+class TextRevisionAdmin(admin.ModelAdmin):
+    list_display = ("text", "number", "format", "filename", "size_bytes", "created_at")
+    list_filter = ("format",)
+    readonly_fields = ("text", "number", "format", "filename", "checksum", "size_bytes", "notices", "changes")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReadingAssignment)
+class ReadingAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("session", "text", "start_passage", "end_passage", "required", "reading_minutes")
+    list_select_related = ("session", "text", "start_passage__text", "end_passage__text")
+    raw_id_fields = ("session", "text", "start_passage", "end_passage")
+    readonly_fields = ("word_count", "reading_minutes")
+
+
+@admin.register(DiscussionQuestion)
+class DiscussionQuestionAdmin(admin.ModelAdmin):
+    list_display = ("prompt", "session", "kind", "state", "position")
+    list_filter = ("kind", "state")
+    raw_id_fields = ("session", "passages", "proposed_by")
+
+
+class NoteTagInline(admin.TabularInline):
+    model = NoteTag
+    extra = 0
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    """Notes are the members' words: the admin shows them for moderation, it does not edit them."""
+
+    list_display = ("id", "author", "passage", "visibility", "anchor_state", "hidden", "created_at")
+    list_filter = ("visibility", "anchor_state", "hidden")
+    raw_id_fields = ("author", "passage", "parent", "question", "hidden_by")
+    readonly_fields = ("body_html", "selector", "candidates", "anchor_state")
+    inlines = [NoteTagInline]
+
+
+@admin.register(NoteTag)
+class NoteTagAdmin(admin.ModelAdmin):
+    list_display = ("name", "note")
+    search_fields = ("name",)

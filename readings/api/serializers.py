@@ -1,0 +1,329 @@
+"""Readings over HTTP: input serializers validate, output serializers shape."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from sessions_app.api.fields import AwareDateTimeField
+from sessions_app.api.serializers import ChoiceField
+
+from ..enums import NoteVisibility, QuestionKind, TextFormat
+from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextRevision
+
+
+class TextContentSerializer(serializers.Serializer):
+    """The content of an import: a multipart `file`, or `content` with an optional `format`."""
+
+    file = serializers.FileField(required=False, help_text="The text as a .txt, .md or .html file (multipart).")
+    content = serializers.CharField(
+        required=False, trim_whitespace=False, help_text="The text itself, when not uploading a file."
+    )
+    format = ChoiceField(
+        choices=TextFormat.choices,
+        required=False,
+        help_text="txt, md or html; detected from the file name, content type or content when left out.",
+    )
+
+    def validate(self, attrs):
+        if not attrs.get("file") and attrs.get("content") is None:
+            raise serializers.ValidationError({"file": "Send a file, or the text itself as “content”."})
+        if attrs.get("file") and attrs.get("content") is not None:
+            raise serializers.ValidationError({"content": "Send a file or content, not both."})
+        return attrs
+
+
+class TextInputSerializer(TextContentSerializer):
+    group = serializers.IntegerField()
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    author = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    source = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class TextUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False)
+    author = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    source = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class CitedWorkSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    passages = serializers.ListField(child=serializers.IntegerField(), help_text="Positions of the citing passages.")
+
+
+class TextSummarySerializer(serializers.ModelSerializer):
+    format = serializers.CharField(source="original_format", read_only=True)
+    passage_count = serializers.IntegerField(read_only=True)
+    created_at = AwareDateTimeField(read_only=True)
+    updated_at = AwareDateTimeField(read_only=True)
+
+    class Meta:
+        model = Text
+        fields = [
+            "id",
+            "group",
+            "title",
+            "author",
+            "source",
+            "format",
+            "revision",
+            "passage_count",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class TextSerializer(TextSummarySerializer):
+    """A text with what the importer found: cited works and notices of its latest revision."""
+
+    cited_works = serializers.SerializerMethodField()
+    notices = serializers.SerializerMethodField()
+
+    class Meta(TextSummarySerializer.Meta):
+        fields = [*TextSummarySerializer.Meta.fields, "cited_works", "notices"]
+
+    @extend_schema_field(CitedWorkSerializer(many=True))
+    def get_cited_works(self, text: Text) -> list[dict]:
+        return self.context["cited_works"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_notices(self, text: Text) -> list[str]:
+        return self.context["notices"]
+
+
+class PassageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Passage
+        fields = [
+            "id",
+            "anchor",
+            "position",
+            "kind",
+            "section",
+            "body",
+            "word_count",
+            "quoted",
+            "attribution",
+            "cited_works",
+            "retired",
+            "start_offset",
+            "end_offset",
+        ]
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    created_at = AwareDateTimeField(read_only=True)
+
+    class Meta:
+        model = TextRevision
+        fields = ["number", "format", "filename", "checksum", "size_bytes", "notices", "changes", "created_at"]
+
+
+# --- Assignments -------------------------------------------------------------------
+
+
+class PassageRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    anchor = serializers.CharField()
+
+
+class TextRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    author = serializers.CharField(required=False)
+
+
+class AssignmentInputSerializer(serializers.Serializer):
+    text = serializers.IntegerField()
+    start_passage = serializers.IntegerField()
+    end_passage = serializers.IntegerField()
+    required = serializers.BooleanField(default=True)
+    instructions = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class AssignmentUpdateSerializer(serializers.Serializer):
+    start_passage = serializers.IntegerField(required=False)
+    end_passage = serializers.IntegerField(required=False)
+    required = serializers.BooleanField(required=False)
+    instructions = serializers.CharField(allow_blank=True, required=False)
+    position = serializers.IntegerField(min_value=1, required=False)
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    text = TextRefSerializer(read_only=True)
+    start_passage = PassageRefSerializer(read_only=True)
+    end_passage = PassageRefSerializer(read_only=True)
+
+    class Meta:
+        model = ReadingAssignment
+        fields = [
+            "id",
+            "text",
+            "start_passage",
+            "end_passage",
+            "required",
+            "instructions",
+            "position",
+            "word_count",
+            "reading_minutes",
+        ]
+
+
+# --- Questions -----------------------------------------------------------------------
+
+
+class QuestionInputSerializer(serializers.Serializer):
+    prompt = serializers.CharField(max_length=2000)
+    kind = ChoiceField(choices=QuestionKind.choices, default=QuestionKind.DISCUSSION)
+    passages = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    minutes = serializers.IntegerField(min_value=1, max_value=240, required=False, allow_null=True, default=None)
+    facilitator_notes = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class QuestionUpdateSerializer(serializers.Serializer):
+    prompt = serializers.CharField(max_length=2000, required=False)
+    kind = ChoiceField(choices=QuestionKind.choices, required=False)
+    passages = serializers.ListField(child=serializers.IntegerField(), required=False)
+    minutes = serializers.IntegerField(min_value=1, max_value=240, required=False, allow_null=True)
+    facilitator_notes = serializers.CharField(allow_blank=True, required=False)
+
+
+class ReorderSerializer(serializers.Serializer):
+    order = serializers.ListField(child=serializers.IntegerField(), help_text="Every question id, in the new order.")
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    """A question; `facilitator_notes` only for those with facilitator rights (absent otherwise)."""
+
+    passages = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    proposed_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = DiscussionQuestion
+        fields = [
+            "id",
+            "position",
+            "prompt",
+            "kind",
+            "passages",
+            "minutes",
+            "facilitator_notes",
+            "state",
+            "proposed_by",
+        ]
+
+    def to_representation(self, question):
+        data = super().to_representation(question)
+        if not self.context.get("facilitator_rights"):
+            data.pop("facilitator_notes")
+        return data
+
+
+# --- Notes ----------------------------------------------------------------------------
+
+
+class SelectorSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text="Code point offset into the passage body.")
+    end = serializers.IntegerField()
+    exact = serializers.CharField(trim_whitespace=False)
+    prefix = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    suffix = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class NoteInputSerializer(serializers.Serializer):
+    passage = serializers.IntegerField()
+    body = serializers.CharField(trim_whitespace=False, max_length=None)
+    visibility = ChoiceField(choices=NoteVisibility.choices, default=NoteVisibility.PRIVATE)
+    selector = SelectorSerializer(required=False, allow_null=True, default=None)
+    parent = serializers.IntegerField(required=False, allow_null=True, default=None)
+    question = serializers.IntegerField(required=False, allow_null=True, default=None)
+    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, default=list)
+
+
+class NoteUpdateSerializer(serializers.Serializer):
+    body = serializers.CharField(trim_whitespace=False, required=False)
+    visibility = ChoiceField(choices=NoteVisibility.choices, required=False)
+    selector = SelectorSerializer(required=False, allow_null=True)
+    passage = serializers.IntegerField(required=False, help_text="Re-attach the note to another passage.")
+    question = serializers.IntegerField(required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+
+
+class HideSerializer(serializers.Serializer):
+    hidden = serializers.BooleanField(default=True)
+
+
+class CandidateSerializer(serializers.Serializer):
+    passage = serializers.IntegerField()
+    anchor = serializers.CharField()
+    position = serializers.IntegerField()
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    """A note as its reader may see it. A deleted note with replies reads as an empty placeholder."""
+
+    author = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
+    selector = SelectorSerializer(read_only=True, allow_null=True)
+    candidates = CandidateSerializer(many=True, read_only=True)
+    deleted = serializers.SerializerMethodField()
+    created_at = AwareDateTimeField(read_only=True)
+    updated_at = AwareDateTimeField(read_only=True)
+
+    class Meta:
+        model = Note
+        fields = [
+            "id",
+            "passage",
+            "author",
+            "body",
+            "body_html",
+            "visibility",
+            "selector",
+            "parent",
+            "question",
+            "tags",
+            "anchor_state",
+            "candidates",
+            "hidden",
+            "deleted",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+        }
+    )
+    def get_author(self, note: Note) -> dict | None:
+        if note.deleted_at is not None:
+            return None
+        return {"id": note.author_id, "name": note.author.name}
+
+    def get_tags(self, note: Note) -> list[str]:
+        return [tag.name for tag in note.tags.all()]
+
+    def get_deleted(self, note: Note) -> bool:
+        return note.deleted_at is not None
+
+
+class AnswersSerializer(serializers.Serializer):
+    question = QuestionSerializer()
+    answers = NoteSerializer(many=True)
+
+
+class BusyPassageSerializer(serializers.Serializer):
+    passage = serializers.IntegerField()
+    anchor = serializers.CharField()
+    position = serializers.IntegerField()
+    text = TextRefSerializer()
+    note_count = serializers.IntegerField()
+
+
+class DiscussionSerializer(serializers.Serializer):
+    questions = AnswersSerializer(many=True)
+    busiest_passages = BusyPassageSerializer(many=True)

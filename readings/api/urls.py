@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("texts", views.TextViewSet, basename="text")
+router.register(r"sessions/(?P<session_pk>[0-9]+)/readings", views.AssignmentViewSet, basename="session-reading")
+router.register(r"sessions/(?P<session_pk>[0-9]+)/questions", views.QuestionViewSet, basename="session-question")
+router.register("notes", views.NoteViewSet, basename="note")
+
+urlpatterns = [
+    path("sessions/<int:session_pk>/discussion/", views.DiscussionView.as_view(), name="session-discussion"),
+    *router.urls,
+]

@@ -1,0 +1,454 @@
+"""Texts, passages and revisions over HTTP."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sessions_app.models import Session
+from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
+from sessions_app.selectors import access_session, membership_for
+
+from .. import selectors
+from ..enums import AnchorState, NoteVisibility, QuestionState
+from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text
+from ..permissions import can_import_texts
+from ..services.assignments import assignment_create, assignment_delete, assignment_update
+from ..services.importing import text_import, text_revise, text_update
+from ..services.notes import note_create, note_delete, note_set_hidden, note_update
+from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
+from . import serializers as s
+
+
+def _check_body_size(request) -> None:
+    """Refuse a body far over the import limit before reading any of it."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        limit = settings.TEXT_MAX_BYTES / (1024 * 1024)
+        raise serializers.ValidationError(
+            {"file": f"The request is {length / (1024 * 1024):.1f} MB; texts may be up to {limit:.1f} MB."}
+        )
+
+
+def _content_kwargs(validated: dict) -> dict:
+    upload = validated.get("file")
+    if upload is not None:
+        return {
+            "data": upload.read(),
+            "filename": upload.name or "",
+            "content_type": upload.content_type or "",
+            "fmt": validated.get("format"),
+        }
+    return {"content": validated["content"], "fmt": validated.get("format")}
+
+
+class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.TextSummarySerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filterset_fields = ["group"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Text.objects.none()
+        return selectors.texts_for_user(self.request.user).order_by("title", "id")
+
+    def _detail(self, text: Text, status_code: int = status.HTTP_200_OK, notices: list[str] | None = None) -> Response:
+        text = selectors.texts_for_user(self.request.user).get(pk=text.pk)
+        revision = selectors.latest_revision(text)
+        context = {
+            "cited_works": selectors.cited_works_of(text),
+            "notices": notices if notices is not None else (revision.notices if revision else []),
+        }
+        return Response(s.TextSerializer(text, context=context).data, status=status_code)
+
+    @extend_schema(
+        request={"application/json": s.TextInputSerializer, "multipart/form-data": s.TextInputSerializer},
+        responses={201: s.TextSerializer},
+    )
+    def create(self, request):
+        _check_body_size(request)
+        data = s.TextInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = membership_for(request.user, data.validated_data["group"])
+        if membership is None:
+            raise serializers.ValidationError({"group": "No such group among yours."})
+        if not can_import_texts(membership):
+            raise PermissionDenied("Only organizers and facilitators can import texts.")
+        fields = data.validated_data
+        text = text_import(
+            group=membership.group,
+            created_by=request.user,
+            title=fields["title"],
+            author=fields["author"],
+            source=fields["source"],
+            **_content_kwargs(fields),
+        )
+        return self._detail(text, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.TextSerializer})
+    def retrieve(self, request, pk=None):
+        text, _membership = selectors.access_text(request.user, pk)
+        return self._detail(text)
+
+    @extend_schema(request=s.TextUpdateSerializer, responses={200: s.TextSerializer})
+    def partial_update(self, request, pk=None):
+        text, membership = selectors.access_text(request.user, pk)
+        if not can_import_texts(membership):
+            raise PermissionDenied("Only organizers and facilitators can edit texts.")
+        data = s.TextUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        text_update(text=text, **data.validated_data)
+        return self._detail(text)
+
+    @extend_schema(
+        responses={200: s.PassageSerializer(many=True)},
+        parameters=[OpenApiParameter("include_retired", bool, description="Also list retired passages, last.")],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def passages(self, request, pk=None):
+        text, _membership = selectors.access_text(request.user, pk)
+        include_retired = request.query_params.get("include_retired") in ("1", "true", "yes")
+        page = self.paginate_queryset(selectors.passages_of(text, include_retired=include_retired))
+        return self.get_paginated_response(s.PassageSerializer(page, many=True).data)
+
+    @extend_schema(methods=["GET"], responses={200: s.RevisionSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        request={"application/json": s.TextContentSerializer, "multipart/form-data": s.TextContentSerializer},
+        responses={201: s.TextSerializer, 200: s.TextSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def revisions(self, request, pk=None):
+        text, membership = selectors.access_text(request.user, pk)
+        if request.method == "GET":
+            page = self.paginate_queryset(text.revisions.order_by("-number"))
+            return self.get_paginated_response(s.RevisionSerializer(page, many=True).data)
+        if not can_import_texts(membership):
+            raise PermissionDenied("Only organizers and facilitators can import revisions.")
+        _check_body_size(request)
+        data = s.TextContentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        previous = text.revision
+        revision = text_revise(text=text, created_by=request.user, **_content_kwargs(data.validated_data))
+        made = revision.number != previous
+        return self._detail(text, status.HTTP_201_CREATED if made else status.HTTP_200_OK, notices=revision.notices)
+
+
+# --- Session readings, questions and discussion ------------------------------------------
+
+
+class SessionScopedMixin:
+    """Views under `sessions/{session_pk}/`: the session through its selector, and the caller's rights."""
+
+    def load_session(self) -> Session:
+        session = access_session(self.request.user, self.kwargs["session_pk"])
+        self.membership = membership_for(self.request.user, session.group_id)
+        self.can_edit = can_edit_session(self.membership, session)
+        return session
+
+    def must_edit(self, message: str) -> None:
+        if not self.can_edit:
+            raise PermissionDenied(message)
+
+
+def _passage_in(text: Text, passage_id: int, field: str) -> Passage:
+    passage = Passage.objects.filter(pk=passage_id, text=text).first()
+    if passage is None:
+        raise serializers.ValidationError({field: f"Passage {passage_id} is not part of “{text.title}”."})
+    return passage
+
+
+class AssignmentViewSet(SessionScopedMixin, viewsets.GenericViewSet):
+    serializer_class = s.AssignmentSerializer
+    queryset = ReadingAssignment.objects.none()  # for the schema; reads go through the selectors
+    filter_backends: list = []
+
+    @extend_schema(responses={200: s.AssignmentSerializer(many=True)})
+    def list(self, request, session_pk=None):
+        session = self.load_session()
+        page = self.paginate_queryset(selectors.readings_of(session))
+        return self.get_paginated_response(s.AssignmentSerializer(page, many=True).data)
+
+    @extend_schema(request=s.AssignmentInputSerializer, responses={201: s.AssignmentSerializer})
+    def create(self, request, session_pk=None):
+        session = self.load_session()
+        self.must_edit("Only organizers and this session's facilitators can assign readings.")
+        data = s.AssignmentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        text = Text.objects.filter(pk=fields["text"], group_id=session.group_id).first()
+        if text is None:
+            raise serializers.ValidationError({"text": "No such text in this session's group."})
+        start = Passage.objects.filter(pk=fields["start_passage"]).first()
+        end = Passage.objects.filter(pk=fields["end_passage"]).first()
+        if start is None or end is None:
+            missing = "start_passage" if start is None else "end_passage"
+            raise serializers.ValidationError({missing: "No such passage."})
+        assignment = assignment_create(
+            session=session,
+            text=text,
+            start_passage=start,
+            end_passage=end,
+            required=fields["required"],
+            instructions=fields["instructions"],
+        )
+        return Response(s.AssignmentSerializer(assignment).data, status=status.HTTP_201_CREATED)
+
+    def _assignment(self, session: Session, pk) -> ReadingAssignment:
+        assignment = selectors.readings_of(session).filter(pk=pk).first()
+        if assignment is None:
+            raise Http404("No such reading.")
+        return assignment
+
+    @extend_schema(responses={200: s.AssignmentSerializer})
+    def retrieve(self, request, session_pk=None, pk=None):
+        return Response(s.AssignmentSerializer(self._assignment(self.load_session(), pk)).data)
+
+    @extend_schema(request=s.AssignmentUpdateSerializer, responses={200: s.AssignmentSerializer})
+    def partial_update(self, request, session_pk=None, pk=None):
+        session = self.load_session()
+        assignment = self._assignment(session, pk)
+        self.must_edit("Only organizers and this session's facilitators can change readings.")
+        data = s.AssignmentUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        for field in ("start_passage", "end_passage"):
+            if field in changes:
+                changes[field] = _passage_in(assignment.text, changes[field], field)
+        assignment = assignment_update(assignment=assignment, **changes)
+        return Response(s.AssignmentSerializer(assignment).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, session_pk=None, pk=None):
+        session = self.load_session()
+        assignment = self._assignment(session, pk)
+        self.must_edit("Only organizers and this session's facilitators can remove readings.")
+        assignment_delete(assignment=assignment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
+    serializer_class = s.QuestionSerializer
+    queryset = DiscussionQuestion.objects.none()  # for the schema; reads go through the selectors
+    filter_backends: list = []
+
+    def _context(self) -> dict:
+        return {"facilitator_rights": has_facilitator_rights(self.membership)}
+
+    def _passages(self, session: Session, ids: list[int]) -> list[Passage]:
+        passages = list(Passage.objects.filter(pk__in=ids, text__group_id=session.group_id))
+        if missing := set(ids) - {p.pk for p in passages}:
+            raise serializers.ValidationError({"passages": f"No such passages: {sorted(missing)}."})
+        return passages
+
+    def _question(self, session: Session, pk) -> DiscussionQuestion:
+        return selectors.access_question(self.request.user, session, pk, sees_all=self.can_edit)
+
+    @extend_schema(responses={200: s.QuestionSerializer(many=True)})
+    def list(self, request, session_pk=None):
+        session = self.load_session()
+        questions = selectors.questions_for(request.user, session, sees_all=self.can_edit)
+        page = self.paginate_queryset(questions)
+        return self.get_paginated_response(s.QuestionSerializer(page, many=True, context=self._context()).data)
+
+    @extend_schema(request=s.QuestionInputSerializer, responses={201: s.QuestionSerializer})
+    def create(self, request, session_pk=None):
+        """Those who lead the session add questions; members propose them (state `proposed`)."""
+        session = self.load_session()
+        data = s.QuestionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields["passages"] = self._passages(session, fields["passages"])
+        question = question_create(session=session, author=request.user, propose=not self.can_edit, **fields)
+        return Response(s.QuestionSerializer(question, context=self._context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.QuestionSerializer})
+    def retrieve(self, request, session_pk=None, pk=None):
+        session = self.load_session()
+        return Response(s.QuestionSerializer(self._question(session, pk), context=self._context()).data)
+
+    @extend_schema(request=s.QuestionUpdateSerializer, responses={200: s.QuestionSerializer})
+    def partial_update(self, request, session_pk=None, pk=None):
+        session = self.load_session()
+        question = self._question(session, pk)
+        self.must_edit("Only organizers and this session's facilitators can edit questions.")
+        data = s.QuestionUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "passages" in changes:
+            changes["passages"] = self._passages(session, changes["passages"])
+        question = question_update(question=question, **changes)
+        return Response(s.QuestionSerializer(question, context=self._context()).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, session_pk=None, pk=None):
+        session = self.load_session()
+        question = self._question(session, pk)
+        self.must_edit("Only organizers and this session's facilitators can remove questions.")
+        question_delete(question=question)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: s.QuestionSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, session_pk=None, pk=None):
+        return self._decide(pk, accept=True)
+
+    @extend_schema(request=None, responses={200: s.QuestionSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, session_pk=None, pk=None):
+        return self._decide(pk, accept=False)
+
+    def _decide(self, pk, *, accept: bool) -> Response:
+        session = self.load_session()
+        question = self._question(session, pk)
+        self.must_edit("Only organizers and this session's facilitators accept or reject questions.")
+        question = question_decide(question=question, accept=accept)
+        return Response(s.QuestionSerializer(question, context=self._context()).data)
+
+    @extend_schema(request=s.ReorderSerializer, responses={200: s.QuestionSerializer(many=True)})
+    @action(detail=False, methods=["post"])
+    def reorder(self, request, session_pk=None):
+        session = self.load_session()
+        self.must_edit("Only organizers and this session's facilitators can reorder questions.")
+        data = s.ReorderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        questions_reorder(session=session, order=data.validated_data["order"])
+        questions = selectors.questions_for(request.user, session, sees_all=True)
+        return Response(s.QuestionSerializer(questions, many=True, context=self._context()).data)
+
+
+class DiscussionView(SessionScopedMixin, APIView):
+    """For facilitators: the notes answering each question, and the passages with the most group notes."""
+
+    @extend_schema(responses={200: s.DiscussionSerializer})
+    def get(self, request, session_pk=None):
+        session = self.load_session()
+        if not has_facilitator_rights(self.membership):
+            raise PermissionDenied("The discussion overview is for facilitators and organizers.")
+        body = {
+            "questions": selectors.answers_by_question(request.user, session),
+            "busiest_passages": selectors.busiest_passages(request.user, session),
+        }
+        return Response(s.DiscussionSerializer(body, context={"facilitator_rights": True}).data)
+
+
+# --- Notes -------------------------------------------------------------------------------
+
+
+class NoteFilter(filters.FilterSet):
+    passage = filters.NumberFilter(field_name="passage_id")
+    text = filters.NumberFilter(field_name="passage__text_id")
+    session = filters.NumberFilter(method="in_session")
+    author = filters.NumberFilter(field_name="author_id")
+    visibility = filters.ChoiceFilter(choices=NoteVisibility.choices)
+    question = filters.NumberFilter(field_name="question_id")
+    tag = filters.CharFilter(method="with_tag")
+    anchor_state = filters.ChoiceFilter(choices=AnchorState.choices)
+
+    class Meta:
+        model = Note
+        fields = ["passage", "text", "session", "author", "visibility", "question", "tag", "anchor_state"]
+
+    def in_session(self, queryset, name, value):
+        session = access_session(self.request.user, value)
+        return queryset.filter(selectors.session_passages_q(selectors.readings_of(session), prefix="passage__"))
+
+    def with_tag(self, queryset, name, value):
+        return queryset.filter(tags__name=value.strip().lower().lstrip("#"))
+
+
+class NoteViewSet(viewsets.GenericViewSet):
+    serializer_class = s.NoteSerializer
+    filterset_class = NoteFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Note.objects.none()
+        return selectors.notes_for_api(self.request.user)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.NoteSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(s.NoteSerializer(selectors.access_note(request.user, pk)).data)
+
+    def _visible_passage(self, passage_id: int) -> Passage:
+        try:
+            return selectors.access_passage(self.request.user, passage_id)
+        except Http404:
+            raise serializers.ValidationError({"passage": "No such passage in your groups."}) from None
+
+    def _question(self, question_id: int | None, passage: Passage) -> DiscussionQuestion | None:
+        if question_id is None:
+            return None
+        question = (
+            DiscussionQuestion.objects.filter(
+                pk=question_id, session__group_id=passage.text.group_id, state=QuestionState.ACCEPTED
+            )
+            .select_related("session")
+            .first()
+        )
+        if question is None:
+            raise serializers.ValidationError({"question": "No such question for this passage's group."})
+        return question
+
+    @extend_schema(request=s.NoteInputSerializer, responses={201: s.NoteSerializer})
+    def create(self, request):
+        data = s.NoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        passage = self._visible_passage(fields.pop("passage"))
+        parent = None
+        if (parent_id := fields.pop("parent")) is not None:
+            parent = selectors.notes_visible_to(request.user).filter(pk=parent_id).first()
+            if parent is None:
+                raise serializers.ValidationError({"parent": "No such note to reply to."})
+        fields["question"] = self._question(fields.pop("question"), passage)
+        note = note_create(author=request.user, passage=passage, parent=parent, **fields)
+        return Response(s.NoteSerializer(selectors.access_note(request.user, note.pk)).data, status=201)
+
+    def _own(self, pk) -> Note:
+        note = selectors.access_note(self.request.user, pk)
+        if note.author_id != self.request.user.pk:
+            raise PermissionDenied("Only its author can change or delete a note.")
+        return note
+
+    @extend_schema(request=s.NoteUpdateSerializer, responses={200: s.NoteSerializer})
+    def partial_update(self, request, pk=None):
+        note = self._own(pk)
+        data = s.NoteUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "passage" in changes:
+            changes["passage"] = self._visible_passage(changes["passage"])
+        if "question" in changes:
+            changes["question"] = self._question(changes["question"], changes.get("passage", note.passage))
+        note_update(note=note, **changes)
+        return Response(s.NoteSerializer(selectors.access_note(request.user, note.pk)).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        note_delete(note=self._own(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.HideSerializer, responses={200: s.NoteSerializer})
+    @action(detail=True, methods=["post"])
+    def hide(self, request, pk=None):
+        """Organizers hide a note from everyone but its author (`{"hidden": false}` shows it again)."""
+        note = selectors.access_note(request.user, pk)
+        if not can_manage_group(membership_for(request.user, note.passage.text.group_id)):
+            raise PermissionDenied("Only organizers can hide notes.")
+        data = s.HideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        note = note_set_hidden(note=note, hidden=data.validated_data["hidden"], by=request.user)
+        return Response(s.NoteSerializer(note).data)

@@ -1,0 +1,40 @@
+from django.db import models
+
+
+class TextFormat(models.TextChoices):
+    TXT = "txt", "Plain text"
+    MD = "md", "Markdown"
+    HTML = "html", "HTML"
+
+
+class PassageKind(models.TextChoices):
+    HEADING = "heading", "Heading"
+    PARAGRAPH = "paragraph", "Paragraph"
+    QUOTATION = "quotation", "Quotation"
+    LIST_ITEM = "list_item", "List item"
+
+
+class QuestionKind(models.TextChoices):
+    OPENING = "opening", "Opening"
+    COMPREHENSION = "comprehension", "Comprehension"
+    DISCUSSION = "discussion", "Discussion"
+    APPLICATION = "application", "Application"
+    CLOSING = "closing", "Closing"
+
+
+class QuestionState(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class NoteVisibility(models.TextChoices):
+    PRIVATE = "private", "Only me"
+    GROUP = "group", "The group"
+    FACILITATORS = "facilitators", "Facilitators"
+
+
+class AnchorState(models.TextChoices):
+    ANCHORED = "anchored", "Anchored"
+    MOVED = "moved", "Moved"
+    ORPHANED = "orphaned", "Orphaned"

@@ -1,0 +1,501 @@
+"""Split an HTML or XHTML page into raw blocks.
+
+The page is parsed with BeautifulSoup (lxml's HTML parser, which copes with
+XHTML: the XML declaration, namespaced ``epub:type`` attributes and ``<br/>``).
+Non-content elements are removed first (scripts, navigation, page headers and
+footers, page breaks, footnote bodies and footnote reference markers), then
+the tree is walked in document order: headings, ``hgroup``, paragraphs,
+list items and the text directly inside containers become blocks; every
+block inside a ``blockquote`` is quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import CData
+
+from .model import HEADING, LIST_ITEM, PARAGRAPH, QUOTATION, RawBlock, TextImportError
+from .textutil import normalise_space, strip_control_chars, word_set
+
+# Elements that never hold readable text of the document.
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "form",
+    "button",
+    "svg",
+    "iframe",
+    "nav",
+    "object",
+    "embed",
+    "canvas",
+    "select",
+    "textarea",
+    "input",
+    "head",
+    "link",
+    "meta",
+)
+# A header/footer inside one of these belongs to the content (Standard Ebooks
+# keeps a chapter's hgroup in its section's <header>); elsewhere it is the
+# page's banner or footer.
+_CONTENT_SECTIONS = frozenset({"article", "section", "main", "blockquote", "figure"})
+
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+# Elements whose text is one block.
+_TEXT_BLOCK_TAGS = frozenset({"p", "pre", "address", "figcaption", "caption", "summary", "dt", "legend"})
+# Elements that structure the page; any other element is inline.
+_BLOCK_TAGS = (
+    _HEADING_TAGS
+    | _TEXT_BLOCK_TAGS
+    | word_set(
+        """
+        html body div section article main aside header footer blockquote ul ol dl dd li hgroup
+        figure table thead tbody tfoot tr td th center details fieldset hr menu dialog search
+        """
+    )
+)
+# Lists and quotations nested in a list item are blocks of their own.
+_NESTED_IN_ITEM = frozenset({"ul", "ol", "dl", "blockquote", "table", "pre"})
+
+# Footnote and endnote bodies (EPUB 3 structural semantics and DPUB-ARIA).
+_NOTE_TYPES = frozenset({"footnote", "footnotes", "endnote", "endnotes", "rearnote", "rearnotes", "note"})
+_NOTE_ROLES = frozenset({"doc-endnotes", "doc-footnote", "doc-endnote"})
+_NOTE_CLASSES = frozenset({"footnotes", "endnotes"})
+# Text of a footnote reference marker: "1", "12", "*", "†", "[3]", "(4)".
+_MARKER_TEXT_RE = re.compile(r"[\[(]?(?:\d{1,4}[a-z]?|[*†‡§¶#]{1,3})[\])]?")
+_NUMERIC_MARKER_RE = re.compile(r"[\[(]?\d{1,4}[a-z]?[\])]?")
+# Links to notes: "#fn1", "#note-3", "endnotes.xhtml#note-1", "#_ftn2".
+_NOTE_HREF_RE = re.compile(r"(?:#_?(?:fn|ftn|note|footnote|endnote)|endnotes)", re.I)
+# "se:name.publication.book", "se:name.publication.essay", …
+_PUBLICATION_TYPE_RE = re.compile(r"\bse:name\.publication\b|\bpublication\b")
+_WORK_CLASS_RE = re.compile(r"title|publication|work", re.I)
+
+# Sentinels used while collecting text; control characters are stripped
+# from the page text first so they cannot collide with real content.
+_MARKER = "\x00"  # a removed footnote marker (tidies the space before it)
+_WORK_OPEN = "\x01"  # start of a <cite> or publication title
+_WORK_CLOSE = "\x02"
+_SENTINEL_RE = re.compile("(\x00+|\x01|\x02)")
+_PUNCTUATION_AFTER_MARKER = frozenset(".,;:!?)]”’\"'")
+_TITLE_EDGE_CHARS = " “”‘’\"'«»"
+# Dashes that introduce a quotation's source: "— Author, Work".
+_ATTRIBUTION_DASHES = "—–-―~ "
+# An XHTML file's XML declaration; the HTML parser does not need it (and
+# BeautifulSoup warns about it), so it is removed before parsing.
+_XML_DECLARATION_RE = re.compile(r"\s*<\?xml[^>]*\?>")
+
+
+class _RemovedMarker(NavigableString):
+    """Stands where a footnote reference marker was removed from the tree."""
+
+
+@dataclass
+class HtmlResult:
+    """What the HTML reader found: the title, raw blocks and notices."""
+
+    title: str
+    blocks: list[RawBlock]
+    notices: list[str]
+
+
+def _tokens(tag: Tag, attribute: str) -> set[str]:
+    """The white-space separated values of ``attribute`` on ``tag``."""
+    value = tag.get(attribute)
+    if value is None:
+        return set()
+    if isinstance(value, list):
+        return {token.lower() for token in value}
+    return set(str(value).lower().split())
+
+
+def _is_note_body(tag: Tag) -> bool:
+    """True for a footnote/endnote body or a container of them."""
+    types = {token.rsplit(":", 1)[-1] for token in _tokens(tag, "epub:type")}
+    if tag.name == "a" or tag.name == "sup":
+        return False  # references, handled as markers
+    if types & _NOTE_TYPES or _tokens(tag, "role") & _NOTE_ROLES:
+        return True
+    return tag.name in ("section", "div", "ol", "aside") and bool(_tokens(tag, "class") & _NOTE_CLASSES)
+
+
+def _count_notes(tag: Tag) -> int:
+    """How many notes a dropped note element holds (at least one)."""
+    items = tag.find_all("li")
+    if items:
+        return len(items)
+    inner = [child for child in tag.find_all(True) if _is_note_body(child)]
+    return len(inner) or 1
+
+
+def _is_marker_text(text: str, *, numeric_only: bool = False) -> bool:
+    """True when ``text`` is just a footnote marker such as "1" or "[3]"."""
+    text = text.strip()
+    pattern = _NUMERIC_MARKER_RE if numeric_only else _MARKER_TEXT_RE
+    return bool(text) and bool(pattern.fullmatch(text))
+
+
+def _is_note_reference(tag: Tag) -> bool:
+    """True for an inline footnote reference marker that must not be read."""
+    if tag.name == "a":
+        types = {token.rsplit(":", 1)[-1] for token in _tokens(tag, "epub:type")}
+        if "noteref" in types or "doc-noteref" in _tokens(tag, "role"):
+            return True
+        href = str(tag.get("href", ""))
+        return bool(_NOTE_HREF_RE.search(href)) and _is_marker_text(tag.get_text(), numeric_only=True)
+    if tag.name == "sup":
+        return _is_marker_text(tag.get_text())
+    return False
+
+
+def _is_page_furniture(tag: Tag) -> bool:
+    """True for a page-level header/footer or a page-break marker."""
+    if tag.name in ("header", "footer"):
+        return not any(parent.name in _CONTENT_SECTIONS for parent in tag.parents)
+    types = {token.rsplit(":", 1)[-1] for token in _tokens(tag, "epub:type")}
+    return "pagebreak" in types or "doc-pagebreak" in _tokens(tag, "role")
+
+
+def _clean_tree(soup: BeautifulSoup) -> int:
+    """Remove non-content from ``soup`` in place; return how many notes went.
+
+    Footnote reference markers are replaced by a sentinel so the space left
+    before following punctuation can be tidied.
+    """
+    for tag in soup.find_all(_DROP_TAGS):
+        if not tag.decomposed:
+            tag.decompose()
+    notes = 0
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        if _is_page_furniture(tag):
+            tag.decompose()
+        elif _is_note_body(tag):
+            notes += _count_notes(tag)
+            tag.decompose()
+        elif _is_note_reference(tag):
+            tag.replace_with(_RemovedMarker(_MARKER))
+    return notes
+
+
+def _is_work_title(tag: Tag) -> bool:
+    """True for ``<cite>`` and ``<i>``/``<em>`` marked as a publication."""
+    if tag.name == "cite":
+        return True
+    if tag.name not in ("i", "em", "span"):
+        return False
+    if any(_PUBLICATION_TYPE_RE.search(token) for token in _tokens(tag, "epub:type")):
+        return True
+    return tag.name != "span" and any(_WORK_CLASS_RE.search(token) for token in _tokens(tag, "class"))
+
+
+def _collect(node: object, parts: list[str]) -> None:
+    """Append the readable text under ``node`` to ``parts``, with sentinels."""
+    if isinstance(node, _RemovedMarker):
+        parts.append(_MARKER)
+        return
+    if isinstance(node, NavigableString):
+        # Comments, processing instructions and doctypes are not text.
+        if type(node) is NavigableString or isinstance(node, CData):
+            parts.append(strip_control_chars(str(node)))
+        return
+    if not isinstance(node, Tag):
+        return
+    name = node.name
+    if name == "br":
+        parts.append(" ")
+        return
+    if name == "img":
+        return
+    work = _is_work_title(node)
+    block = name in _BLOCK_TAGS
+    if block:
+        parts.append(" ")
+    if work:
+        parts.append(_WORK_OPEN)
+    if name == "q":
+        # Browsers render <q> with quotation marks; the text keeps them.
+        nested = any(parent.name == "q" for parent in node.parents)
+        parts.append("‘" if nested else "“")
+    for child in node.children:
+        _collect(child, parts)
+    if name == "q":
+        parts.append("’" if nested else "”")
+    if work:
+        parts.append(_WORK_CLOSE)
+    if block:
+        parts.append(" ")
+
+
+def _finish(raw: str) -> tuple[str, list[tuple[int, str]]]:
+    """Normalise collected text and resolve the sentinels.
+
+    Returns the body and the works marked in it as ``(offset, title)``. A
+    removed footnote marker takes the space before following punctuation
+    with it ("word <sup>1</sup>." reads "word.").
+    """
+    text = normalise_space(raw)
+    if not any(sentinel in text for sentinel in (_MARKER, _WORK_OPEN, _WORK_CLOSE)):
+        return text, []
+    out: list[str] = []
+    length = 0
+    opens: list[int] = []
+    works: list[tuple[int, str]] = []
+    after_marker = False
+    for piece in _SENTINEL_RE.split(text):
+        if not piece:
+            continue
+        if piece[0] == _MARKER:
+            after_marker = True
+            continue
+        if piece == _WORK_OPEN:
+            opens.append(length)
+            continue
+        if piece == _WORK_CLOSE:
+            if opens:
+                start = opens.pop()
+                title = normalise_space("".join(out)[start:]).strip(_TITLE_EDGE_CHARS)
+                if title:
+                    works.append((start, title))
+            continue
+        ends_with_space = not out or out[-1].endswith(" ")
+        if after_marker and out and out[-1].endswith(" ") and piece[0] in _PUNCTUATION_AFTER_MARKER:
+            out[-1] = out[-1][:-1]
+            length -= 1
+        elif piece.startswith(" ") and ends_with_space:
+            piece = piece[1:]
+        after_marker = False
+        if piece:
+            out.append(piece)
+            length += len(piece)
+    body = "".join(out).strip()
+    works.sort(key=lambda item: item[0])
+    return body, works
+
+
+def _text_of(nodes: Iterable[object]) -> tuple[str, list[tuple[int, str]]]:
+    """The normalised text of ``nodes`` and the works marked in it."""
+    parts: list[str] = []
+    for node in nodes:
+        _collect(node, parts)
+    return _finish("".join(parts))
+
+
+def _hgroup_text(tag: Tag) -> tuple[str, int]:
+    """One heading for an ``hgroup``: its parts joined with ": ".
+
+    Standard Ebooks writes ``<h2 epub:type="ordinal">IV</h2><p
+    epub:type="title">The Storm</p>``; that reads "IV: The Storm". The level
+    is that of the highest-ranked heading inside (2 when there is none).
+    """
+    texts: list[str] = []
+    level = 0
+    for child in tag.find_all(True, recursive=False):
+        text, _ = _text_of([child])
+        if text:
+            texts.append(text)
+        if child.name in _HEADING_TAGS:
+            rank = int(child.name[1])
+            level = rank if not level else min(level, rank)
+    if not texts:
+        text, _ = _text_of(tag.children)
+        texts = [text] if text else []
+    return ": ".join(texts), level or 2
+
+
+def _is_inline(node: object) -> bool:
+    """True for text and inline elements (anything that is not a block)."""
+    if isinstance(node, Tag):
+        return node.name not in _BLOCK_TAGS
+    return isinstance(node, NavigableString)
+
+
+class _Walker:
+    """Walks the cleaned tree and emits raw blocks in document order."""
+
+    def __init__(self) -> None:
+        self.blocks: list[RawBlock] = []
+        # Captions of figures, keyed by id() of the blockquote they attribute.
+        self.captions: dict[int, Tag] = {}
+
+    def emit(self, kind: str, nodes: Iterable[object], quoted: bool, level: int = 0) -> None:
+        """Emit one block from ``nodes`` unless it has no text."""
+        body, works = _text_of(nodes)
+        if not body:
+            return
+        if quoted and kind in (PARAGRAPH, HEADING):
+            kind, level = QUOTATION, 0
+        self.blocks.append(RawBlock(kind=kind, body=body, level=level, quoted=quoted, marked_works=works))
+
+    def container(self, tag: Tag, quoted: bool) -> None:
+        """Walk a container: runs of inline content become paragraphs."""
+        run: list[object] = []
+        for child in tag.children:
+            if _is_inline(child):
+                if isinstance(child, Tag) and child.name == "br" and run and _ends_with_br(run):
+                    # Two <br> in a row separate paragraphs in old-style HTML.
+                    self.emit(PARAGRAPH, run, quoted)
+                    run = []
+                    continue
+                run.append(child)
+            elif isinstance(child, Tag):
+                self.emit(PARAGRAPH, run, quoted)
+                run = []
+                self.block(child, quoted)
+        self.emit(PARAGRAPH, run, quoted)
+
+    def block(self, tag: Tag, quoted: bool) -> None:
+        """Emit the blocks of one block-level element."""
+        name = tag.name
+        if name in _HEADING_TAGS:
+            self.emit(HEADING, [tag], quoted, level=int(name[1]))
+        elif name == "hgroup":
+            self.hgroup(tag, quoted)
+        elif name in _TEXT_BLOCK_TAGS:
+            self.emit(PARAGRAPH, [tag], quoted)
+        elif name == "li":
+            self.list_item(tag, quoted)
+        elif name == "blockquote":
+            self.blockquote(tag)
+        elif name == "figure":
+            self.figure(tag, quoted)
+        elif name == "hr":
+            return  # a scene break, not a passage
+        else:
+            self.container(tag, quoted)
+
+    def hgroup(self, tag: Tag, quoted: bool) -> None:
+        """Emit an ``hgroup`` as one heading block."""
+        body, level = _hgroup_text(tag)
+        if not body:
+            return
+        if quoted:
+            self.blocks.append(RawBlock(kind=QUOTATION, body=body, quoted=True))
+        else:
+            self.blocks.append(RawBlock(kind=HEADING, body=body, level=level))
+
+    def list_item(self, tag: Tag, quoted: bool) -> None:
+        """Emit a list item, then any list or quotation nested in it."""
+        own = [child for child in tag.children if not (isinstance(child, Tag) and child.name in _NESTED_IN_ITEM)]
+        self.emit(LIST_ITEM, own, quoted)
+        for child in tag.children:
+            if isinstance(child, Tag) and child.name in _NESTED_IN_ITEM:
+                self.block(child, quoted)
+
+    def blockquote(self, tag: Tag) -> None:
+        """Emit a quotation, every block in it quoted.
+
+        Its source — a ``<footer>`` or a closing ``<cite>`` inside it, or the
+        ``<figcaption>`` of a ``<figure>`` around it — becomes the attribution
+        of its last block rather than a block of its own.
+        """
+        sources = tag.find_all("footer", recursive=False)
+        last_child = tag.find_all(True, recursive=False)[-1:] or [None]
+        if last_child[0] is not None and last_child[0].name == "cite":
+            sources.append(last_child[0])
+        caption = self.captions.pop(id(tag), None)
+        if caption is not None:
+            sources.append(caption)
+        attribution, works = "", []
+        for source in sources:
+            text, found = _text_of([source])
+            attribution = attribution or text.lstrip(_ATTRIBUTION_DASHES).strip()
+            works.extend(found)
+            source.extract()
+        first = len(self.blocks)
+        self.container(tag, quoted=True)
+        if attribution and len(self.blocks) > first:
+            last = self.blocks[-1]
+            last.attribution = last.attribution or attribution
+            last.marked_works.extend((len(last.body), title) for _, title in works)
+
+    def figure(self, tag: Tag, quoted: bool) -> None:
+        """Walk a figure; a quotation's caption becomes its attribution."""
+        quote = tag.find("blockquote", recursive=False)
+        caption = tag.find("figcaption", recursive=False)
+        if quote is not None and caption is not None:
+            self.captions[id(quote)] = caption.extract()
+        self.container(tag, quoted)
+
+
+def _ends_with_br(run: list[object]) -> bool:
+    """True when the last non-blank node of ``run`` is a ``<br>``."""
+    for node in reversed(run):
+        if isinstance(node, Tag):
+            return node.name == "br"
+        if str(node).strip():
+            return False
+    return False
+
+
+def _page_title(soup: BeautifulSoup) -> str:
+    """The text of the page's ``<title>``, or ""."""
+    # Prefer the <head> title: an inline SVG may carry a <title> of its own.
+    tag = soup.head.find("title") if soup.head else None
+    tag = tag or soup.find("title")
+    return normalise_space(tag.get_text()) if tag else ""
+
+
+def read_html(text: str) -> HtmlResult:
+    """Split HTML/XHTML ``text`` into raw blocks.
+
+    Guarantees: no markup, script or style text in any body; entities are
+    decoded; footnote markers and bodies are gone (with a notice counting
+    the dropped notes); ``<hr>`` makes no block; an ``hgroup`` is one heading
+    whose parts are joined with ": ". The title is a leading ``h1`` (then
+    also block 0, marked ``is_title``), else ``<title>``, else the first
+    ``h1``, else the first other heading (such as an ``hgroup``). Raises :class:`TextImportError` when
+    the page has no readable text.
+    """
+    text = strip_control_chars(text)
+    declaration = _XML_DECLARATION_RE.match(text)
+    if declaration:
+        text = text[declaration.end() :]
+    soup = BeautifulSoup(text, "lxml")
+    page_title = _page_title(soup)
+    notes = _clean_tree(soup)
+    walker = _Walker()
+    root = soup.body or soup
+    try:
+        walker.container(root, quoted=False)
+    except RecursionError:
+        raise TextImportError(
+            "The HTML is nested too deeply to read. Save the page as simpler HTML or as plain text and try again."
+        ) from None
+    blocks = walker.blocks
+    if not blocks:
+        raise TextImportError(
+            "The HTML page has no readable text. Check that you uploaded the page "
+            "itself (not a frame or a script-only page), or paste the text instead."
+        )
+    title = _choose_title(blocks, page_title)
+    notices: list[str] = []
+    if notes:
+        notices.append(
+            f"Dropped {notes} footnote{'s' if notes != 1 else ''}/endnote"
+            f"{'s' if notes != 1 else ''} (the notes, not the text they annotate)."
+        )
+    return HtmlResult(title=title, blocks=blocks, notices=notices)
+
+
+def _choose_title(blocks: list[RawBlock], page_title: str) -> str:
+    """Pick the document title; mark a leading level-1 heading as the title."""
+    first = blocks[0]
+    if first.kind == HEADING and first.level == 1:
+        first.is_title = True
+        return first.body
+    if page_title:
+        return page_title
+    headings = [block for block in blocks if block.kind == HEADING]
+    for block in headings:
+        if block.level == 1:
+            return block.body
+    # No h1 at all: the first heading (e.g. a chapter's hgroup) names it.
+    return headings[0].body if headings else ""

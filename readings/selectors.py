@@ -1,0 +1,199 @@
+"""Permission-scoped reads of readings. Outside the group is a 404."""
+
+from collections.abc import Iterable
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from sessions_app.enums import Role
+from sessions_app.models import Membership, Session, User
+from sessions_app.selectors import membership_for
+
+from .enums import NoteVisibility, QuestionState
+from .models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextRevision
+
+
+def texts_for_user(user: User) -> QuerySet[Text]:
+    return Text.objects.filter(group__memberships__user=user).annotate(
+        passage_count=Count("passages", filter=Q(passages__retired=False))
+    )
+
+
+def access_text(user: User, text_id: int | str) -> tuple[Text, Membership]:
+    """The text and the user's membership in its group, or 404."""
+    try:
+        text = texts_for_user(user).select_related("group").get(pk=int(text_id))
+    except (Text.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such text.") from None
+    return text, membership_for(user, text.group_id)
+
+
+def passages_of(text: Text, *, include_retired: bool = False) -> QuerySet[Passage]:
+    passages = text.passages.all()
+    if not include_retired:
+        passages = passages.filter(retired=False)
+    return passages.order_by("retired", "position", "id")
+
+
+def cited_works_of(text: Text) -> list[dict]:
+    """Every work the text cites, in order of first citation, with the positions citing it."""
+    works: dict[str, list[int]] = {}
+    rows = (
+        text.passages.filter(retired=False)
+        .exclude(cited_works=[])
+        .order_by("position")
+        .values_list("position", "cited_works")
+    )
+    for position, titles in rows:
+        for title in titles:
+            positions = works.setdefault(title, [])
+            if position not in positions:
+                positions.append(position)
+    return [{"title": title, "passages": positions} for title, positions in works.items()]
+
+
+def latest_revision(text: Text) -> TextRevision | None:
+    return text.revisions.order_by("-number").first()
+
+
+# --- Assignments, questions, notes -------------------------------------------
+
+
+def readings_of(session: Session) -> QuerySet[ReadingAssignment]:
+    return (
+        ReadingAssignment.objects.filter(session=session)
+        .select_related("text", "start_passage", "end_passage")
+        .order_by("position", "id")
+    )
+
+
+def session_passages_q(assignments: Iterable[ReadingAssignment], prefix: str = "") -> Q:
+    """Passages inside any of `assignments`' ranges (by position: inserted passages count)."""
+    condition = Q(pk__in=[])
+    for assignment in assignments:
+        condition |= Q(
+            **{
+                f"{prefix}text_id": assignment.text_id,
+                f"{prefix}position__gte": assignment.start_passage.position,
+                f"{prefix}position__lte": assignment.end_passage.position,
+            }
+        )
+    return condition
+
+
+def questions_for(user: User, session: Session, *, sees_all: bool) -> QuerySet[DiscussionQuestion]:
+    """Accepted questions and the user's own proposals; everything for those who lead the session."""
+    questions = DiscussionQuestion.objects.filter(session=session)
+    if not sees_all:
+        questions = questions.filter(Q(state=QuestionState.ACCEPTED) | Q(proposed_by=user))
+    return questions.prefetch_related(Prefetch("passages", queryset=Passage.objects.only("id"))).order_by(
+        "position", "id"
+    )
+
+
+def access_question(user: User, session: Session, question_id: int | str, *, sees_all: bool) -> DiscussionQuestion:
+    try:
+        return questions_for(user, session, sees_all=sees_all).get(pk=int(question_id))
+    except (DiscussionQuestion.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such question.") from None
+
+
+def _peek_guarded_passages(user: User) -> QuerySet[Passage]:
+    """Passages of "post before you peek" sessions in groups where the user only reads (no facilitator rights)."""
+    reader_groups = Membership.objects.filter(user=user, role=Role.MEMBER).values("group_id")
+    guarding = ReadingAssignment.objects.filter(
+        session__post_before_peek=True,
+        session__group_id__in=reader_groups,
+        text_id=OuterRef("text_id"),
+        start_passage__position__lte=OuterRef("position"),
+        end_passage__position__gte=OuterRef("position"),
+    )
+    return Passage.objects.filter(Exists(guarding))
+
+
+def notes_visible_to(user: User) -> QuerySet[Note]:
+    """Every note `user` may see, by DESIGN.md's table.
+
+    Their own notes (hidden ones too, marked); group notes of their groups;
+    facilitators notes where they have facilitator rights; replies to their
+    own notes. Never anyone else's private note. Hidden notes only to their
+    author. Under "post before you peek", another member's group note on a
+    guarded passage only once the user has a note on that passage.
+    """
+    memberships = Membership.objects.filter(user=user)
+    my_groups = memberships.values("group_id")
+    lead_groups = memberships.filter(role__in=[Role.ORGANIZER, Role.FACILITATOR]).values("group_id")
+    shared = Q(hidden=False) & (
+        Q(visibility=NoteVisibility.GROUP)
+        | Q(visibility=NoteVisibility.FACILITATORS, passage__text__group_id__in=lead_groups)
+        | (Q(parent__author=user) & ~Q(visibility=NoteVisibility.PRIVATE))
+    )
+    unpeeked = (
+        Q(visibility=NoteVisibility.GROUP)
+        & Q(passage__in=_peek_guarded_passages(user))
+        & ~Q(passage__in=Note.objects.filter(author=user).values("passage_id"))
+        & ~Q(parent__author=user)
+    )
+    return Note.objects.filter(Q(passage__text__group_id__in=my_groups) & (Q(author=user) | (shared & ~unpeeked)))
+
+
+def notes_for_api(user: User) -> QuerySet[Note]:
+    return (
+        notes_visible_to(user)
+        .select_related("author", "passage")
+        .prefetch_related("tags")
+        .order_by("passage__text_id", "passage__position", "created_at", "id")
+    )
+
+
+def access_note(user: User, note_id: int | str) -> Note:
+    try:
+        return notes_for_api(user).select_related("passage__text", "parent").get(pk=int(note_id))
+    except (Note.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such note.") from None
+
+
+def access_passage(user: User, passage_id: int | str) -> Passage:
+    """A passage of one of the user's groups, or a 400-worthy None."""
+    try:
+        return Passage.objects.select_related("text").get(pk=int(passage_id), text__group__memberships__user=user)
+    except (Passage.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such passage.") from None
+
+
+def answers_by_question(user: User, session: Session) -> list[dict]:
+    """For each accepted question, the notes the user may see that answer it (private ones never)."""
+    questions = list(questions_for(user, session, sees_all=False).filter(state=QuestionState.ACCEPTED))
+    answers = (
+        notes_for_api(user)
+        .filter(question__in=questions, deleted_at__isnull=True)
+        .exclude(visibility=NoteVisibility.PRIVATE)
+        .order_by("created_at", "id")
+    )
+    grouped: dict[int, list[Note]] = {question.pk: [] for question in questions}
+    for note in answers:
+        grouped[note.question_id].append(note)
+    return [{"question": question, "answers": grouped[question.pk]} for question in questions]
+
+
+def busiest_passages(user: User, session: Session, *, limit: int = 10) -> list[dict]:
+    """The session's passages with the most group notes the user can see."""
+    assignments = list(readings_of(session))
+    rows = (
+        notes_visible_to(user)
+        .filter(session_passages_q(assignments, prefix="passage__"), visibility=NoteVisibility.GROUP)
+        .filter(deleted_at__isnull=True, passage__retired=False)
+        .values("passage_id", "passage__anchor", "passage__position", "passage__text_id", "passage__text__title")
+        .annotate(note_count=Count("id"))
+        .order_by("-note_count", "passage__text_id", "passage__position")[:limit]
+    )
+    return [
+        {
+            "passage": row["passage_id"],
+            "anchor": row["passage__anchor"],
+            "position": row["passage__position"],
+            "text": {"id": row["passage__text_id"], "title": row["passage__text__title"]},
+            "note_count": row["note_count"],
+        }
+        for row in rows
+    ]

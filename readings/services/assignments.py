@@ -1,0 +1,116 @@
+"""Reading assignments: which passages a session reads, and how long that takes."""
+
+import math
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Q, Sum
+
+from sessions_app.models import Session
+
+from ..models import Passage, ReadingAssignment, Text
+
+WORDS_PER_MINUTE = 230
+ASSIGNMENT_FIELDS = ("start_passage", "end_passage", "required", "instructions", "position")
+
+
+def reading_minutes_for(words: int) -> int:
+    """Words at 230 a minute, rounded up; nothing to read is 0 minutes."""
+    return math.ceil(words / WORDS_PER_MINUTE)
+
+
+def range_passages(assignment: ReadingAssignment) -> Q:
+    """The passages an assignment covers today: its text's active passages between its ends."""
+    return Q(
+        text_id=assignment.text_id,
+        retired=False,
+        position__gte=assignment.start_passage.position,
+        position__lte=assignment.end_passage.position,
+    )
+
+
+def _check_range(session: Session, text: Text, start: Passage, end: Passage) -> None:
+    if text.group_id != session.group_id:
+        raise ValidationError({"text": "No such text in this session's group."})
+    for field, passage in (("start_passage", start), ("end_passage", end)):
+        if passage.text_id != text.pk:
+            raise ValidationError(
+                {field: f"Passage {passage.pk} is not part of “{text.title}”; a range stays in one text."}
+            )
+        if passage.retired:
+            raise ValidationError({field: f"Passage {passage.pk} was removed in a later revision; pick a current one."})
+    if start.position > end.position:
+        raise ValidationError(
+            {"end_passage": f"The range runs backwards (§{start.position} to §{end.position}); swap the ends."}
+        )
+
+
+@transaction.atomic
+def reading_minutes_refresh(*, assignments: Iterable[ReadingAssignment]) -> None:
+    """Recount words and minutes of `assignments`, then of their sessions.
+
+    Called after any change to an assignment or to a text it reads.
+    """
+    sessions: set[int] = set()
+    for assignment in assignments:
+        words = Passage.objects.filter(range_passages(assignment)).aggregate(n=Sum("word_count"))["n"] or 0
+        assignment.word_count = words
+        assignment.reading_minutes = reading_minutes_for(words)
+        assignment.save(update_fields=["word_count", "reading_minutes"])
+        sessions.add(assignment.session_id)
+    for session_id in sessions:
+        total = ReadingAssignment.objects.filter(session_id=session_id).aggregate(n=Sum("reading_minutes"))["n"] or 0
+        Session.objects.filter(pk=session_id).update(reading_minutes=total)
+
+
+def reading_minutes_refresh_for_text(*, text: Text) -> None:
+    assignments = ReadingAssignment.objects.filter(text=text).select_related("start_passage", "end_passage")
+    reading_minutes_refresh(assignments=list(assignments))
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    session: Session,
+    text: Text,
+    start_passage: Passage,
+    end_passage: Passage,
+    required: bool = True,
+    instructions: str = "",
+) -> ReadingAssignment:
+    """Assign passages start…end of one text (same group) to `session`, after its other readings."""
+    _check_range(session, text, start_passage, end_passage)
+    last = ReadingAssignment.objects.filter(session=session).aggregate(n=Max("position"))["n"] or 0
+    assignment = ReadingAssignment.objects.create(
+        session=session,
+        text=text,
+        start_passage=start_passage,
+        end_passage=end_passage,
+        required=required,
+        instructions=instructions,
+        position=last + 1,
+    )
+    reading_minutes_refresh(assignments=[assignment])
+    return assignment
+
+
+@transaction.atomic
+def assignment_update(*, assignment: ReadingAssignment, **changes) -> ReadingAssignment:
+    """Change the range, whether it is required, the instructions or the position."""
+    if unknown := set(changes) - set(ASSIGNMENT_FIELDS):
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    for key, value in changes.items():
+        setattr(assignment, key, value)
+    _check_range(assignment.session, assignment.text, assignment.start_passage, assignment.end_passage)
+    assignment.save()
+    reading_minutes_refresh(assignments=[assignment])
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: ReadingAssignment) -> None:
+    session_id = assignment.session_id
+    assignment.delete()
+    total = ReadingAssignment.objects.filter(session_id=session_id).aggregate(n=Sum("reading_minutes"))["n"] or 0
+    Session.objects.filter(pk=session_id).update(reading_minutes=total)

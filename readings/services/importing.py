@@ -1,0 +1,293 @@
+"""Importing texts and their revisions into passages.
+
+`text_import` makes a new Text from a file or pasted content; `text_revise`
+imports a new version into an existing Text, updating its passages in place
+(see `readings/matching.py`). Both are atomic: bad input raises
+`ValidationError` naming the field at fault and writes nothing.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from sessions_app.models import StudyGroup, User
+
+from ..enums import TextFormat
+from ..matching import match_revision
+from ..models import Passage, Text, TextRevision
+from ..parsing import ParsedDocument, TextImportError, decode_bytes, detect_format, parse_document
+from .assignments import reading_minutes_refresh_for_text
+from .notes import notes_reanchor_for_text
+
+ProgressCallback = Callable[[int, int], None]
+PASSAGE_SEPARATOR = "\n\n"
+# Active positions are moved out of the way before renumbering, because a
+# unique index is checked row by row during an UPDATE.
+_POSITION_SHIFT = 10_000_000
+
+
+@dataclass
+class ImportedContent:
+    """What a file or pasted content turned into, before anything is stored."""
+
+    document: ParsedDocument
+    checksum: str
+    size_bytes: int
+    filename: str
+    notices: list[str]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def read_content(
+    *,
+    data: bytes | None = None,
+    content: str | None = None,
+    fmt: str | None = None,
+    filename: str = "",
+    content_type: str = "",
+    on_progress: ProgressCallback | None = None,
+) -> ImportedContent:
+    """Decode, size-check and parse an upload (`data`) or pasted `content`.
+
+    Raises ValidationError naming the field at fault: `file` or `content` for
+    the text itself, `format` for an unknown format.
+    """
+    try:
+        return _read_content(
+            data=data, content=content, fmt=fmt, filename=filename, content_type=content_type, on_progress=on_progress
+        )
+    except TextImportError as error:
+        raise ValidationError({error.field: error.message}) from None
+
+
+def _read_content(
+    *,
+    data: bytes | None,
+    content: str | None,
+    fmt: str | None,
+    filename: str,
+    content_type: str,
+    on_progress: ProgressCallback | None,
+) -> ImportedContent:
+    field = "content" if content is not None else "file"
+    if content is not None:
+        data = content.encode("utf-8")
+    if data is None:
+        raise TextImportError("Send a file, or the text itself as “content”.", field="file")
+    limit = settings.TEXT_MAX_BYTES
+    if len(data) > limit:
+        raise TextImportError(
+            f"The text is {_megabytes(len(data))}; the limit is {_megabytes(limit)}. Split it into parts.", field=field
+        )
+    try:
+        decoded, notices = decode_bytes(data)
+        if fmt:
+            fmt = fmt.lower().lstrip(".")
+            fmt = {"markdown": "md", "htm": "html", "xhtml": "html", "text": "txt"}.get(fmt, fmt)
+            if fmt not in TextFormat.values:
+                raise TextImportError(
+                    f"“{fmt}” is not a format we import; use one of {', '.join(TextFormat.values)}.", field="format"
+                )
+        else:
+            fmt = detect_format(filename=filename or None, content_type=content_type or None, text=decoded)
+        document = parse_document(decoded, fmt, on_progress=on_progress)
+    except TextImportError as error:
+        if error.field == "file":
+            error.field = field
+        raise
+    if not document.blocks:
+        raise TextImportError("We found no readable text in it.", field=field)
+    return ImportedContent(
+        document=document,
+        checksum=hashlib.sha256(decoded.encode("utf-8")).hexdigest(),
+        size_bytes=len(data),
+        filename=PurePath(filename).name if filename else "",
+        notices=notices + document.notices,
+    )
+
+
+def _passage_fields(document: ParsedDocument) -> tuple[str, list[dict]]:
+    """The full text and, per block, the fields a Passage row stores."""
+    rows, offset = [], 0
+    for position, block in enumerate(document.blocks, start=1):
+        start = offset
+        offset += len(block.body)
+        rows.append(
+            {
+                "position": position,
+                "kind": block.kind,
+                "heading_level": block.level,
+                "section": block.section[:500],
+                "body": block.body,
+                "word_count": len(block.body.split()),
+                "quoted": block.quoted,
+                "attribution": block.attribution[:500],
+                "cited_works": block.cited_works,
+                "start_offset": start,
+                "end_offset": offset,
+            }
+        )
+        offset += len(PASSAGE_SEPARATOR)
+    return PASSAGE_SEPARATOR.join(block.body for block in document.blocks), rows
+
+
+def _new_anchor(text: Text) -> str:
+    anchor = f"p-{text.next_anchor}"
+    text.next_anchor += 1
+    return anchor
+
+
+@transaction.atomic
+def text_import(
+    *,
+    group: StudyGroup,
+    created_by: User | None,
+    title: str = "",
+    author: str = "",
+    source: str = "",
+    data: bytes | None = None,
+    content: str | None = None,
+    fmt: str | None = None,
+    filename: str = "",
+    content_type: str = "",
+    on_progress: ProgressCallback | None = None,
+) -> Text:
+    """Create a Text from a file or pasted content, with one passage per block.
+
+    The title is the one given, else the document's own (a plain-text file's
+    first line), else the file name. Anchors start at `p-1` in reading order.
+    """
+    imported = read_content(
+        data=data, content=content, fmt=fmt, filename=filename, content_type=content_type, on_progress=on_progress
+    )
+    document = imported.document
+    title = (title or document.title or PurePath(imported.filename).stem or "Untitled text").strip()[:300]
+    full_text, rows = _passage_fields(document)
+    text = Text.objects.create(
+        group=group,
+        title=title,
+        author=author.strip(),
+        source=source.strip(),
+        original_format=document.format,
+        full_text=full_text,
+        created_by=created_by,
+        next_anchor=len(rows) + 1,
+    )
+    Passage.objects.bulk_create(
+        [Passage(text=text, anchor=f"p-{row['position']}", **row) for row in rows], batch_size=2000
+    )
+    TextRevision.objects.create(
+        text=text,
+        number=1,
+        format=document.format,
+        filename=imported.filename,
+        checksum=imported.checksum,
+        size_bytes=imported.size_bytes,
+        notices=imported.notices,
+        changes={"kept": 0, "edited": 0, "added": len(rows), "retired": 0},
+        created_by=created_by,
+    )
+    return text
+
+
+@transaction.atomic
+def text_revise(
+    *,
+    text: Text,
+    created_by: User | None,
+    data: bytes | None = None,
+    content: str | None = None,
+    fmt: str | None = None,
+    filename: str = "",
+    content_type: str = "",
+    on_progress: ProgressCallback | None = None,
+) -> TextRevision:
+    """Import a new version of `text` as revision n+1, updating passages in place.
+
+    Unchanged passages keep row and anchor; edited ones (matched by
+    similarity) keep row and anchor with the new body; new ones get fresh
+    anchors; removed ones are retired, never deleted. Every note on the text
+    is then resolved again (`notes_reanchor_for_text`) and the reading time
+    of assignments recounted, in the same transaction. Content identical to
+    the current revision makes no new revision and returns the current one.
+    """
+    imported = read_content(
+        data=data, content=content, fmt=fmt, filename=filename, content_type=content_type, on_progress=on_progress
+    )
+    text = Text.objects.select_for_update().get(pk=text.pk)
+    current = text.revisions.order_by("-number").first()
+    if current is not None and current.checksum == imported.checksum:
+        current.notices = [f"This content is identical to revision {current.number}; no new revision was made."]
+        return current
+
+    number = text.revision + 1
+    old = list(text.passages.filter(retired=False).order_by("position"))
+    full_text, rows = _passage_fields(imported.document)
+    mapping = match_revision([passage.body for passage in old], [row["body"] for row in rows])
+    continued = set(mapping.values())
+
+    text.passages.filter(retired=False).update(position=F("position") + _POSITION_SHIFT)
+    retired = [passage for index, passage in enumerate(old) if index not in continued]
+    for passage in retired:
+        passage.retired = True
+        passage.revision_retired = number
+    Passage.objects.bulk_update(retired, ["retired", "revision_retired", "position"], batch_size=2000)
+
+    updated, created, edited = [], [], 0
+    for index, row in enumerate(rows):
+        old_index = mapping.get(index)
+        if old_index is None:
+            created.append(
+                Passage(text=text, anchor=_new_anchor(text), revision_added=number, revision_changed=number, **row)
+            )
+            continue
+        passage = old[old_index]
+        if passage.body != row["body"]:
+            passage.revision_changed = number
+            edited += 1
+        for key, value in row.items():
+            setattr(passage, key, value)
+        updated.append(passage)
+    Passage.objects.bulk_update(updated, [*rows[0].keys(), "revision_changed"], batch_size=2000)
+    Passage.objects.bulk_create(created, batch_size=2000)
+
+    text.revision = number
+    text.full_text = full_text
+    text.original_format = imported.document.format
+    text.save(update_fields=["revision", "full_text", "original_format", "next_anchor", "updated_at"])
+    revision = TextRevision.objects.create(
+        text=text,
+        number=number,
+        format=imported.document.format,
+        filename=imported.filename,
+        checksum=imported.checksum,
+        size_bytes=imported.size_bytes,
+        notices=imported.notices,
+        changes={"kept": len(updated) - edited, "edited": edited, "added": len(created), "retired": len(retired)},
+        created_by=created_by,
+    )
+    notes_reanchor_for_text(text=text, revision=number)
+    reading_minutes_refresh_for_text(text=text)
+    return revision
+
+
+@transaction.atomic
+def text_update(*, text: Text, **fields: str) -> Text:
+    """Change a text's title, author or source (not its content: that is a revision)."""
+    if unknown := set(fields) - {"title", "author", "source"}:
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed here."})
+    if "title" in fields and not fields["title"].strip():
+        raise ValidationError({"title": "Give the text a title."})
+    for key, value in fields.items():
+        setattr(text, key, value.strip())
+    text.save()
+    return text

@@ -1,0 +1,252 @@
+"""Notes (annotations): writing, editing, deleting, hiding, and re-anchoring after a revision."""
+
+import re
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sessions_app.models import User
+
+from ..anchoring import SelectorError, find_again, make_selector, occurrences, selector_at
+from ..enums import AnchorState, NoteVisibility
+from ..models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text
+from ..rendering import render_markdown
+
+MAX_TAGS = 10
+_TAG = re.compile(r"^[\w][\w\- ]{0,39}$")
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        name = " ".join(str(tag).split()).lower().lstrip("#")
+        if not _TAG.match(name):
+            raise ValidationError({"tags": f"“{tag}” is not a tag: use up to 40 letters, digits, spaces or dashes."})
+        if name not in cleaned:
+            cleaned.append(name)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": f"Use at most {MAX_TAGS} tags."})
+    return cleaned
+
+
+def _check_body(body: str, *, required: bool) -> str:
+    limit = settings.NOTE_BODY_MAX_CHARS
+    if len(body) > limit:
+        raise ValidationError({"body": f"The note is {len(body):,} characters long; the limit is {limit:,}."})
+    if required and not body.strip():
+        raise ValidationError({"body": "Write something in the note."})
+    return body
+
+
+def _selector(passage: Passage, selector: dict | None) -> dict | None:
+    if selector is None:
+        return None
+    if not isinstance(selector, dict):
+        raise ValidationError({"selector": "Give the selector as {start, end, exact}, or null for the whole passage."})
+    try:
+        return make_selector(passage.body, selector.get("start"), selector.get("end"), selector.get("exact"))
+    except SelectorError as error:
+        raise ValidationError({"selector": str(error)}) from None
+
+
+def _check_question(question: DiscussionQuestion | None, passage: Passage) -> None:
+    if question is None:
+        return
+    reads_text = ReadingAssignment.objects.filter(session_id=question.session_id, text_id=passage.text_id).exists()
+    if question.session.group_id != passage.text.group_id or not reads_text:
+        raise ValidationError({"question": "That question belongs to a session that does not read this passage."})
+
+
+def _set_tags(note: Note, tags: list[str]) -> None:
+    note.tags.all().delete()
+    NoteTag.objects.bulk_create([NoteTag(note=note, name=name) for name in tags])
+
+
+@transaction.atomic
+def note_create(
+    *,
+    author: User,
+    passage: Passage,
+    body: str,
+    visibility: str = NoteVisibility.PRIVATE,
+    selector: dict | None = None,
+    parent: Note | None = None,
+    question: DiscussionQuestion | None = None,
+    tags: Iterable[str] = (),
+) -> Note:
+    """Write a note on `passage` (or on the quoted span given by `selector`).
+
+    The caller has checked that the author may see the passage and, for a
+    reply, the parent. A reply sits on its parent's passage and takes its
+    parent's audience, whatever visibility was asked for.
+    """
+    if visibility not in NoteVisibility.values:
+        raise ValidationError({"visibility": f"“{visibility}” is not one of: {', '.join(NoteVisibility.values)}."})
+    if passage.retired:
+        raise ValidationError({"passage": "That passage was removed in a later revision of the text."})
+    _check_body(body, required=True)
+    if parent is not None:
+        if parent.passage_id != passage.pk:
+            raise ValidationError({"parent": "A reply belongs on the same passage as the note it answers."})
+        if parent.deleted_at is not None:
+            raise ValidationError({"parent": "That note was deleted; it takes no new replies."})
+        visibility = parent.visibility
+        selector = None
+    _check_question(question, passage)
+    note = Note.objects.create(
+        author=author,
+        passage=passage,
+        selector=_selector(passage, selector),
+        body=body,
+        body_html=render_markdown(body),
+        visibility=visibility,
+        parent=parent,
+        question=question,
+    )
+    _set_tags(note, _clean_tags(tags))
+    return note
+
+
+@transaction.atomic
+def note_update(*, note: Note, **changes) -> Note:
+    """Edit one's own note: body, visibility, selector, question, tags; or re-attach it to a passage."""
+    allowed = {"body", "visibility", "selector", "question", "tags", "passage"}
+    if unknown := set(changes) - allowed:
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    if note.deleted_at is not None:
+        raise ValidationError({"body": "This note was deleted."})
+    if "body" in changes:
+        note.body = _check_body(changes["body"], required=True)
+        note.body_html = render_markdown(note.body)
+    if "visibility" in changes:
+        if changes["visibility"] not in NoteVisibility.values:
+            raise ValidationError(
+                {"visibility": f"“{changes['visibility']}” is not one of: {', '.join(NoteVisibility.values)}."}
+            )
+        if note.parent_id is not None and changes["visibility"] != note.parent.visibility:
+            raise ValidationError({"visibility": "A reply keeps the audience of the note it answers."})
+        note.visibility = changes["visibility"]
+        if note.visibility == NoteVisibility.PRIVATE:
+            note.hidden = False
+        note.replies.update(visibility=note.visibility)
+    if "passage" in changes or "selector" in changes:
+        passage = changes.get("passage", note.passage)
+        if passage.text.group_id != note.passage.text.group_id:
+            raise ValidationError({"passage": "No such passage in this note's group."})
+        if passage.retired:
+            raise ValidationError({"passage": "That passage was removed in a later revision of the text."})
+        note.passage = passage
+        note.selector = _selector(passage, changes.get("selector", note.selector))
+        note.anchor_state, note.candidates = AnchorState.ANCHORED, []
+        note.replies.update(passage=passage)
+    if "question" in changes:
+        _check_question(changes["question"], note.passage)
+        note.question = changes["question"]
+    note.save()
+    if "tags" in changes:
+        _set_tags(note, _clean_tags(changes["tags"]))
+    return note
+
+
+@transaction.atomic
+def note_delete(*, note: Note) -> None:
+    """Delete a note. One with replies stays as an empty "deleted" placeholder so the thread survives."""
+    parent = note.parent
+    if note.replies.exists():
+        note.body = note.body_html = ""
+        note.selector = None
+        note.question = None
+        note.deleted_at = timezone.now()
+        note.save()
+        note.tags.all().delete()
+    else:
+        note.delete()
+    if parent is not None and parent.deleted_at is not None and not parent.replies.exists():
+        parent.delete()
+
+
+@transaction.atomic
+def note_set_hidden(*, note: Note, hidden: bool, by: User) -> Note:
+    """An organizer hides a group or facilitators note from everyone but its author (or shows it again)."""
+    if note.visibility == NoteVisibility.PRIVATE:
+        raise ValidationError({"hidden": "A private note is seen by its author alone; there is nothing to hide."})
+    note.hidden, note.hidden_by = hidden, (by if hidden else None)
+    note.save(update_fields=["hidden", "hidden_by", "updated_at"])
+    return note
+
+
+def _neighbourhood(passage: Passage, active: list[Passage], changed_ids: set[int]) -> list[Passage]:
+    """The passages that may have taken over `passage`'s text in this revision.
+
+    Its immediate neighbours, and passages new or edited in this revision
+    close to where it stands (or stood, if it was retired).
+    """
+    window = 1 if not passage.retired else 3
+    near = [p for p in active if abs(p.position - passage.position) <= window and p.pk != passage.pk]
+    return [p for p in near if abs(p.position - passage.position) == 1 or p.pk in changed_ids]
+
+
+@transaction.atomic
+def notes_reanchor_for_text(*, text: Text, revision: int) -> dict[str, int]:
+    """Resolve every note on `text` against its passages after revision `revision`.
+
+    - anchored: its passage still holds the exact quote at the same offsets
+      (a note on a whole passage: the passage is still there);
+    - moved: the quote was found again exactly once (or once in the same
+      context) in its passage or in a neighbour that took over its text; the
+      selector and, if needed, the passage are updated;
+    - orphaned: the quote is gone or ambiguous. The note keeps its old
+      selector, and `candidates` lists every place the quote now appears.
+
+    Replies follow their parent's passage and state. Returns counts per state.
+    """
+    active = list(text.passages.filter(retired=False).order_by("position"))
+    by_id = {p.pk: p for p in text.passages.all()}
+    changed_ids = {p.pk for p in active if p.revision_changed == revision}
+    notes = list(Note.objects.filter(passage__text=text).select_related("parent").order_by("parent_id", "id"))
+    counts = dict.fromkeys(AnchorState.values, 0)
+    resolved: dict[int, Note] = {}
+    for note in sorted(notes, key=lambda n: n.parent_id is not None):
+        if note.parent_id is not None and note.parent_id in resolved:
+            parent = resolved[note.parent_id]
+            note.passage_id, note.anchor_state, note.candidates = parent.passage_id, parent.anchor_state, []
+        else:
+            _resolve(note, by_id[note.passage_id], active, changed_ids)
+        resolved[note.pk] = note
+        counts[note.anchor_state] += 1
+    Note.objects.bulk_update(notes, ["passage", "selector", "anchor_state", "candidates"], batch_size=1000)
+    return counts
+
+
+def _resolve(note: Note, passage: Passage, active: list[Passage], changed_ids: set[int]) -> None:
+    selector = note.selector
+    note.candidates = []
+    if not selector:
+        note.anchor_state = AnchorState.ORPHANED if passage.retired else AnchorState.ANCHORED
+        return
+    start, end, exact = selector["start"], selector["end"], selector["exact"]
+    if not passage.retired and passage.body[start:end] == exact:
+        note.selector = selector_at(passage.body, start, end)
+        note.anchor_state = AnchorState.ANCHORED
+        return
+    pools = [] if passage.retired else [[passage]]
+    pools.append(_neighbourhood(passage, active, changed_ids))
+    for pool in pools:
+        place, places = find_again(selector, ((p.pk, p.body) for p in pool))
+        if place is not None:
+            target = next(p for p in pool if p.pk == place.passage_id)
+            note.passage_id = target.pk
+            note.selector = selector_at(target.body, place.start, place.start + len(exact))
+            note.anchor_state = AnchorState.MOVED
+            return
+        if places:
+            break
+    note.anchor_state = AnchorState.ORPHANED
+    note.candidates = [
+        {"passage": p.pk, "anchor": p.anchor, "position": p.position, "start": start, "end": start + len(exact)}
+        for p in active
+        for start in occurrences(p.body, exact)
+    ]

@@ -1,0 +1,109 @@
+"""Discussion questions: written by those who lead a session, proposed by members."""
+
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from sessions_app.models import Session, User
+
+from ..enums import QuestionKind, QuestionState
+from ..models import DiscussionQuestion, Passage, ReadingAssignment
+
+QUESTION_FIELDS = ("prompt", "kind", "passages", "minutes", "facilitator_notes")
+
+
+def _check_passages(session: Session, passages: Iterable[Passage]) -> list[Passage]:
+    """Passages must come from texts the session reads."""
+    passages = list(passages)
+    assigned = set(ReadingAssignment.objects.filter(session=session).values_list("text_id", flat=True))
+    if stray := [passage.pk for passage in passages if passage.text_id not in assigned]:
+        raise ValidationError({"passages": f"Passages {stray} are not in a text this session reads; assign it first."})
+    return passages
+
+
+def _check_fields(prompt: str | None, kind: str | None, minutes: int | None) -> None:
+    if prompt is not None and not prompt.strip():
+        raise ValidationError({"prompt": "Write the question."})
+    if kind is not None and kind not in QuestionKind.values:
+        raise ValidationError({"kind": f"“{kind}” is not one of: {', '.join(QuestionKind.values)}."})
+    if minutes is not None and not 0 < minutes <= 240:
+        raise ValidationError({"minutes": "Suggest between 1 and 240 minutes."})
+
+
+@transaction.atomic
+def question_create(
+    *,
+    session: Session,
+    author: User,
+    prompt: str,
+    kind: str = QuestionKind.DISCUSSION,
+    passages: Iterable[Passage] = (),
+    minutes: int | None = None,
+    facilitator_notes: str = "",
+    propose: bool = False,
+) -> DiscussionQuestion:
+    """Add a question at the end of the session's list.
+
+    With `propose`, it waits as `proposed` for a facilitator or organizer to
+    accept it, and facilitator notes are not allowed (a member writes it).
+    """
+    _check_fields(prompt, kind, minutes)
+    passages = _check_passages(session, passages)
+    if propose and facilitator_notes:
+        raise ValidationError({"facilitator_notes": "Facilitator notes are for those who lead the session."})
+    last = DiscussionQuestion.objects.filter(session=session).aggregate(n=Max("position"))["n"] or 0
+    question = DiscussionQuestion.objects.create(
+        session=session,
+        position=last + 1,
+        prompt=prompt.strip(),
+        kind=kind,
+        minutes=minutes,
+        facilitator_notes=facilitator_notes,
+        state=QuestionState.PROPOSED if propose else QuestionState.ACCEPTED,
+        proposed_by=author,
+    )
+    question.passages.set(passages)
+    return question
+
+
+@transaction.atomic
+def question_update(*, question: DiscussionQuestion, **changes) -> DiscussionQuestion:
+    if unknown := set(changes) - set(QUESTION_FIELDS):
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    _check_fields(changes.get("prompt"), changes.get("kind"), changes.get("minutes"))
+    passages = changes.pop("passages", None)
+    for key, value in changes.items():
+        setattr(question, key, value.strip() if key == "prompt" else value)
+    question.save()
+    if passages is not None:
+        question.passages.set(_check_passages(question.session, passages))
+    return question
+
+
+@transaction.atomic
+def question_decide(*, question: DiscussionQuestion, accept: bool) -> DiscussionQuestion:
+    """Accept or reject a question; deciding again changes the decision."""
+    question.state = QuestionState.ACCEPTED if accept else QuestionState.REJECTED
+    question.save(update_fields=["state", "updated_at"])
+    return question
+
+
+@transaction.atomic
+def question_delete(*, question: DiscussionQuestion) -> None:
+    question.delete()
+
+
+@transaction.atomic
+def questions_reorder(*, session: Session, order: Sequence[int]) -> list[DiscussionQuestion]:
+    """Put the session's questions in the order of `order`, which must name each of them once."""
+    questions = {q.pk: q for q in DiscussionQuestion.objects.select_for_update().filter(session=session)}
+    if len(order) != len(set(order)) or set(order) != set(questions):
+        raise ValidationError(
+            {"order": f"List every question of this session once; expected the ids {sorted(questions)}."}
+        )
+    for position, question_id in enumerate(order, start=1):
+        questions[question_id].position = position
+    DiscussionQuestion.objects.bulk_update(questions.values(), ["position"])
+    return [questions[question_id] for question_id in order]

@@ -1,0 +1,279 @@
+"""Notes through the API: writing, privacy by role, replies, moderation, filters, peeking."""
+
+import pytest
+
+from readings.models import Note
+
+from ..factories import MembershipFactory, UserFactory
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def write(api, user, passage, body="A note.", **fields):
+    return api(user).post("/api/v1/notes/", {"passage": passage.id, "body": body, **fields}, format="json")
+
+
+def seen(api, user, **filters) -> set[str]:
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    response = api(user).get(f"/api/v1/notes/?page_size=500&{query}")
+    assert response.status_code == 200
+    return {note["body"] for note in response.json()["results"]}
+
+
+@pytest.fixture
+def member_b(world):
+    user = UserFactory(username="member_b")
+    MembershipFactory(group=world.group, user=user)
+    return user
+
+
+@pytest.fixture
+def threads(world, api, essay, reading, member_b):
+    """Member A's private, group and facilitators notes, and A's reply to B's group note."""
+    passage = at(essay, 12)
+    b_note = write(api, member_b, passage, "B: group note", visibility="group").json()
+    write(api, world.member, passage, "A: private", visibility="private")
+    write(api, world.member, passage, "A: group", visibility="group")
+    write(api, world.member, passage, "A: facilitators", visibility="facilitators")
+    write(api, world.member, passage, "A: reply to B", parent=b_note["id"], visibility="private")
+    return b_note
+
+
+def test_note_with_selector_gets_context_and_rendered_body(world, api, essay, reading):
+    passage = at(essay, 12)
+    start = passage.body.index("(who were hungry for land)")
+    exact = "(who were hungry for land)"
+
+    response = write(
+        api,
+        world.member,
+        passage,
+        "**Key** point: <script>alert(1)</script>",
+        visibility="group",
+        selector={"start": start, "end": start + len(exact), "exact": exact},
+        tags=["Peasants", "land"],
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["selector"] == {
+        "start": start,
+        "end": start + len(exact),
+        "exact": exact,
+        "prefix": passage.body[start - 32 : start],
+        "suffix": passage.body[start + len(exact) : start + len(exact) + 32],
+    }
+    assert body["body_html"] == "<p><strong>Key</strong> point: &lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    assert body["author"] == {"id": world.member.id, "name": "Member"}
+    assert (body["anchor_state"], body["tags"], body["visibility"]) == ("anchored", ["land", "peasants"], "group")
+
+
+def test_selector_counts_code_points_not_utf16_units(world, api):
+    from readings.services.importing import text_import
+
+    text = text_import(group=world.group, created_by=None, content="Title\n\n🙂 The “dictatorship” of the proletariat.")
+    passage = text.passages.get(position=2)
+    start = passage.body.index("dictatorship")  # 5 in code points; 6 in UTF-16 units (the emoji is two)
+    exact = "dictatorship"
+
+    in_code_points = write(api, world.member, passage, selector={"start": start, "end": start + 12, "exact": exact})
+    in_utf16_units = write(api, world.member, passage, selector={"start": start + 1, "end": start + 13, "exact": exact})
+
+    assert in_code_points.status_code == 201
+    assert in_code_points.json()["selector"]["prefix"] == "🙂 The “"
+    assert in_utf16_units.status_code == 400
+
+
+def test_each_role_sees_exactly_what_the_table_allows(world, api, threads, member_b):
+    assert seen(api, world.member) == {"B: group note", "A: private", "A: group", "A: facilitators", "A: reply to B"}
+    assert seen(api, member_b) == {"B: group note", "A: group", "A: reply to B"}
+    assert seen(api, world.facilitator) == {"B: group note", "A: group", "A: facilitators", "A: reply to B"}
+    assert seen(api, world.organizer) == {"B: group note", "A: group", "A: facilitators", "A: reply to B"}
+    assert seen(api, world.outsider) == set()
+    assert api(None).get("/api/v1/notes/").status_code == 401
+
+
+def test_reply_takes_its_parents_audience(world, api, threads):
+    reply = Note.objects.get(body="A: reply to B")
+
+    assert reply.visibility == "group"
+    assert reply.parent_id == threads["id"]
+
+
+def test_parent_author_sees_replies_to_their_facilitators_note(world, api, essay, reading, member_b):
+    note = write(api, world.member, at(essay, 12), "A asks the facilitators", visibility="facilitators").json()
+    write(api, world.facilitator, at(essay, 12), "F answers", parent=note["id"])
+
+    assert seen(api, world.member) == {"A asks the facilitators", "F answers"}
+    assert seen(api, member_b) == set()
+
+
+def test_private_note_is_a_404_for_everyone_else(world, api, essay, reading):
+    note = write(api, world.member, at(essay, 12), "secret", visibility="private").json()
+
+    for user in (world.organizer, world.facilitator, world.outsider):
+        assert api(user).get(f"/api/v1/notes/{note['id']}/").status_code == 404
+    assert api(world.member).get(f"/api/v1/notes/{note['id']}/").json()["body"] == "secret"
+
+
+def test_replying_to_a_note_you_cannot_see_is_a_400(world, api, essay, reading, member_b):
+    private = write(api, world.member, at(essay, 12), "secret", visibility="private").json()
+
+    response = write(api, member_b, at(essay, 12), "peek", parent=private["id"])
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "parent: No such note to reply to."
+    assert Note.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("selector", "message"),
+    [
+        ({"start": 0, "end": 100000, "exact": "x"}, "selector: start and end must satisfy 0 ≤ start < end ≤"),
+        ({"start": 5, "end": 5, "exact": ""}, "selector.exact: This field may not be blank."),
+        ({"start": -1, "end": 3, "exact": "abc"}, "selector: start and end must satisfy"),
+        ({"start": 0, "end": 3, "exact": "not what it says"}, "selector: exact does not match the passage at 0–3"),
+    ],
+)
+def test_bad_selectors_are_400s(world, api, essay, reading, selector, message):
+    response = write(api, world.member, at(essay, 12), selector=selector)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(message)
+    assert list(response.json()["errors"]) in (["selector"], ["selector.exact"])
+    assert not Note.objects.exists()
+
+
+def test_passage_of_another_group_is_a_400(world, api, essay, reading):
+    from readings.services.importing import text_import
+
+    foreign = text_import(group=world.other_group, created_by=None, content="Foreign\n\nTheir text.")
+
+    response = write(api, world.member, at(foreign, 2))
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "passage: No such passage in your groups."
+
+
+def test_oversized_body_is_a_400(world, api, essay, settings):
+    settings.NOTE_BODY_MAX_CHARS = 100
+
+    response = write(api, world.member, at(essay, 12), "x" * 101)
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "body: The note is 101 characters long; the limit is 100."
+
+
+def test_author_edits_and_others_cannot(world, api, essay, reading):
+    note = write(api, world.member, at(essay, 12), "first", visibility="group").json()
+
+    edited = api(world.member).patch(f"/api/v1/notes/{note['id']}/", {"body": "*second*"}, format="json")
+    organizer = api(world.organizer).patch(f"/api/v1/notes/{note['id']}/", {"body": "mine now"}, format="json")
+
+    assert edited.json()["body_html"] == "<p><em>second</em></p>"
+    assert organizer.status_code == 403
+
+
+def test_deleting_a_note_with_replies_leaves_a_placeholder(world, api, essay, reading, member_b):
+    note = write(api, world.member, at(essay, 12), "parent", visibility="group").json()
+    write(api, member_b, at(essay, 12), "reply", parent=note["id"])
+
+    api(world.member).delete(f"/api/v1/notes/{note['id']}/")
+    placeholder = api(member_b).get(f"/api/v1/notes/{note['id']}/").json()
+
+    assert (placeholder["deleted"], placeholder["body"], placeholder["author"]) == (True, "", None)
+    assert seen(api, member_b) == {"", "reply"}
+
+
+def test_deleting_a_note_without_replies_removes_it(world, api, essay, reading):
+    note = write(api, world.member, at(essay, 12), "gone").json()
+
+    assert api(world.member).delete(f"/api/v1/notes/{note['id']}/").status_code == 204
+    assert not Note.objects.exists()
+
+
+def test_organizer_hides_a_group_note_and_only_its_author_still_sees_it(world, api, essay, reading, member_b):
+    note = write(api, member_b, at(essay, 12), "off topic", visibility="group").json()
+
+    by_member = api(world.member).post(f"/api/v1/notes/{note['id']}/hide/", {"hidden": True}, format="json")
+    hidden = api(world.organizer).post(f"/api/v1/notes/{note['id']}/hide/", {"hidden": True}, format="json")
+
+    assert by_member.status_code == 403
+    assert (hidden.status_code, hidden.json()["hidden"]) == (200, True)
+    assert seen(api, world.member) == set()
+    assert seen(api, world.organizer) == set()
+    own = api(member_b).get(f"/api/v1/notes/{note['id']}/").json()
+    assert (own["body"], own["hidden"]) == ("off topic", True)
+
+
+def test_filters(world, api, essay, reading):
+    question = (
+        api(world.organizer)
+        .post(f"/api/v1/sessions/{world.session.id}/questions/", {"prompt": "Why?"}, format="json")
+        .json()
+    )
+    write(api, world.member, at(essay, 12), "on 12", visibility="group", tags=["land"])
+    write(api, world.member, at(essay, 13), "answers", visibility="group", question=question["id"])
+    write(api, world.facilitator, at(essay, 2), "outside the reading", visibility="group")
+
+    assert seen(api, world.member, passage=at(essay, 12).id) == {"on 12"}
+    assert seen(api, world.member, tag="land") == {"on 12"}
+    assert seen(api, world.member, question=question["id"]) == {"answers"}
+    assert seen(api, world.member, session=world.session.id) == {"on 12", "answers"}
+    assert seen(api, world.member, author=world.facilitator.id) == {"outside the reading"}
+    assert seen(api, world.member, text=essay.id, visibility="group") == {"on 12", "answers", "outside the reading"}
+    assert seen(api, world.member, anchor_state="orphaned") == set()
+
+
+def test_post_before_you_peek(world, api, essay, reading, member_b):
+    world.session.post_before_peek = True
+    world.session.save()
+    write(api, member_b, at(essay, 12), "B's thoughts", visibility="group")
+    write(api, member_b, at(essay, 2), "outside the session", visibility="group")
+
+    before = seen(api, world.member)
+    write(api, world.member, at(essay, 12), "my own first", visibility="private")
+    after = seen(api, world.member)
+
+    assert before == {"outside the session"}
+    assert after == {"outside the session", "B's thoughts", "my own first"}
+    assert seen(api, world.facilitator) == {"B's thoughts", "outside the session"}
+
+
+def test_discussion_overview_for_facilitators(world, api, essay, reading, member_b):
+    question = (
+        api(world.organizer)
+        .post(f"/api/v1/sessions/{world.session.id}/questions/", {"prompt": "Why?"}, format="json")
+        .json()
+    )
+    write(api, world.member, at(essay, 12), "answer 1", visibility="group", question=question["id"])
+    write(api, member_b, at(essay, 12), "answer 2", visibility="group", question=question["id"])
+    write(api, member_b, at(essay, 13), "private answer", visibility="private", question=question["id"])
+    write(api, member_b, at(essay, 14), "a remark", visibility="group")
+
+    overview = api(world.facilitator).get(f"/api/v1/sessions/{world.session.id}/discussion/").json()
+    member = api(world.member).get(f"/api/v1/sessions/{world.session.id}/discussion/")
+
+    assert [a["body"] for a in overview["questions"][0]["answers"]] == ["answer 1", "answer 2"]
+    assert [(p["position"], p["note_count"]) for p in overview["busiest_passages"]] == [(12, 2), (14, 1)]
+    assert member.status_code == 403
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_notes_list_query_count_is_constant(world, api, essay, reading, django_assert_num_queries, count):
+    for n in range(count):
+        note = write(api, world.member, at(essay, 12 + n), f"n{n}", visibility="group", tags=["a", "b"]).json()
+        write(api, world.facilitator, at(essay, 12 + n), f"r{n}", parent=note["id"])
+    client = api(world.member)
+
+    with django_assert_num_queries(5):
+        assert client.get("/api/v1/notes/").json()["count"] == 2 * count
+
+
+def test_notes_list_query_count_at_fifty(world, api, essay, reading, django_assert_num_queries):
+    for n in range(50):
+        write(api, world.member, at(essay, 10 + n % 15), f"n{n}", visibility="group", tags=["x"])
+
+    with django_assert_num_queries(5):
+        assert api(world.organizer).get("/api/v1/notes/?page_size=100").json()["count"] == 50
