@@ -150,9 +150,7 @@ def test_sample_essay_quotations_list_items_and_attributions_are_stored(sample_t
 
     assert all(p.quoted for p in opening_quote)
     assert {p.kind for p in opening_quote if p not in numbered} == {"quotation"}
-    assert [(p.body[:3], p.kind, p.quoted) for p in numbered] == [
-        (f"“{n})", "list_item", True) for n in range(1, 6)
-    ]
+    assert [(p.body[:3], p.kind, p.quoted) for p in numbered] == [(f"“{n})", "list_item", True) for n in range(1, 6)]
     assert set(attributed) == {
         "Trotsky, Preface to The Year 1905",
         "p 93",
