@@ -97,8 +97,6 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Django 6 behaviour now: a URL typed without a scheme is taken as https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Redis: broker and shared cache -------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
