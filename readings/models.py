@@ -120,6 +120,7 @@ class ReadingAssignment(models.Model):
     reading_minutes = models.PositiveIntegerField(default=0)
     word_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["session_id", "position", "id"]

@@ -127,6 +127,13 @@ ENDPOINTS = [
         {"passage": "{p1}", "body": "A reply.", "parent": "{private_note}"},
         (401, 400, 201, 400, 400),
     ),
+    # Session pack and calendars
+    ("GET", "/api/v1/sessions/{session}/pack/", None, (401, 404, 200, 200, 200)),
+    ("GET", "/api/v1/sessions/{session}/pack/?format=md", None, (401, 404, 200, 200, 200)),
+    ("GET", "/api/v1/sessions/{session}/pack/?format=html", None, (401, 404, 200, 200, 200)),
+    ("GET", "/api/v1/sessions/{session}/calendar.ics", None, (401, 404, 200, 200, 200)),
+    ("GET", "/api/v1/me/calendar-feed/", None, (401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/me/calendar-feed/", None, (401, 200, 200, 200, 200)),
     # Me
     ("GET", "/api/v1/me/", None, (401, 200, 200, 200, 200)),
     ("PATCH", "/api/v1/me/", {"timezone": "Europe/Paris"}, (401, 200, 200, 200, 200)),

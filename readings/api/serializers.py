@@ -327,3 +327,70 @@ class BusyPassageSerializer(serializers.Serializer):
 class DiscussionSerializer(serializers.Serializer):
     questions = AnswersSerializer(many=True)
     busiest_passages = BusyPassageSerializer(many=True)
+
+
+# --- The session pack (documentation of its JSON shape; the pack is built as plain dicts) ----
+
+
+class PackAuthorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PackNoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = PackAuthorSerializer(allow_null=True, help_text="null for a deleted note kept for its replies")
+    body = serializers.CharField()
+    body_html = serializers.CharField()
+    visibility = serializers.ChoiceField(choices=NoteVisibility.choices)
+    selector = SelectorSerializer(allow_null=True)
+    anchor_state = serializers.CharField()
+    question = serializers.IntegerField(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    replies = serializers.ListField(child=serializers.DictField(), help_text="NOTE objects")
+
+
+class PackPassageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    anchor = serializers.CharField()
+    position = serializers.IntegerField()
+    kind = serializers.CharField()
+    section = serializers.CharField()
+    body = serializers.CharField()
+    notes = PackNoteSerializer(many=True)
+
+
+class PackTextSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    author = serializers.CharField()
+    source = serializers.CharField()
+
+
+class PackReadingSerializer(serializers.Serializer):
+    text = PackTextSerializer()
+    required = serializers.BooleanField()
+    instructions = serializers.CharField()
+    reading_minutes = serializers.IntegerField()
+    passages = PackPassageSerializer(many=True)
+    orphaned_notes = PackNoteSerializer(many=True)
+
+
+class PackQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    prompt = serializers.CharField()
+    kind = serializers.CharField()
+    passages = serializers.ListField(child=serializers.IntegerField())
+    minutes = serializers.IntegerField(allow_null=True)
+    facilitator_notes = serializers.CharField(required=False, help_text="Only for those with facilitator rights.")
+
+
+class PackSerializer(serializers.Serializer):
+    session = serializers.DictField()
+    group = serializers.DictField()
+    readings = PackReadingSerializer(many=True)
+    questions = PackQuestionSerializer(many=True)
+    reading_minutes = serializers.IntegerField()
+    generated_at = serializers.CharField()
+    version = serializers.CharField(help_text="Also the ETag.")

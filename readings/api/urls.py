@@ -11,5 +11,6 @@ router.register("notes", views.NoteViewSet, basename="note")
 
 urlpatterns = [
     path("sessions/<int:session_pk>/discussion/", views.DiscussionView.as_view(), name="session-discussion"),
+    path("sessions/<int:session_pk>/pack/", views.PackView.as_view(), name="session-pack"),
     *router.urls,
 ]

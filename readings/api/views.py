@@ -1,10 +1,12 @@
 """Texts, passages and revisions over HTTP."""
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -18,6 +20,9 @@ from sessions_app.selectors import access_session, membership_for
 from .. import selectors
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text
+from ..pack.builder import build_pack, pack_version
+from ..pack.document import filename as pack_filename
+from ..pack.renderers import PACK_RENDERERS, PackJSONRenderer
 from ..permissions import can_import_texts
 from ..services.assignments import assignment_create, assignment_delete, assignment_update
 from ..services.importing import text_import, text_revise, text_update
@@ -452,3 +457,74 @@ class NoteViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         note = note_set_hidden(note=note, hidden=data.validated_data["hidden"], by=request.user)
         return Response(s.NoteSerializer(note).data)
+
+
+# --- The session pack -------------------------------------------------------------------------
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",") if tag.strip()}
+
+
+class PackView(APIView):
+    """The session pack for the requesting user: JSON, or `?format=` md, html, pdf, epub.
+
+    The ETag is the pack's `version`, computed in one query from what this
+    user may see; a matching If-None-Match is answered 304 without building
+    the pack. PDF and EPUB are rendered once per version and kept in the cache.
+    """
+
+    renderer_classes = PACK_RENDERERS
+
+    @extend_schema(
+        responses={
+            (200, "application/json"): s.PackSerializer,
+            (200, "text/markdown"): OpenApiTypes.STR,
+            (200, "text/html"): OpenApiTypes.STR,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "application/epub+zip"): OpenApiTypes.BINARY,
+            304: OpenApiResponse(description="Not modified: the If-None-Match ETag is still current."),
+        },
+        parameters=[
+            OpenApiParameter("format", str, enum=["json", "md", "html", "pdf", "epub"], description="Default json."),
+        ],
+    )
+    def get(self, request, session_pk=None):
+        session = access_session(request.user, session_pk)
+        membership = membership_for(request.user, session.group_id)
+        version = pack_version(user=request.user, session=session, membership=membership)
+        renderer = request.accepted_renderer
+        headers = {"ETag": f'"{version}"', "Cache-Control": "private", "Vary": "Accept, Authorization, Cookie"}
+        if_none_match = request.headers.get("If-None-Match", "")
+        if if_none_match and (version in _etags(if_none_match) or if_none_match.strip() == "*"):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        if getattr(renderer, "cache_rendered", False):
+            key = f"pack:{renderer.format}:{session.pk}:{version}"
+            body = cache.get(key)
+            if body is None:
+                body = renderer.build(
+                    build_pack(user=request.user, session=session, membership=membership, version=version)
+                )
+                cache.set(key, body, timeout=settings.PACK_CACHE_SECONDS)
+            data = body
+        else:
+            data = build_pack(user=request.user, session=session, membership=membership, version=version)
+        name = pack_filename(
+            {
+                "session": {
+                    "title": session.title,
+                    "starts_at": session.starts_at.isoformat(),
+                    "timezone": session.timezone,
+                }
+            },
+            renderer.extension,
+        )
+        headers["Content-Disposition"] = f'{renderer.disposition}; filename="{name}"'
+        return Response(data, headers=headers)
+
+    def handle_exception(self, exc):
+        # Errors are JSON whatever format was asked for: a PDF renderer cannot say "404".
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = PackJSONRenderer()
+        self.request.accepted_media_type = PackJSONRenderer.media_type
+        return response

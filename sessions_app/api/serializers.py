@@ -1,5 +1,7 @@
 """Input serializers validate; output serializers shape. Writes go through services."""
 
+from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -246,6 +248,24 @@ class SessionUpdateSerializer(serializers.Serializer):
     starting_lead_minutes = serializers.IntegerField(required=False, allow_null=True)
 
 
+class PackUrlsSerializer(serializers.Serializer):
+    json = serializers.URLField()
+    md = serializers.URLField()
+    html = serializers.URLField()
+    pdf = serializers.URLField()
+    epub = serializers.URLField()
+    ics = serializers.URLField()
+
+
+def pack_urls(session_id: int) -> dict[str, str]:
+    """Where to download the session's pack in each format, and its calendar entry (on SITE_URL)."""
+    # By URL name: the pack lives in `readings`, which this app may not import.
+    pack = settings.SITE_URL + reverse("session-pack", kwargs={"session_pk": session_id})
+    urls = {"json": pack, **{fmt: f"{pack}?format={fmt}" for fmt in ("md", "html", "pdf", "epub")}}
+    urls["ics"] = settings.SITE_URL + reverse("session-calendar", kwargs={"pk": session_id})
+    return urls
+
+
 class RSVPCountsSerializer(serializers.Serializer):
     going = serializers.IntegerField()
     maybe = serializers.IntegerField()
@@ -260,6 +280,7 @@ class SessionSerializer(serializers.ModelSerializer):
     facilitators = UserSummarySerializer(many=True, read_only=True)
     rsvp_counts = serializers.SerializerMethodField()
     my_rsvp = serializers.SerializerMethodField()
+    pack_urls = serializers.SerializerMethodField()
 
     class Meta:
         model = Session
@@ -285,6 +306,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "reading_minutes",
             "rsvp_counts",
             "my_rsvp",
+            "pack_urls",
         ]
 
     @extend_schema_field(RSVPCountsSerializer)
@@ -298,6 +320,10 @@ class SessionSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=RSVPStatus.choices, allow_null=True))
     def get_my_rsvp(self, session: Session) -> str | None:
         return session.my_rsvp
+
+    @extend_schema_field(PackUrlsSerializer)
+    def get_pack_urls(self, session: Session) -> dict[str, str]:
+        return pack_urls(session.pk)
 
 
 class RSVPInputSerializer(serializers.Serializer):

@@ -1,0 +1,193 @@
+"""Benchmark: the session pack of a large session, through the full stack.
+
+Run: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/studycircle .venv/bin/python bench/pack.py`
+
+Builds one assignment of 200 passages, 2,000 notes by 40 members and 20
+questions, then measures in one run: the JSON pack (median, through
+middleware and token auth), `GET /api/v1/me/`, a floor (the same rows with
+one raw SQL query per table, dumped with orjson), the 304 path, and the md,
+html, pdf and epub renderings, with the PDF's peak memory in a fresh process.
+"""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+from _django import ROOT, machine, median_ms, throwaway_database
+
+import orjson
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+from readings.models import Note, NoteTag
+from readings.pack import formats
+from readings.pack.builder import build_pack
+from readings.services.assignments import assignment_create
+from readings.services.importing import text_import
+from readings.services.questions import question_create
+from sessions_app.enums import Role
+from sessions_app.models import Membership, Session, StudyGroup, User
+
+PASSAGES, NOTES, MEMBERS, QUESTIONS = 200, 2000, 40, 20
+SAMPLE = (ROOT / "sample-texts" / "october-revolution-study-notes.txt").read_text()
+
+
+def build_large_session() -> tuple[Session, User]:
+    group = StudyGroup.objects.create(name="Bench circle", slug="bench", timezone="Europe/London")
+    members = User.objects.bulk_create(
+        [User(username=f"member{n}", display_name=f"Member {n}", email=f"m{n}@example.org") for n in range(MEMBERS)]
+    )
+    Membership.objects.bulk_create(
+        [
+            Membership(group=group, user=user, role=Role.ORGANIZER if n == 0 else Role.MEMBER)
+            for n, user in enumerate(members)
+        ]
+    )
+    paragraphs = [p for p in SAMPLE.split("\n\n")[1:] if p.strip()]
+    content = "Bench text\n\n" + "\n\n".join(paragraphs[n % len(paragraphs)] + f" ({n})" for n in range(PASSAGES))
+    text = text_import(group=group, created_by=members[0], content=content)
+    passages = list(text.passages.filter(position__gte=2).order_by("position"))
+    session = Session.objects.create(
+        group=group,
+        title="Large session",
+        starts_at="2030-01-10T19:00:00Z",
+        ends_at="2030-01-10T21:00:00Z",
+        timezone="Europe/London",
+    )
+    assignment_create(session=session, text=text, start_passage=passages[0], end_passage=passages[-1])
+    for n in range(QUESTIONS):
+        question_create(
+            session=session,
+            author=members[0],
+            prompt=f"Question {n}: what does this passage tell us?",
+            passages=[passages[n * 7 % len(passages)]],
+            facilitator_notes="Notes for facilitators.",
+        )
+    notes = []
+    for n in range(NOTES):
+        passage = passages[n % len(passages)]
+        words = passage.body.split()
+        exact = " ".join(words[2:5])
+        start = passage.body.find(exact)
+        notes.append(
+            Note(
+                author=members[n % MEMBERS],
+                passage=passage,
+                body=f"Note {n}: *this* matters because of {exact}.",
+                body_html=f"<p>Note {n}: <em>this</em> matters because of {exact}.</p>",
+                visibility=("group", "group", "group", "private", "facilitators")[n % 5],
+                selector={"start": start, "end": start + len(exact), "exact": exact, "prefix": "", "suffix": ""},
+            )
+        )
+    notes = Note.objects.bulk_create(notes)
+    NoteTag.objects.bulk_create([NoteTag(note=note, name="theme") for note in notes[::3]])
+    return session, members[0]
+
+
+RAW_QUERIES = [
+    ("session", "SELECT s.*, g.name FROM sessions_app_session s JOIN sessions_app_studygroup g ON g.id = s.group_id WHERE s.id = %(s)s"),
+    ("assignments", "SELECT * FROM readings_readingassignment WHERE session_id = %(s)s"),
+    ("texts", "SELECT t.id, t.title, t.author, t.source FROM readings_text t WHERE t.id IN (SELECT text_id FROM readings_readingassignment WHERE session_id = %(s)s)"),
+    ("passages", "SELECT id, anchor, position, kind, section, body FROM readings_passage WHERE text_id IN (SELECT text_id FROM readings_readingassignment WHERE session_id = %(s)s) AND NOT retired ORDER BY position"),
+    ("notes", "SELECT id, passage_id, author_id, body, body_html, visibility, selector, anchor_state, question_id, parent_id FROM readings_note WHERE passage_id IN (SELECT p.id FROM readings_passage p JOIN readings_readingassignment a ON a.text_id = p.text_id WHERE a.session_id = %(s)s) AND NOT hidden AND (visibility = 'group' OR author_id = %(u)s)"),
+    ("users", "SELECT id, display_name, username FROM sessions_app_user WHERE id IN (SELECT user_id FROM sessions_app_membership WHERE group_id = (SELECT group_id FROM sessions_app_session WHERE id = %(s)s))"),
+    ("tags", "SELECT note_id, name FROM readings_notetag WHERE note_id IN (SELECT n.id FROM readings_note n JOIN readings_passage p ON p.id = n.passage_id JOIN readings_readingassignment a ON a.text_id = p.text_id WHERE a.session_id = %(s)s)"),
+    ("questions", "SELECT id, position, prompt, kind, minutes FROM readings_discussionquestion WHERE session_id = %(s)s AND state = 'accepted' ORDER BY position"),
+    ("question_passages", "SELECT q.discussionquestion_id, q.passage_id FROM readings_discussionquestion_passages q JOIN readings_discussionquestion d ON d.id = q.discussionquestion_id WHERE d.session_id = %(s)s"),
+]  # fmt: skip
+
+
+def raw_floor(session_id: int, user_id: int) -> bytes:
+    """The same data with one plain SQL query per table, dumped with orjson: what no ORM can beat."""
+    out = {}
+    with connection.cursor() as cursor:
+        for name, sql in RAW_QUERIES:
+            cursor.execute(sql, {"s": session_id, "u": user_id})
+            columns = [column[0] for column in cursor.description]
+            out[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return orjson.dumps(out, default=str)
+
+
+def pdf_child(session_id: int, user_id: int) -> None:
+    """Run in a fresh process: build and render the PDF once, report seconds and peak RSS."""
+    session = Session.objects.select_related("group").get(pk=session_id)
+    user = User.objects.get(pk=user_id)
+    membership = Membership.objects.get(user=user, group=session.group)
+    start = time.perf_counter()
+    data = formats.pdf(build_pack(user=user, session=session, membership=membership))
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "bytes": len(data)}))
+
+
+def main() -> None:
+    with throwaway_database():
+        session, organizer = build_large_session()
+        token = Token.objects.create(user=organizer).key
+        client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+        pack_path = f"/api/v1/sessions/{session.pk}/pack/"
+        first = client.get(pack_path)
+        assert first.status_code == 200, first.content[:300]
+        pack = orjson.loads(first.content)
+        notes_in_pack = sum(len(p["notes"]) for r in pack["readings"] for p in r["passages"])
+        etag = first["ETag"]
+        assert client.get(pack_path, HTTP_IF_NONE_MATCH=etag).status_code == 304
+        assert client.get("/api/v1/me/").status_code == 200
+
+        figures = {
+            "JSON pack (full stack)": median_ms(lambda: client.get(pack_path), repeat=21),
+            "GET /api/v1/me/": median_ms(lambda: client.get("/api/v1/me/"), repeat=51),
+            "raw floor (SQL + orjson)": median_ms(lambda: raw_floor(session.pk, organizer.pk), repeat=21),
+            "304 (If-None-Match)": median_ms(lambda: client.get(pack_path, HTTP_IF_NONE_MATCH=etag), repeat=51),
+        }
+        for fmt, repeat in (("md", 7), ("html", 7), ("epub", 3)):
+            figures[f"{fmt} rendering"] = median_ms(lambda fmt=fmt: getattr(formats, fmt)(pack), repeat=repeat)
+        cache.clear()
+        figures["pdf, first request"] = median_ms(lambda: client.get(pack_path + "?format=pdf"), repeat=1)
+        figures["pdf, cached"] = median_ms(lambda: client.get(pack_path + "?format=pdf"), repeat=5)
+
+        db_name = connection.settings_dict["NAME"]
+        env = {**os.environ, "BENCH_DB_NAME": db_name}
+        child = subprocess.run(
+            [sys.executable, __file__, "--pdf-child", str(session.pk), str(organizer.pk)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        pdf = json.loads(child.stdout.strip().splitlines()[-1])
+
+        print(f"Machine: {machine()}")
+        print(
+            f"Large session: {PASSAGES} passages, {NOTES} notes by {MEMBERS} members ({notes_in_pack} in the "
+            f"organizer's pack), {QUESTIONS} questions; JSON pack {len(first.content) / 1024:.0f} KiB"
+        )
+        for name, value in figures.items():
+            print(f"  {name:<28}{value:>10.2f} ms")
+        print(f"  {'pdf in a fresh process':<28}{pdf['seconds'] * 1000:>10.2f} ms, peak RSS {pdf['peak_mb']:.0f} MB")
+        pack_ms, me_ms = figures["JSON pack (full stack)"], figures["GET /api/v1/me/"]
+        floor_ms, not_modified_ms = figures["raw floor (SQL + orjson)"], figures["304 (If-None-Match)"]
+        checks = [
+            ("JSON pack <= 8x me/", pack_ms / me_ms, 8),
+            ("JSON pack <= 2x raw floor", pack_ms / floor_ms, 2),
+            ("304 <= 1.5x me/", not_modified_ms / me_ms, 1.5),
+        ]
+        print()
+        for label, ratio, limit in checks:
+            print(f"{label}: {ratio:.2f}x -> {'met' if ratio <= limit else 'NOT MET'}")
+        print(f"PDF < 10 s: {pdf['seconds']:.2f} s -> {'met' if pdf['seconds'] < 10 else 'NOT MET'}")
+        print(f"PDF peak RSS < 500 MB: {pdf['peak_mb']:.0f} MB -> {'met' if pdf['peak_mb'] < 500 else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--pdf-child":
+        settings.DATABASES["default"]["NAME"] = os.environ["BENCH_DB_NAME"]
+        pdf_child(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main()

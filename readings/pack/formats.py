@@ -1,0 +1,233 @@
+"""The pack as Markdown, printable HTML, PDF and EPUB 3. Each takes the JSON pack and returns bytes."""
+
+import re
+from io import BytesIO
+
+from django.template.loader import render_to_string
+from django.utils.html import escape
+
+from .document import layout
+
+PDF_NO_FETCH_MESSAGE = "The pack renderer fetches nothing: no remote or file URLs."
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+def _md_escape(text: str) -> str:
+    """Keep the author's words literal: escape what Markdown would treat as markup."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
+def _md_note(lines: list[str], number: int, note: dict) -> None:
+    selector = note.get("selector")
+    quote = f"“{_md_escape(selector['exact'])}” " if selector else ""
+    author = note["author"]["name"] if note.get("author") else "(deleted)"
+    body = " ".join(note["body"].split()) if note.get("author") else "(deleted)"
+    tags = "".join(f" #{tag}" for tag in note.get("tags", []))
+    lines.append(f"- **[{number}]** {quote}{body} — *{_md_escape(author)}*{tags}")
+    for reply in note.get("replies", []):
+        reply_by = reply["author"]["name"] if reply.get("author") else "(deleted)"
+        lines.append(f"    - ↳ {' '.join(reply['body'].split())} — *{_md_escape(reply_by)}*")
+
+
+def markdown(pack: dict) -> bytes:
+    doc = layout(pack)
+    session = doc["session"]
+    lines = [f"# {_md_escape(session['title'])}", "", f"**{_md_escape(doc['group']['name'])}** · {doc['when']}"]
+    if session["location"]:
+        lines.append(f"Where: {_md_escape(session['location'])}")
+    if session["online_url"]:
+        lines.append(f"Online: <{session['online_url']}>")
+    lines += ["", f"About {pack['reading_minutes']} minutes of reading.", ""]
+    for view in doc["readings"]:
+        text = view.reading["text"]
+        lines += [
+            f"## {_md_escape(text['title'])}" + (f" — {_md_escape(text['author'])}" if text["author"] else ""),
+            "",
+        ]
+        span = f"§{view.first}–§{view.last} · " if view.first else ""
+        required = "required" if view.reading["required"] else "optional"
+        lines += [f"*{span}about {view.reading['reading_minutes']} min · {required}*", ""]
+        if view.reading["instructions"]:
+            lines += [f"> {_md_escape(view.reading['instructions'])}", ""]
+        for item in view.passages:
+            passage = item.passage
+            body = f"**§{passage['position']}** {_md_escape(passage['body'])}"
+            if passage["kind"] == "heading":
+                lines.append(f"### §{passage['position']} {_md_escape(passage['body'])}")
+            elif passage["kind"] == "quotation":
+                lines.append(f"> {body}")
+            elif passage["kind"] == "list_item":
+                lines.append(f"- {body}")
+            else:
+                lines.append(body)
+            lines.append("")
+            for note in item.notes:
+                _md_note(lines, note.number, note.note)
+            if item.notes:
+                lines.append("")
+        if view.orphaned:
+            lines += ["**Notes whose words changed in a later revision**", ""]
+            for note in view.orphaned:
+                _md_note(lines, note.number, note.note)
+            lines.append("")
+    if doc["questions"]:
+        lines += ["## Questions for discussion", ""]
+        for number, question in enumerate(doc["questions"], start=1):
+            refs = ", ".join(f"§{ref['position']}" for ref in question["refs"])
+            meta = " · ".join(
+                part
+                for part in (question["kind"], f"{question['minutes']} min" if question["minutes"] else "", refs)
+                if part
+            )
+            lines.append(f"{number}. {_md_escape(' '.join(question['prompt'].split()))} *({meta})*")
+            if question.get("facilitator_notes"):
+                lines.append(f"    - For facilitators: {_md_escape(question['facilitator_notes'])}")
+        lines.append("")
+    return "\n".join(lines).encode("utf-8")
+
+
+# --- HTML and PDF -------------------------------------------------------------------------
+
+
+def html(pack: dict) -> bytes:
+    return render_to_string("readings/pack/print.html", layout(pack)).encode("utf-8")
+
+
+def pdf(pack: dict) -> bytes:
+    # Imported here: WeasyPrint needs Pango, and nothing else in the app does.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    class RefuseEveryFetch(URLFetcher):
+        """A note's image or link never makes the server fetch anything: no http(s), no file://."""
+
+        def fetch(self, url, headers=None):
+            raise ValueError(f"{PDF_NO_FETCH_MESSAGE} Refused: {url[:100]}")
+
+    document = HTML(string=html(pack).decode("utf-8"), base_url=None, url_fetcher=RefuseEveryFetch())
+    return document.write_pdf()
+
+
+# --- EPUB ----------------------------------------------------------------------------------
+
+
+EPUB_CSS = """
+body { font-family: serif; line-height: 1.5; }
+h1, h2, h3 { font-family: sans-serif; }
+.num { font-family: sans-serif; font-size: 0.7em; color: #777; margin-right: 0.4em; text-decoration: none; }
+blockquote { margin-left: 1.2em; padding-left: 0.8em; border-left: 2px solid #ccc; }
+mark { background: #fff1b8; }
+a.note-ref { font-size: 0.7em; vertical-align: super; text-decoration: none; }
+.meta { font-family: sans-serif; font-size: 0.85em; color: #555; }
+aside { font-size: 0.9em; }
+"""
+
+
+def _xhtml_page(title: str, body: str) -> str:
+    return (
+        '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">'
+        f'<head><title>{escape(title)}</title><link rel="stylesheet" href="style.css" type="text/css"/></head>'
+        f"<body>{body}</body></html>"
+    )
+
+
+def epub(pack: dict) -> bytes:
+    """EPUB 3 with a nav document; notes are endnotes in notes.xhtml, linked both ways."""
+    from ebooklib import epub as ebook
+
+    doc = layout(pack, link_prefix="notes.xhtml")
+    session = doc["session"]
+    book = ebook.EpubBook()
+    book.set_identifier(f"studycircle-pack-{session['id']}-{pack['version']}")
+    book.set_title(f"{session['title']} · {doc['group']['name']}")
+    book.set_language("en")
+    book.add_author(doc["group"]["name"])
+    style = ebook.EpubItem(uid="style", file_name="style.css", media_type="text/css", content=EPUB_CSS)
+    book.add_item(style)
+
+    chapters = []
+    cover = ebook.EpubHtml(title="About this session", file_name="session.xhtml", lang="en")
+    details = [f"<h1>{escape(session['title'])}</h1>", f'<p class="meta">{escape(doc["group"]["name"])}</p>']
+    details.append(f"<p>{escape(doc['when'])}</p>")
+    if session["location"]:
+        details.append(f"<p>{escape(session['location'])}</p>")
+    details.append(f"<p>About {pack['reading_minutes']} minutes of reading.</p>")
+    cover.content = _xhtml_page(session["title"], "".join(details))
+    chapters.append(cover)
+
+    notes_html = []
+    for index, view in enumerate(doc["readings"], start=1):
+        text = view.reading["text"]
+        parts = [f"<h2>{escape(text['title'])}</h2>"]
+        if text["author"]:
+            parts.append(f'<p class="meta">{escape(text["author"])}</p>')
+        if view.reading["instructions"]:
+            parts.append(f"<p><em>{escape(view.reading['instructions'])}</em></p>")
+        for item in view.passages:
+            passage = item.passage
+            number = f'<a class="num" href="#{item.html_id}">§{passage["position"]}</a>'
+            if passage["kind"] == "heading":
+                parts.append(f'<h3 id="{item.html_id}">{number}{item.body_html}</h3>')
+            elif passage["kind"] == "quotation":
+                parts.append(f'<blockquote id="{item.html_id}"><p>{number}{item.body_html}</p></blockquote>')
+            else:
+                parts.append(f'<p id="{item.html_id}">{number}{item.body_html}</p>')
+            notes_html.extend(_epub_note(note, f"reading-{index}.xhtml") for note in item.notes)
+        notes_html.extend(_epub_note(note, None) for note in view.orphaned)
+        chapter = ebook.EpubHtml(title=text["title"], file_name=f"reading-{index}.xhtml", lang="en")
+        chapter.content = _xhtml_page(text["title"], "".join(parts))
+        chapter.add_item(style)
+        chapters.append(chapter)
+
+    if doc["questions"]:
+        items = []
+        for question in doc["questions"]:
+            refs = ", ".join(f"§{ref['position']}" for ref in question["refs"])
+            meta = " · ".join(
+                p for p in (question["kind"], f"{question['minutes']} min" if question["minutes"] else "", refs) if p
+            )
+            extra = (
+                f"<p><em>For facilitators:</em> {escape(question['facilitator_notes'])}</p>"
+                if question.get("facilitator_notes")
+                else ""
+            )
+            items.append(f'<li><p>{escape(question["prompt"])}</p><p class="meta">{escape(meta)}</p>{extra}</li>')
+        page = ebook.EpubHtml(title="Questions", file_name="questions.xhtml", lang="en")
+        page.content = _xhtml_page("Questions", f"<h2>Questions for discussion</h2><ol>{''.join(items)}</ol>")
+        page.add_item(style)
+        chapters.append(page)
+
+    if notes_html:
+        notes_page = ebook.EpubHtml(title="Notes", file_name="notes.xhtml", lang="en")
+        notes_page.content = _xhtml_page("Notes", "<h2>Notes</h2>" + "".join(notes_html))
+        notes_page.add_item(style)
+        chapters.append(notes_page)
+
+    for chapter in chapters:
+        book.add_item(chapter)
+    book.toc = tuple(chapters)
+    book.spine = ["nav", *chapters]
+    book.add_item(ebook.EpubNcx())
+    book.add_item(ebook.EpubNav())
+    out = BytesIO()
+    ebook.write_epub(out, book)
+    return out.getvalue()
+
+
+def _epub_note(view, chapter: str | None) -> str:
+    note = view.note
+    quote = f"<em>“{escape(view.quote)}”</em> " if view.quote else ""
+    body = note["body_html"] if note.get("author") else "<p>(deleted)</p>"
+    author = escape(note["author"]["name"]) if note.get("author") else ""
+    back = f' <a href="{chapter}#ref-{note["id"]}">↩</a>' if chapter else ""
+    replies = "".join(
+        f"<li>{reply['body_html']} — {escape(reply['author']['name']) if reply.get('author') else '(deleted)'}</li>"
+        for reply in view.replies
+    )
+    replies = f"<ul>{replies}</ul>" if replies else ""
+    return (
+        f'<aside epub:type="endnote" id="{view.anchor}"><p><strong>{view.number}.</strong> {quote}</p>'
+        f'{body}<p class="meta">— {author}{back}</p>{replies}</aside>'
+    )

@@ -1,0 +1,81 @@
+"""DRF renderers for the session pack: `?format=` json (default), md, html, pdf, epub."""
+
+import orjson
+from rest_framework.renderers import BaseRenderer
+
+from . import formats
+
+
+class PackRenderer(BaseRenderer):
+    """Renders a pack dict; passes finished bytes (a cached PDF, say) through untouched."""
+
+    extension = "json"
+    disposition = "attachment"
+    # Expensive formats are rendered once per pack version and kept in the cache.
+    cache_rendered = False
+
+    def build(self, pack: dict) -> bytes:
+        raise NotImplementedError
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if isinstance(data, bytes):
+            return data
+        return self.build(data)
+
+
+class PackJSONRenderer(PackRenderer):
+    media_type = "application/json"
+    format = "json"
+    charset = None
+    disposition = "inline"
+
+    def build(self, pack: dict) -> bytes:
+        return orjson.dumps(pack)
+
+
+class PackMarkdownRenderer(PackRenderer):
+    media_type = "text/markdown"
+    format = "md"
+    extension = "md"
+    charset = "utf-8"
+
+    def build(self, pack: dict) -> bytes:
+        return formats.markdown(pack)
+
+
+class PackHTMLRenderer(PackRenderer):
+    media_type = "text/html"
+    format = "html"
+    extension = "html"
+    charset = "utf-8"
+    disposition = "inline"
+
+    def build(self, pack: dict) -> bytes:
+        return formats.html(pack)
+
+
+class PackPDFRenderer(PackRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+    extension = "pdf"
+    charset = None
+    cache_rendered = True
+
+    def build(self, pack: dict) -> bytes:
+        return formats.pdf(pack)
+
+
+class PackEPUBRenderer(PackRenderer):
+    media_type = "application/epub+zip"
+    format = "epub"
+    extension = "epub"
+    charset = None
+    cache_rendered = True
+
+    def build(self, pack: dict) -> bytes:
+        return formats.epub(pack)
+
+
+PACK_RENDERERS = [PackJSONRenderer, PackMarkdownRenderer, PackHTMLRenderer, PackPDFRenderer, PackEPUBRenderer]

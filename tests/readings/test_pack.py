@@ -1,0 +1,437 @@
+"""The session pack: JSON per role, the other formats, ETag/304 and constant query counts."""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import threading
+import zipfile
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+
+from readings.models import Note
+from readings.pack import formats
+from readings.services.assignments import assignment_create
+from readings.services.importing import text_import, text_revise
+from readings.services.notes import note_create, note_set_hidden
+from readings.services.questions import question_create
+
+from ..conftest import service_unavailable
+from ..factories import MembershipFactory, UserFactory
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+NOTE_KEYS = {
+    "id",
+    "author",
+    "body",
+    "body_html",
+    "visibility",
+    "selector",
+    "anchor_state",
+    "question",
+    "tags",
+    "replies",
+}
+
+
+def pack_url(world, fmt: str | None = None) -> str:
+    return f"/api/v1/sessions/{world.session.id}/pack/" + (f"?format={fmt}" if fmt else "")
+
+
+def all_notes(pack: dict) -> dict[str, dict]:
+    """Every note in the pack by body, replies included."""
+    found = {}
+
+    def walk(notes):
+        for note in notes:
+            found[note["body"]] = note
+            walk(note["replies"])
+
+    for reading in pack["readings"]:
+        for passage in reading["passages"]:
+            walk(passage["notes"])
+        walk(reading["orphaned_notes"])
+    return found
+
+
+@pytest.fixture
+def member_b(world):
+    user = UserFactory(username="member_b")
+    MembershipFactory(group=world.group, user=user)
+    return user
+
+
+@pytest.fixture
+def discussed(world, essay, reading, member_b):
+    """Questions and notes of every kind on the essay's passages 10–25."""
+    twelve = at(essay, 12)
+    start = twelve.body.index("hungry for land")
+    selector = {"start": start, "end": start + 15, "exact": "hungry for land"}
+    question = question_create(
+        session=world.session,
+        author=world.organizer,
+        prompt="Why did the peasants follow the Bolsheviks?",
+        kind="opening",
+        passages=[twelve],
+        minutes=10,
+        facilitator_notes="Start from §12.",
+    )
+    question_create(session=world.session, author=member_b, prompt="A proposal", propose=True)
+    b_note = note_create(author=member_b, passage=twelve, body="B: group", visibility="group", selector=selector)
+    note_create(author=world.member, passage=twelve, body="A: private", visibility="private")
+    note_create(author=world.member, passage=twelve, body="A: facilitators", visibility="facilitators")
+    note_create(author=world.member, passage=twelve, body="A: reply", parent=b_note)
+    hidden = note_create(author=member_b, passage=at(essay, 13), body="B: hidden", visibility="group")
+    note_set_hidden(note=hidden, hidden=True, by=world.organizer)
+    note_create(author=member_b, passage=at(essay, 2), body="B: outside the reading", visibility="group")
+    note_create(author=member_b, passage=at(essay, 14), body="B: answer", visibility="group", question=question)
+    return {"question": question, "b_note": b_note}
+
+
+def test_pack_has_exactly_the_contract_fields(world, api, discussed):
+    pack = api(world.member).get(pack_url(world)).json()
+
+    assert set(pack) == {"session", "group", "readings", "questions", "reading_minutes", "generated_at", "version"}
+    [reading] = pack["readings"]
+    assert set(reading) == {"text", "required", "instructions", "reading_minutes", "passages", "orphaned_notes"}
+    assert set(reading["text"]) == {"id", "title", "author", "source"}
+    assert set(reading["passages"][0]) == {"id", "anchor", "position", "kind", "section", "body", "notes"}
+    assert all(set(note) == NOTE_KEYS for note in all_notes(pack).values())
+    assert set(pack["questions"][0]) == {"id", "position", "prompt", "kind", "passages", "minutes"}
+    assert [p["position"] for p in reading["passages"]] == list(range(10, 26))
+    assert pack["reading_minutes"] == reading["reading_minutes"] == world.session.readings.get().reading_minutes
+
+
+def test_pack_content_for_the_member_who_wrote_the_notes(world, api, discussed):
+    pack = api(world.member).get(pack_url(world)).json()
+
+    notes = all_notes(pack)
+    assert set(notes) == {"B: group", "A: private", "A: facilitators", "A: reply", "B: answer"}
+    twelve = next(p for p in pack["readings"][0]["passages"] if p["position"] == 12)
+    assert [n["body"] for n in twelve["notes"]] == ["B: group", "A: private", "A: facilitators"]
+    assert [r["body"] for r in twelve["notes"][0]["replies"]] == ["A: reply"]
+    assert twelve["notes"][0]["selector"]["exact"] == "hungry for land"
+    assert [q["prompt"] for q in pack["questions"]] == ["Why did the peasants follow the Bolsheviks?"]
+    assert pack["questions"][0]["passages"] == [twelve["id"]]
+
+
+def test_pack_for_another_member_never_holds_a_private_note(world, api, discussed, member_b):
+    pack = api(member_b).get(pack_url(world)).json()
+
+    assert set(all_notes(pack)) == {"B: group", "A: reply", "B: answer"}
+    assert "A: private" not in json.dumps(pack)
+
+
+def test_pack_for_facilitators_has_facilitator_notes_and_facilitators_notes(world, api, discussed):
+    pack = api(world.facilitator).get(pack_url(world)).json()
+
+    assert set(all_notes(pack)) == {"B: group", "A: facilitators", "A: reply", "B: answer"}
+    assert pack["questions"][0]["facilitator_notes"] == "Start from §12."
+
+
+def test_pack_puts_orphaned_notes_apart_and_leaves_retired_passages_out(world, api, essay, discussed):
+    thirteen = at(essay, 13)
+    note_create(author=world.member, passage=thirteen, body="on a paragraph that goes", visibility="group")
+    text_revise(text=essay, created_by=None, content=essay.full_text.replace(thirteen.body + "\n\n", ""))
+
+    pack = api(world.member).get(pack_url(world)).json()
+
+    [reading] = pack["readings"]
+    assert thirteen.id not in [p["id"] for p in reading["passages"]]
+    assert [n["body"] for n in reading["orphaned_notes"]] == ["on a paragraph that goes"]
+    assert reading["orphaned_notes"][0]["anchor_state"] == "orphaned"
+
+
+def test_pack_respects_post_before_you_peek(world, api, discussed, member_b, essay):
+    world.session.post_before_peek = True
+    world.session.save()
+    newcomer = UserFactory(username="newcomer")
+    MembershipFactory(group=world.group, user=newcomer)
+
+    before = set(all_notes(api(newcomer).get(pack_url(world)).json()))
+    note_create(author=newcomer, passage=at(essay, 12), body="N: mine", visibility="private")
+    after = set(all_notes(api(newcomer).get(pack_url(world)).json()))
+
+    assert before == set()
+    assert after == {"N: mine", "B: group", "A: reply"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type", "extension", "disposition"),
+    [
+        ("md", "text/markdown; charset=utf-8", "md", "attachment"),
+        ("html", "text/html; charset=utf-8", "html", "inline"),
+        ("pdf", "application/pdf", "pdf", "attachment"),
+        ("epub", "application/epub+zip", "epub", "attachment"),
+    ],
+)
+def test_each_format_has_its_content_type_and_file_name(
+    world, api, discussed, fmt, content_type, extension, disposition
+):
+    response = api(world.member).get(pack_url(world, fmt))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    day = world.session.starts_at.astimezone(ZoneInfo(world.session.timezone))
+    assert response["Content-Disposition"] == f'{disposition}; filename="october-week-one-{day:%Y-%m-%d}.{extension}"'
+
+
+def test_session_lists_pack_urls_for_every_format(world, api):
+    urls = api(world.member).get(f"/api/v1/sessions/{world.session.id}/").json()["pack_urls"]
+
+    base = f"http://127.0.0.1:8000/api/v1/sessions/{world.session.id}"
+    assert urls == {
+        "json": f"{base}/pack/",
+        "md": f"{base}/pack/?format=md",
+        "html": f"{base}/pack/?format=html",
+        "pdf": f"{base}/pack/?format=pdf",
+        "epub": f"{base}/pack/?format=epub",
+        "ics": f"{base}/calendar.ics",
+    }
+
+
+def test_markdown_has_passages_notes_and_questions(world, api, discussed):
+    text = api(world.member).get(pack_url(world, "md")).content.decode()
+
+    assert "# October, week one" in text
+    assert "**§12** It was supported by the poor peasants" in text
+    assert "- **[1]** “hungry for land” B: group — *Member\\_B*" in text
+    assert "    - ↳ A: reply — *Member*" in text
+    assert "1. Why did the peasants follow the Bolsheviks? *(opening · 10 min · §12)*" in text
+    assert "Start from §12." not in text
+
+
+def test_printable_html_marks_quoted_words_numbers_passages_and_refers_questions_to_them(world, api, essay, discussed):
+    page = api(world.member).get(pack_url(world, "html")).content.decode()
+    twelve = at(essay, 12)
+
+    anchor = f"t{essay.id}-{twelve.anchor}"
+    assert f'<p class="passage" id="{anchor}"><a class="num" href="#{anchor}">§12</a>' in page
+    assert '<mark class="quoted">hungry for land</mark><a class="note-ref"' in page
+    assert f'on <a href="#{anchor}">§12</a>' in page
+    assert '<blockquote class="passage quotation"' in page
+    assert "A: private" in page
+    assert "Start from §12." not in page
+
+
+def test_pdf_contains_the_passages_words_and_the_questions(world, api, discussed, tmp_path):
+    if not shutil.which("pdftotext"):
+        service_unavailable("pdftotext", "install poppler-utils (.ci/system-packages does)")
+    pdf = tmp_path / "pack.pdf"
+    pdf.write_bytes(api(world.member).get(pack_url(world, "pdf")).content)
+
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+    words = " ".join(text.split())
+    assert "October, week one" in words
+    assert "It was supported by the working class" in words
+    assert "Why did the peasants follow the Bolsheviks?" in words
+    assert "hungry for land" in words
+    assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+class _Counter(BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):
+        _Counter.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_pdf_never_fetches_a_notes_image_or_any_url(world, api, essay, reading):
+    server = HTTPServer(("127.0.0.1", 0), _Counter)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/tracker.png"
+    _Counter.hits = []
+    note_create(
+        author=world.member,
+        passage=at(essay, 12),
+        body=f"![tracker]({url}) and ![local](file:///etc/passwd)",
+        visibility="group",
+    )
+    try:
+        response = api(world.member).get(pack_url(world, "pdf"))
+    finally:
+        server.shutdown()
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
+    assert _Counter.hits == []
+
+
+def test_epub_is_a_valid_zip_with_mimetype_first_and_the_passages_inside(world, api, discussed):
+    data = api(world.member).get(pack_url(world, "epub")).content
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    first = archive.infolist()[0]
+    reading = archive.read("EPUB/reading-1.xhtml").decode()
+    notes = archive.read("EPUB/notes.xhtml").decode()
+    assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+    assert archive.read("mimetype") == b"application/epub+zip"
+    assert "It was supported by the working class" in reading
+    assert 'epub:type="endnote"' in notes
+    assert "B: group" in notes
+    assert "EPUB/nav.xhtml" in archive.namelist()
+
+
+@pytest.mark.slow
+def test_epub_passes_epubcheck(world, api, discussed, tmp_path):
+    jar = "/usr/share/java/epubcheck.jar"
+    if not shutil.which("java") or not os.path.exists(jar):
+        service_unavailable("epubcheck", "install epubcheck (.ci/system-packages does)")
+    book = tmp_path / "pack.epub"
+    book.write_bytes(api(world.member).get(pack_url(world, "epub")).content)
+
+    result = subprocess.run(["java", "-jar", jar, str(book)], capture_output=True, text=True, timeout=300)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No errors or warnings detected." in result.stdout
+
+
+# --- ETag, 304 and caching ---------------------------------------------------------------------
+
+
+def etag(api, user, world) -> str:
+    response = api(user).get(pack_url(world))
+    assert response["Cache-Control"] == "private"
+    return response["ETag"]
+
+
+def test_etag_is_the_version_and_a_match_is_a_304_with_no_body(world, api, discussed):
+    first = api(world.member).get(pack_url(world))
+    again = api(world.member).get(pack_url(world), HTTP_IF_NONE_MATCH=first["ETag"])
+    weak = api(world.member).get(pack_url(world, "pdf"), HTTP_IF_NONE_MATCH=f'W/{first["ETag"]}, "other"')
+
+    assert first["ETag"] == f'"{first.json()["version"]}"'
+    assert (again.status_code, again.content, again["ETag"]) == (304, b"", first["ETag"])
+    assert weak.status_code == 304
+
+
+def test_304_is_answered_without_building_the_pack(world, api, discussed, monkeypatch, django_assert_max_num_queries):
+    tag = etag(api, world.member, world)
+    monkeypatch.setattr("readings.api.views.build_pack", lambda **kwargs: pytest.fail("built the pack"))
+
+    with django_assert_max_num_queries(5):
+        response = api(world.member).get(pack_url(world), HTTP_IF_NONE_MATCH=tag)
+
+    assert response.status_code == 304
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["new group note", "edited group note", "deleted group note", "edited question", "rescheduled", "hidden note"],
+)
+def test_etag_changes_when_anything_the_user_sees_changes(world, api, essay, discussed, member_b, change):
+    before = etag(api, world.member, world)
+    b_note: Note = discussed["b_note"]
+    if change == "new group note":
+        note_create(author=member_b, passage=at(essay, 15), body="new", visibility="group")
+    elif change == "edited group note":
+        api(member_b).patch(f"/api/v1/notes/{b_note.id}/", {"body": "edited"}, format="json")
+    elif change == "deleted group note":
+        note = note_create(author=member_b, passage=at(essay, 15), body="short-lived", visibility="group")
+        assert etag(api, world.member, world) != before
+        before = etag(api, world.member, world)
+        api(member_b).delete(f"/api/v1/notes/{note.id}/")
+    elif change == "edited question":
+        api(world.organizer).patch(
+            f"/api/v1/sessions/{world.session.id}/questions/{discussed['question'].id}/", {"minutes": 12}, format="json"
+        )
+    elif change == "rescheduled":
+        new_start = world.session.starts_at + timedelta(hours=1)
+        api(world.organizer).patch(
+            f"/api/v1/sessions/{world.session.id}/",
+            {"starts_at": new_start.isoformat(), "ends_at": (new_start + timedelta(hours=1)).isoformat()},
+            format="json",
+        )
+    else:
+        note_set_hidden(note=b_note, hidden=True, by=world.organizer)
+
+    assert etag(api, world.member, world) != before
+
+
+def test_etag_does_not_change_when_someone_elses_private_note_changes(world, api, essay, discussed, member_b):
+    before = etag(api, world.member, world)
+
+    private = note_create(author=member_b, passage=at(essay, 12), body="B: secret", visibility="private")
+    api(member_b).patch(f"/api/v1/notes/{private.id}/", {"body": "B: secret, edited"}, format="json")
+    api(member_b).delete(f"/api/v1/notes/{private.id}/")
+    note_create(author=member_b, passage=at(essay, 12), body="B: another secret", visibility="private")
+
+    assert etag(api, world.member, world) == before
+    assert etag(api, member_b, world) != etag(api, world.member, world)
+
+
+def test_pdf_is_rendered_once_per_version(world, api, discussed, monkeypatch):
+    calls = []
+    real_pdf = formats.pdf
+    monkeypatch.setattr(formats, "pdf", lambda pack: calls.append(pack["version"]) or real_pdf(pack))
+    cache.clear()
+
+    first = api(world.member).get(pack_url(world, "pdf"))
+    second = api(world.member).get(pack_url(world, "pdf"))
+    note_create(author=world.member, passage=discussed["b_note"].passage, body="changes it", visibility="group")
+    third = api(world.member).get(pack_url(world, "pdf"))
+
+    assert first.content == second.content
+    assert len(calls) == 2
+    assert third["ETag"] != first["ETag"]
+
+
+def test_pack_errors_are_json_whatever_the_format(world, api, discussed):
+    outsider = api(world.outsider).get(pack_url(world, "pdf"))
+    anonymous = api(None).get(pack_url(world, "epub"))
+    unknown = api(world.member).get(pack_url(world, "docx"))
+
+    assert (outsider.status_code, outsider["Content-Type"]) == (404, "application/json")
+    assert (anonymous.status_code, anonymous.json()["detail"]) == (401, "Authentication credentials were not provided.")
+    assert unknown.status_code == 404
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def _session_with(world, passages: int, notes: int):
+    text = text_import(
+        group=world.group,
+        created_by=None,
+        content="Title\n\n" + "\n\n".join(f"Paragraph {n} has some words in it." for n in range(passages)),
+    )
+    first, last = text.passages.get(position=2), text.passages.get(position=passages + 1)
+    assignment_create(session=world.session, text=text, start_passage=first, end_passage=last)
+    bodies = list(text.passages.filter(position__gte=2))
+    Note.objects.bulk_create(
+        [
+            Note(
+                author=world.member if n % 2 else world.facilitator,
+                passage=bodies[n % len(bodies)],
+                body=f"note {n}",
+                body_html=f"<p>note {n}</p>",
+                visibility="group",
+                selector={"start": 0, "end": 9, "exact": "Paragraph", "prefix": "", "suffix": " "},
+            )
+            for n in range(notes)
+        ]
+    )
+
+
+@pytest.mark.parametrize(("passages", "notes"), [(5, 10), (100, 10), (5, 500), (100, 500)])
+def test_pack_query_count_is_constant(world, api, passages, notes, django_assert_num_queries):
+    _session_with(world, passages, notes)
+
+    with django_assert_num_queries(13):
+        pack = api(world.member).get(pack_url(world)).json()
+
+    assert len(pack["readings"][0]["passages"]) == passages
+    assert len(all_notes(pack)) == notes
