@@ -16,9 +16,8 @@ import subprocess
 import sys
 import time
 
-from _django import ROOT, machine, median_ms, throwaway_database
-
 import orjson
+from _django import ROOT, machine, median_ms, throwaway_database
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -91,16 +90,79 @@ def build_large_session() -> tuple[Session, User]:
 
 
 RAW_QUERIES = [
-    ("session", "SELECT s.*, g.name FROM sessions_app_session s JOIN sessions_app_studygroup g ON g.id = s.group_id WHERE s.id = %(s)s"),
+    (
+        "session",
+        "SELECT s.*, g.name "
+        "FROM sessions_app_session s "
+        "JOIN sessions_app_studygroup g ON g.id = s.group_id "
+        "WHERE s.id = %(s)s",
+    ),
     ("assignments", "SELECT * FROM readings_readingassignment WHERE session_id = %(s)s"),
-    ("texts", "SELECT t.id, t.title, t.author, t.source FROM readings_text t WHERE t.id IN (SELECT text_id FROM readings_readingassignment WHERE session_id = %(s)s)"),
-    ("passages", "SELECT id, anchor, position, kind, section, body FROM readings_passage WHERE text_id IN (SELECT text_id FROM readings_readingassignment WHERE session_id = %(s)s) AND NOT retired ORDER BY position"),
-    ("notes", "SELECT id, passage_id, author_id, body, body_html, visibility, selector, anchor_state, question_id, parent_id FROM readings_note WHERE passage_id IN (SELECT p.id FROM readings_passage p JOIN readings_readingassignment a ON a.text_id = p.text_id WHERE a.session_id = %(s)s) AND NOT hidden AND (visibility = 'group' OR author_id = %(u)s)"),
-    ("users", "SELECT id, display_name, username FROM sessions_app_user WHERE id IN (SELECT user_id FROM sessions_app_membership WHERE group_id = (SELECT group_id FROM sessions_app_session WHERE id = %(s)s))"),
-    ("tags", "SELECT note_id, name FROM readings_notetag WHERE note_id IN (SELECT n.id FROM readings_note n JOIN readings_passage p ON p.id = n.passage_id JOIN readings_readingassignment a ON a.text_id = p.text_id WHERE a.session_id = %(s)s)"),
-    ("questions", "SELECT id, position, prompt, kind, minutes FROM readings_discussionquestion WHERE session_id = %(s)s AND state = 'accepted' ORDER BY position"),
-    ("question_passages", "SELECT q.discussionquestion_id, q.passage_id FROM readings_discussionquestion_passages q JOIN readings_discussionquestion d ON d.id = q.discussionquestion_id WHERE d.session_id = %(s)s"),
-]  # fmt: skip
+    (
+        "texts",
+        "SELECT t.id, t.title, t.author, t.source "
+        "FROM readings_text t "
+        "WHERE t.id IN (SELECT text_id "
+        "FROM readings_readingassignment "
+        "WHERE session_id = %(s)s)",
+    ),
+    (
+        "passages",
+        "SELECT id, anchor, position, kind, section, body "
+        "FROM readings_passage "
+        "WHERE text_id IN (SELECT text_id "
+        "FROM readings_readingassignment "
+        "WHERE session_id = %(s)s) "
+        "AND NOT retired "
+        "ORDER BY position",
+    ),
+    (
+        "notes",
+        "SELECT id, passage_id, author_id, body, body_html, visibility, selector, anchor_state, question_id, parent_id "
+        "FROM readings_note "
+        "WHERE passage_id IN (SELECT p.id "
+        "FROM readings_passage p "
+        "JOIN readings_readingassignment a ON a.text_id = p.text_id "
+        "WHERE a.session_id = %(s)s) "
+        "AND NOT hidden "
+        "AND (visibility = 'group' OR author_id = %(u)s)",
+    ),
+    (
+        "users",
+        "SELECT id, display_name, username "
+        "FROM sessions_app_user "
+        "WHERE id IN (SELECT user_id "
+        "FROM sessions_app_membership "
+        "WHERE group_id = (SELECT group_id "
+        "FROM sessions_app_session "
+        "WHERE id = %(s)s))",
+    ),
+    (
+        "tags",
+        "SELECT note_id, name "
+        "FROM readings_notetag "
+        "WHERE note_id IN (SELECT n.id "
+        "FROM readings_note n "
+        "JOIN readings_passage p ON p.id = n.passage_id "
+        "JOIN readings_readingassignment a ON a.text_id = p.text_id "
+        "WHERE a.session_id = %(s)s)",
+    ),
+    (
+        "questions",
+        "SELECT id, position, prompt, kind, minutes "
+        "FROM readings_discussionquestion "
+        "WHERE session_id = %(s)s "
+        "AND state = 'accepted' "
+        "ORDER BY position",
+    ),
+    (
+        "question_passages",
+        "SELECT q.discussionquestion_id, q.passage_id "
+        "FROM readings_discussionquestion_passages q "
+        "JOIN readings_discussionquestion d ON d.id = q.discussionquestion_id "
+        "WHERE d.session_id = %(s)s",
+    ),
+]
 
 
 def raw_floor(session_id: int, user_id: int) -> bytes:
