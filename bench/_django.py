@@ -28,7 +28,15 @@ from django.test.utils import setup_test_environment, teardown_test_environment 
 
 @contextmanager
 def throwaway_database() -> Iterator[None]:
-    """Create a fresh test database (migrated), and drop it afterwards."""
+    """Create a fresh database of its own (migrated), and drop it afterwards.
+
+    Its name is unique to this process, so a benchmark never clobbers a test
+    run's database on the same server.
+    """
+    settings_dict = connection.settings_dict
+    settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{os.getpid()}"
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        settings_dict["TEST"]["NAME"] = None  # in memory
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:

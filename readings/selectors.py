@@ -98,43 +98,52 @@ def access_question(user: User, session: Session, question_id: int | str, *, see
         raise Http404("No such question.") from None
 
 
-def _peek_guarded_passages(user: User) -> QuerySet[Passage]:
-    """Passages of "post before you peek" sessions in groups where the user only reads (no facilitator rights)."""
-    reader_groups = Membership.objects.filter(user=user, role=Role.MEMBER).values("group_id")
-    guarding = ReadingAssignment.objects.filter(
-        session__post_before_peek=True,
-        session__group_id__in=reader_groups,
-        text_id=OuterRef("text_id"),
-        start_passage__position__lte=OuterRef("position"),
-        end_passage__position__gte=OuterRef("position"),
+def _peek_guarded(group_id: int) -> Exists:
+    """The passage lies in a reading of one of the group's "post before you peek" sessions."""
+    return Exists(
+        ReadingAssignment.objects.filter(
+            session__post_before_peek=True,
+            session__group_id=group_id,
+            text_id=OuterRef("passage__text_id"),
+            start_passage__position__lte=OuterRef("passage__position"),
+            end_passage__position__gte=OuterRef("passage__position"),
+        )
     )
-    return Passage.objects.filter(Exists(guarding))
 
 
-def notes_visible_to(user: User) -> QuerySet[Note]:
-    """Every note `user` may see, by DESIGN.md's table.
+def _visible_in_group(user: User, membership: Membership) -> Q:
+    """The notes of one group that `user`, with this membership, may see: DESIGN.md's table.
 
-    Their own notes (hidden ones too, marked); group notes of their groups;
-    facilitators notes where they have facilitator rights; replies to their
-    own notes. Never anyone else's private note. Hidden notes only to their
-    author. Under "post before you peek", another member's group note on a
-    guarded passage only once the user has a note on that passage.
+    Their own notes (hidden ones too, marked); the group's `group` notes;
+    `facilitators` notes if they have facilitator rights; replies to their own
+    notes. Never anyone else's private note. Hidden notes only to their
+    author. Under "post before you peek", a plain member sees another's group
+    note on a guarded passage only once they have a note on that passage.
     """
-    memberships = Membership.objects.filter(user=user)
-    my_groups = memberships.values("group_id")
-    lead_groups = memberships.filter(role__in=[Role.ORGANIZER, Role.FACILITATOR]).values("group_id")
+    audiences = [NoteVisibility.GROUP]
+    if membership.has_facilitator_rights:
+        audiences.append(NoteVisibility.FACILITATORS)
     shared = Q(hidden=False) & (
-        Q(visibility=NoteVisibility.GROUP)
-        | Q(visibility=NoteVisibility.FACILITATORS, passage__text__group_id__in=lead_groups)
-        | (Q(parent__author=user) & ~Q(visibility=NoteVisibility.PRIVATE))
+        Q(visibility__in=audiences) | (Q(parent__author=user) & ~Q(visibility=NoteVisibility.PRIVATE))
     )
-    unpeeked = (
-        Q(visibility=NoteVisibility.GROUP)
-        & Q(passage__in=_peek_guarded_passages(user))
-        & ~Q(passage__in=Note.objects.filter(author=user).values("passage_id"))
-        & ~Q(parent__author=user)
-    )
-    return Note.objects.filter(Q(passage__text__group_id__in=my_groups) & (Q(author=user) | (shared & ~unpeeked)))
+    if membership.role == Role.MEMBER:
+        unpeeked = (
+            Q(visibility=NoteVisibility.GROUP)
+            & _peek_guarded(membership.group_id)
+            & ~Q(passage__in=Note.objects.filter(author=user).values("passage_id"))
+            & ~Q(parent__author=user)
+        )
+        shared &= ~unpeeked
+    return Q(passage__text__group_id=membership.group_id) & (Q(author=user) | shared)
+
+
+def notes_visible_to(user: User, *, membership: Membership | None = None) -> QuerySet[Note]:
+    """Every note `user` may see; with `membership`, only that group's (a simpler, faster query)."""
+    memberships = [membership] if membership is not None else list(Membership.objects.filter(user=user))
+    visible = Q(pk__in=[])
+    for one in memberships:
+        visible |= _visible_in_group(user, one)
+    return Note.objects.filter(visible)
 
 
 def notes_for_api(user: User) -> QuerySet[Note]:

@@ -20,7 +20,7 @@ from sessions_app.selectors import access_session, membership_for
 from .. import selectors
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text
-from ..pack.builder import build_pack, pack_version
+from ..pack.builder import build_pack, pack_scope, pack_version
 from ..pack.document import filename as pack_filename
 from ..pack.renderers import PACK_RENDERERS, PackJSONRenderer
 from ..permissions import can_import_texts
@@ -491,8 +491,10 @@ class PackView(APIView):
     )
     def get(self, request, session_pk=None):
         session = access_session(request.user, session_pk)
-        membership = membership_for(request.user, session.group_id)
-        version = pack_version(user=request.user, session=session, membership=membership)
+        scope = pack_scope(
+            user=request.user, session=session, membership=membership_for(request.user, session.group_id)
+        )
+        version = pack_version(scope)
         renderer = request.accepted_renderer
         headers = {"ETag": f'"{version}"', "Cache-Control": "private", "Vary": "Accept, Authorization, Cookie"}
         if_none_match = request.headers.get("If-None-Match", "")
@@ -502,13 +504,11 @@ class PackView(APIView):
             key = f"pack:{renderer.format}:{session.pk}:{version}"
             body = cache.get(key)
             if body is None:
-                body = renderer.build(
-                    build_pack(user=request.user, session=session, membership=membership, version=version)
-                )
+                body = renderer.build(build_pack(scope, version=version))
                 cache.set(key, body, timeout=settings.PACK_CACHE_SECONDS)
             data = body
         else:
-            data = build_pack(user=request.user, session=session, membership=membership, version=version)
+            data = build_pack(scope, version=version)
         name = pack_filename(
             {
                 "session": {

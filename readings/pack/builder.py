@@ -8,9 +8,12 @@ so a 304 never builds the pack.
 
 import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
+import orjson
+from django.db.models import Count, Max, Q, Sum, TextField
+from django.db.models.functions import Cast
 
 from sessions_app.models import Membership, Session, User
 from sessions_app.permissions import has_facilitator_rights
@@ -24,80 +27,87 @@ from ..selectors import notes_visible_to
 PACK_FORMAT = 1
 
 
-def _in_session(session_id: int) -> Exists:
-    """A note whose passage lies inside one of the session's assignment ranges."""
-    return Exists(
-        ReadingAssignment.objects.filter(
-            session_id=session_id,
-            text_id=OuterRef("passage__text_id"),
-            start_passage__position__lte=OuterRef("passage__position"),
-            end_passage__position__gte=OuterRef("passage__position"),
+@dataclass
+class PackScope:
+    """Whose pack, of which session, and which passage ranges it reads: shared by the version and the pack."""
+
+    user: User
+    session: Session
+    membership: Membership
+    assignments: list[dict]
+
+    def ranges(self, prefix: str = "") -> Q:
+        """Passages inside the session's readings (by position, so inserted passages count)."""
+        condition = Q(pk__in=[])
+        for assignment in self.assignments:
+            condition |= Q(
+                **{
+                    f"{prefix}text_id": assignment["text_id"],
+                    f"{prefix}position__gte": assignment["start_passage__position"],
+                    f"{prefix}position__lte": assignment["end_passage__position"],
+                }
+            )
+        return condition
+
+
+def pack_scope(*, user: User, session: Session, membership: Membership) -> PackScope:
+    """Load the session's assignments once (one query); `session` comes with its group."""
+    assignments = list(
+        ReadingAssignment.objects.filter(session_id=session.pk)
+        .order_by("position", "id")
+        .values(
+            "id",
+            "text_id",
+            "required",
+            "instructions",
+            "reading_minutes",
+            "updated_at",
+            "start_passage__position",
+            "end_passage__position",
+            "text__updated_at",
+            "text__revision",
         )
     )
+    return PackScope(user=user, session=session, membership=membership, assignments=assignments)
 
 
-def pack_notes(user: User, session: Session):
-    """The notes of the session's readings that go in `user`'s pack (hidden ones never do)."""
-    return notes_visible_to(user).filter(_in_session(session.pk), hidden=False)
+def pack_notes(scope: PackScope):
+    """The notes of the session's readings that go in this user's pack (hidden ones never do)."""
+    visible = notes_visible_to(scope.user, membership=scope.membership)
+    return visible.filter(scope.ranges("passage__"), hidden=False)
 
 
-def _aggregate(queryset, **aggregates) -> dict[str, Subquery]:
-    grouped = queryset.order_by().annotate(_one=Value(1, output_field=IntegerField())).values("_one")
-    return {
-        name: Subquery(grouped.annotate(value=expression).values("value")[:1])
-        for name, expression in aggregates.items()
-    }
-
-
-def pack_version(*, user: User, session: Session, membership: Membership) -> str:
-    """A short key that changes whenever anything in this user's pack changes, in one query.
+def pack_version(scope: PackScope) -> str:
+    """A short key that changes whenever anything in this user's pack changes (three small queries).
 
     It covers the session (times, details, status, facilitators), the group's
     name, the user's role, the assignments and the revisions of their texts,
     the accepted questions, and the notes *this user* may see. Nobody else's
     private note is in it, so it cannot leak one.
     """
-    assignments = ReadingAssignment.objects.filter(session_id=session.pk)
-    questions = DiscussionQuestion.objects.filter(session_id=session.pk, state=QuestionState.ACCEPTED)
-    facilitators = Session.facilitators.through.objects.filter(session_id=session.pk)
-    row = (
-        Session.objects.filter(pk=session.pk)
-        .annotate(
-            **_aggregate(
-                assignments,
-                v_readings=Count("id"),
-                v_readings_at=Max("updated_at"),
-                v_texts_at=Max("text__updated_at"),
-                v_revisions=Sum("text__revision"),
-            ),
-            **_aggregate(questions, v_questions=Count("id"), v_questions_at=Max("updated_at")),
-            **_aggregate(facilitators, v_facilitators=Count("id"), v_facilitator_ids=Sum("user_id")),
-            **_aggregate(
-                pack_notes(user, session), v_notes=Count("id"), v_notes_at=Max("updated_at"), v_note_ids=Sum("id")
-            ),
-        )
-        .values(
-            "updated_at",
-            "sequence",
-            "status",
-            "group__name",
-            "v_readings",
-            "v_readings_at",
-            "v_texts_at",
-            "v_revisions",
-            "v_questions",
-            "v_questions_at",
-            "v_facilitators",
-            "v_facilitator_ids",
-            "v_notes",
-            "v_notes_at",
-            "v_note_ids",
-        )
-        .get()
+    session = scope.session
+    questions = DiscussionQuestion.objects.filter(session_id=session.pk, state=QuestionState.ACCEPTED).aggregate(
+        n=Count("id"), at=Max("updated_at")
     )
-    key = "|".join(f"{name}={row[name]}" for name in sorted(row))
-    key += f"|user={user.pk}|role={membership.role}|format={PACK_FORMAT}"
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+    facilitators = Session.facilitators.through.objects.filter(session_id=session.pk).aggregate(
+        n=Count("id"), ids=Sum("user_id")
+    )
+    notes = pack_notes(scope).aggregate(n=Count("id"), at=Max("updated_at"), ids=Sum("id"))
+    parts = [
+        f"format={PACK_FORMAT}",
+        f"user={scope.user.pk}",
+        f"role={scope.membership.role}",
+        f"session={session.pk},{session.updated_at.isoformat()},{session.sequence},{session.status}",
+        f"group={session.group.name}",
+        *(
+            f"reading={a['id']},{a['updated_at'].isoformat()},{a['text__updated_at'].isoformat()},{a['text__revision']}"
+            for a in scope.assignments
+        ),
+        f"questions={questions['n']},{questions['at']}",
+        f"facilitators={facilitators['n']},{facilitators['ids']}",
+        f"notes={notes['n']},{notes['at']},{notes['ids']}",
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -124,12 +134,17 @@ def _session_part(session: Session) -> dict:
     }
 
 
-def _notes_by_passage(user: User, session: Session) -> tuple[dict[int, list[dict]], dict[int, int]]:
-    """Visible notes as NOTE dicts with their replies nested, keyed by passage; and each passage's text."""
+def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int, int]]:
+    """Visible notes as NOTE dicts with their replies nested, keyed by passage; and each passage's text.
+
+    Rows come as tuples and the selector as JSON text decoded by orjson: with
+    thousands of notes, the ORM's per-row conversions are most of the cost.
+    """
     rows = list(
-        pack_notes(user, session)
+        pack_notes(scope)
+        .annotate(selector_json=Cast("selector", TextField()))
         .order_by("created_at", "id")
-        .values(
+        .values_list(
             "id",
             "passage_id",
             "passage__text_id",
@@ -142,92 +157,83 @@ def _notes_by_passage(user: User, session: Session) -> tuple[dict[int, list[dict
             "body",
             "body_html",
             "visibility",
-            "selector",
+            "selector_json",
             "anchor_state",
             "question_id",
             "deleted_at",
         )
     )
     tags: dict[int, list[str]] = defaultdict(list)
+    # Tags of every note in the readings' ranges (a join, not a list of ids); only the
+    # visible notes' tags are used below.
     for note_id, name in (
-        NoteTag.objects.filter(note__in=pack_notes(user, session)).order_by("name").values_list("note_id", "name")
+        NoteTag.objects.filter(scope.ranges("note__passage__")).order_by("name").values_list("note_id", "name")
     ):
         tags[note_id].append(name)
-    notes = {}
-    for row in rows:
-        deleted = row["deleted_at"] is not None
-        notes[row["id"]] = {
-            "id": row["id"],
-            "author": None
-            if deleted
-            else {
-                "id": row["author_id"],
-                "name": _name(
-                    row["author__display_name"],
-                    row["author__first_name"],
-                    row["author__last_name"],
-                    row["author__username"],
-                ),
-            },
-            "body": row["body"],
-            "body_html": row["body_html"],
-            "visibility": row["visibility"],
-            "selector": row["selector"],
-            "anchor_state": row["anchor_state"],
-            "question": row["question_id"],
-            "tags": tags.get(row["id"], []),
-            "replies": [],
-        }
+    notes: dict[int, dict] = {}
     top: dict[int, list[dict]] = defaultdict(list)
     text_of: dict[int, int] = {}
-    for row in rows:
-        note = notes[row["id"]]
-        parent = notes.get(row["parent_id"])
+    for (
+        note_id,
+        passage_id,
+        text_id,
+        parent_id,
+        author_id,
+        display_name,
+        first_name,
+        last_name,
+        username,
+        body,
+        body_html,
+        visibility,
+        selector_json,
+        anchor_state,
+        question_id,
+        deleted_at,
+    ) in rows:
+        note = {
+            "id": note_id,
+            "author": None
+            if deleted_at is not None
+            else {"id": author_id, "name": _name(display_name, first_name, last_name, username)},
+            "body": body,
+            "body_html": body_html,
+            "visibility": visibility,
+            "selector": orjson.loads(selector_json) if selector_json and selector_json != "null" else None,
+            "anchor_state": anchor_state,
+            "question": question_id,
+            "tags": tags.get(note_id, []),
+            "replies": [],
+        }
+        notes[note_id] = note
+        # Ordered by creation, so a parent is always in `notes` before its replies.
+        parent = notes.get(parent_id)
         if parent is not None:
             parent["replies"].append(note)
         else:
-            top[row["passage_id"]].append(note)
-        text_of[row["passage_id"]] = row["passage__text_id"]
+            top[passage_id].append(note)
+        text_of[passage_id] = text_id
     return top, text_of
 
 
-def build_pack(*, user: User, session: Session, membership: Membership, version: str | None = None) -> dict:
-    """The whole pack for `user`, as DESIGN.md's contract describes it."""
-    assignments = list(
-        ReadingAssignment.objects.filter(session_id=session.pk)
-        .order_by("position", "id")
-        .values(
-            "id",
-            "text_id",
-            "required",
-            "instructions",
-            "reading_minutes",
-            "start_passage__position",
-            "end_passage__position",
-        )
-    )
+def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
+    """The whole pack for the scope's user, as DESIGN.md's contract describes it."""
+    session, assignments = scope.session, scope.assignments
     texts = {
         row["id"]: row
         for row in Text.objects.filter(pk__in={a["text_id"] for a in assignments}).values(
             "id", "title", "author", "source"
         )
     }
-    ranges = Q(pk__in=[])
-    for assignment in assignments:
-        ranges |= Q(
-            text_id=assignment["text_id"],
-            position__gte=assignment["start_passage__position"],
-            position__lte=assignment["end_passage__position"],
-        )
     passages = list(
-        Passage.objects.filter(ranges, retired=False)
+        Passage.objects.filter(scope.ranges(), retired=False)
         .order_by("text_id", "position")
         .values("id", "text_id", "anchor", "position", "kind", "section", "body")
     )
     by_text: dict[int, list[dict]] = defaultdict(list)
     for passage in passages:
         by_text[passage["text_id"]].append(passage)
-    notes, note_text = _notes_by_passage(user, session)
+    notes, note_text = _notes_by_passage(scope)
     placed: set[int] = set()
 
     readings = []
@@ -270,7 +276,7 @@ def build_pack(*, user: User, session: Session, membership: Membership, version:
                 reading["orphaned_notes"].extend(stray)
                 break
 
-    facilitator_rights = has_facilitator_rights(membership)
+    facilitator_rights = has_facilitator_rights(scope.membership)
     question_passages: dict[int, list[int]] = defaultdict(list)
     for question_id, passage_id in (
         DiscussionQuestion.passages.through.objects.filter(
@@ -306,5 +312,5 @@ def build_pack(*, user: User, session: Session, membership: Membership, version:
         "questions": questions,
         "reading_minutes": sum(reading["reading_minutes"] for reading in readings),
         "generated_at": _iso(datetime.now(UTC)),
-        "version": version or pack_version(user=user, session=session, membership=membership),
+        "version": version or pack_version(scope),
     }

@@ -77,6 +77,9 @@ _NOTE_HREF_RE = re.compile(r"(?:#_?(?:fn|ftn|note|footnote|endnote)|endnotes)", 
 _PUBLICATION_TYPE_RE = re.compile(r"\bse:name\.publication\b|\bpublication\b")
 _WORK_CLASS_RE = re.compile(r"title|publication|work", re.I)
 
+# Elements deeper than this are unwrapped before the (recursive) tree walk.
+_MAX_DEPTH = 150
+
 # Sentinels used while collecting text; control characters are stripped
 # from the page text first so they cannot collide with real content.
 _MARKER = "\x00"  # a removed footnote marker (tidies the space before it)
@@ -162,6 +165,16 @@ def _is_page_furniture(tag: Tag) -> bool:
     return "pagebreak" in types or "doc-pagebreak" in _tokens(tag, "role")
 
 
+def _is_gone(tag: Tag) -> bool:
+    """True for a tag inside an already decomposed subtree.
+
+    ``decompose()`` blanks the names of everything it destroys. (The
+    ``Tag.decomposed`` property is avoided: on a live tag it falls back to a
+    ``find()`` over all descendants, which makes a deep tree quadratic.)
+    """
+    return not tag.name
+
+
 def _clean_tree(soup: BeautifulSoup) -> int:
     """Remove non-content from ``soup`` in place; return how many notes went.
 
@@ -169,11 +182,11 @@ def _clean_tree(soup: BeautifulSoup) -> int:
     before following punctuation can be tidied.
     """
     for tag in soup.find_all(_DROP_TAGS):
-        if not tag.decomposed:
+        if not _is_gone(tag):
             tag.decompose()
     notes = 0
     for tag in soup.find_all(True):
-        if tag.decomposed:
+        if _is_gone(tag):
             continue
         if _is_page_furniture(tag):
             tag.decompose()
@@ -183,6 +196,23 @@ def _clean_tree(soup: BeautifulSoup) -> int:
         elif _is_note_reference(tag):
             tag.replace_with(_RemovedMarker(_MARKER))
     return notes
+
+
+def _flatten_deep_nesting(soup: BeautifulSoup) -> None:
+    """Unwrap elements nested deeper than ``_MAX_DEPTH``, keeping their text.
+
+    The tree walk is recursive; real documents are a few dozen levels deep,
+    so only broken or hostile markup is affected, and it still imports.
+    """
+    depth: dict[int, int] = {id(soup): 0}
+    too_deep: list[Tag] = []
+    for tag in soup.find_all(True):
+        level = depth.get(id(tag.parent), 0) + 1
+        depth[id(tag)] = level
+        if level > _MAX_DEPTH:
+            too_deep.append(tag)
+    for tag in reversed(too_deep):
+        tag.unwrap()
 
 
 def _is_work_title(tag: Tag) -> bool:
@@ -461,6 +491,7 @@ def read_html(text: str) -> HtmlResult:
     soup = BeautifulSoup(text, "lxml")
     page_title = _page_title(soup)
     notes = _clean_tree(soup)
+    _flatten_deep_nesting(soup)
     walker = _Walker()
     root = soup.body or soup
     try:
