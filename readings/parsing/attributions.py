@@ -100,10 +100,10 @@ def find_attributions(text: str, closers: set[int] | None = None) -> list[str]:
             close = _matching_paren(text, start)
             if close != -1:
                 content = normalise_space(text[start + 1 : close])
-                if _is_attribution(content, text, close) and content not in found:
+                if _is_attribution(content, text, close):
                     found.append(content)
         start = text.find("(", start + 1)
-    return found
+    return list(dict.fromkeys(found))
 
 
 def _is_attribution(content: str, text: str, close: int) -> bool:
@@ -222,8 +222,5 @@ def find_cited_works(
         if title and (_cued_before(text, span.start) or _cued_after(text, span.end)):
             candidates.append((span.start, title))
     candidates.sort(key=lambda item: item[0])
-    works: list[str] = []
-    for _, title in candidates:
-        if title and title not in works:
-            works.append(title)
-    return works
+    # dict keeps the first occurrence of each title, in order.
+    return list(dict.fromkeys(title for _, title in candidates if title))

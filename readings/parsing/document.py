@@ -100,7 +100,7 @@ def _analyse_block(raw: RawBlock, section: str) -> ParsedBlock:
     spans, closers = quote_spans(raw.body)
     attributions = find_attributions(raw.body, closers)
     if raw.attribution and raw.attribution not in attributions:
-        attributions.append(raw.attribution)
+        attributions.append(raw.attribution)  # stated by markup (a quotation's footer)
     return ParsedBlock(
         kind=raw.kind,
         body=raw.body,

@@ -2,9 +2,11 @@
 
 The page is parsed with BeautifulSoup (lxml's HTML parser, which copes with
 XHTML: the XML declaration, namespaced ``epub:type`` attributes and ``<br/>``).
-Non-content elements are removed first (scripts, navigation, page headers and
-footers, page breaks, footnote bodies and footnote reference markers), then
-the tree is walked in document order: headings, ``hgroup``, paragraphs,
+Non-content elements are marked first (scripts, navigation, page headers and
+footers, page breaks, footnote bodies and footnote reference markers) — the
+tree is never modified, because BeautifulSoup's tree edits cost time in
+proportion to the number of siblings — then the tree is walked in document
+order, skipping what was marked: headings, ``hgroup``, paragraphs,
 list items and the text directly inside containers become blocks; every
 block inside a ``blockquote`` is quoted.
 """
@@ -22,25 +24,11 @@ from .model import HEADING, LIST_ITEM, PARAGRAPH, QUOTATION, RawBlock, TextImpor
 from .textutil import normalise_space, strip_control_chars, word_set
 
 # Elements that never hold readable text of the document.
-_DROP_TAGS = (
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "form",
-    "button",
-    "svg",
-    "iframe",
-    "nav",
-    "object",
-    "embed",
-    "canvas",
-    "select",
-    "textarea",
-    "input",
-    "head",
-    "link",
-    "meta",
+_DROP_TAGS = word_set(
+    """
+    script style noscript template form button svg iframe nav object embed canvas select
+    textarea input head link meta
+    """
 )
 # A header/footer inside one of these belongs to the content (Standard Ebooks
 # keeps a chapter's hgroup in its section's <header>); elsewhere it is the
@@ -77,7 +65,9 @@ _NOTE_HREF_RE = re.compile(r"(?:#_?(?:fn|ftn|note|footnote|endnote)|endnotes)", 
 _PUBLICATION_TYPE_RE = re.compile(r"\bse:name\.publication\b|\bpublication\b")
 _WORK_CLASS_RE = re.compile(r"title|publication|work", re.I)
 
-# Elements deeper than this are unwrapped before the (recursive) tree walk.
+# Below this depth a container's whole subtree becomes one paragraph, which
+# keeps the recursive block walk far from Python's recursion limit. Real
+# documents are a few dozen levels deep.
 _MAX_DEPTH = 150
 
 # Sentinels used while collecting text; control characters are stripped
@@ -93,10 +83,6 @@ _ATTRIBUTION_DASHES = "—–-―~ "
 # An XHTML file's XML declaration; the HTML parser does not need it (and
 # BeautifulSoup warns about it), so it is removed before parsing.
 _XML_DECLARATION_RE = re.compile(r"\s*<\?xml[^>]*\?>")
-
-
-class _RemovedMarker(NavigableString):
-    """Stands where a footnote reference marker was removed from the tree."""
 
 
 @dataclass
@@ -129,12 +115,26 @@ def _is_note_body(tag: Tag) -> bool:
 
 
 def _count_notes(tag: Tag) -> int:
-    """How many notes a dropped note element holds (at least one)."""
-    items = tag.find_all("li")
-    if items:
-        return len(items)
-    inner = [child for child in tag.find_all(True) if _is_note_body(child)]
-    return len(inner) or 1
+    """How many notes a dropped note element holds (at least one).
+
+    Notes marked as such inside it (``epub:type="endnote"``…) are counted;
+    failing that, the items of its list, not counting lists inside a note.
+    """
+    marked = [child for child in tag.find_all(True) if _is_note_body(child)]
+    if marked:
+        return len(marked)
+    items = [item for item in tag.find_all("li") if not _inside_item(item, tag)]
+    return len(items) or 1
+
+
+def _inside_item(item: Tag, container: Tag) -> bool:
+    """True when ``item`` sits in another ``li`` below ``container``."""
+    for parent in item.parents:
+        if parent is container:
+            return False
+        if parent.name == "li":
+            return True
+    return False
 
 
 def _is_marker_text(text: str, *, numeric_only: bool = False) -> bool:
@@ -157,62 +157,55 @@ def _is_note_reference(tag: Tag) -> bool:
     return False
 
 
-def _is_page_furniture(tag: Tag) -> bool:
-    """True for a page-level header/footer or a page-break marker."""
+def _is_page_furniture(tag: Tag, in_content: bool) -> bool:
+    """True for a page-level header/footer or a page-break marker.
+
+    ``in_content`` says whether ``tag`` lies inside an article, section,
+    main, blockquote or figure, where a header/footer is content.
+    """
     if tag.name in ("header", "footer"):
-        return not any(parent.name in _CONTENT_SECTIONS for parent in tag.parents)
+        return not in_content
     types = {token.rsplit(":", 1)[-1] for token in _tokens(tag, "epub:type")}
     return "pagebreak" in types or "doc-pagebreak" in _tokens(tag, "role")
 
 
-def _is_gone(tag: Tag) -> bool:
-    """True for a tag inside an already decomposed subtree.
+@dataclass
+class _Pruned:
+    """What the reader skips: ids of dropped elements and of note markers."""
 
-    ``decompose()`` blanks the names of everything it destroys. (The
-    ``Tag.decomposed`` property is avoided: on a live tag it falls back to a
-    ``find()`` over all descendants, which makes a deep tree quadratic.)
+    dropped: set[int]
+    markers: set[int]
+    notes: int
+
+
+def _prune(soup: BeautifulSoup) -> _Pruned:
+    """Mark non-content elements of ``soup`` and count the dropped notes.
+
+    Works in one pass in document order: whether a tag lies inside a dropped
+    element or inside content (for headers/footers) is inherited from its
+    parent, so no tag walks up its ancestors.
     """
-    return not tag.name
-
-
-def _clean_tree(soup: BeautifulSoup) -> int:
-    """Remove non-content from ``soup`` in place; return how many notes went.
-
-    Footnote reference markers are replaced by a sentinel so the space left
-    before following punctuation can be tidied.
-    """
-    for tag in soup.find_all(_DROP_TAGS):
-        if not _is_gone(tag):
-            tag.decompose()
-    notes = 0
+    pruned = _Pruned(dropped=set(), markers=set(), notes=0)
+    in_dropped: set[int] = set()
+    in_content: set[int] = set()
     for tag in soup.find_all(True):
-        if _is_gone(tag):
+        parent_id = id(tag.parent)
+        if parent_id in in_dropped:
+            in_dropped.add(id(tag))
             continue
-        if _is_page_furniture(tag):
-            tag.decompose()
+        if parent_id in in_content or (tag.parent is not None and tag.parent.name in _CONTENT_SECTIONS):
+            in_content.add(id(tag))
+        if tag.name in _DROP_TAGS or _is_page_furniture(tag, id(tag) in in_content):
+            pruned.dropped.add(id(tag))
         elif _is_note_body(tag):
-            notes += _count_notes(tag)
-            tag.decompose()
+            pruned.notes += _count_notes(tag)
+            pruned.dropped.add(id(tag))
         elif _is_note_reference(tag):
-            tag.replace_with(_RemovedMarker(_MARKER))
-    return notes
-
-
-def _flatten_deep_nesting(soup: BeautifulSoup) -> None:
-    """Unwrap elements nested deeper than ``_MAX_DEPTH``, keeping their text.
-
-    The tree walk is recursive; real documents are a few dozen levels deep,
-    so only broken or hostile markup is affected, and it still imports.
-    """
-    depth: dict[int, int] = {id(soup): 0}
-    too_deep: list[Tag] = []
-    for tag in soup.find_all(True):
-        level = depth.get(id(tag.parent), 0) + 1
-        depth[id(tag)] = level
-        if level > _MAX_DEPTH:
-            too_deep.append(tag)
-    for tag in reversed(too_deep):
-        tag.unwrap()
+            pruned.markers.add(id(tag))
+        else:
+            continue
+        in_dropped.add(id(tag))
+    return pruned
 
 
 def _is_work_title(tag: Tag) -> bool:
@@ -226,42 +219,66 @@ def _is_work_title(tag: Tag) -> bool:
     return tag.name != "span" and any(_WORK_CLASS_RE.search(token) for token in _tokens(tag, "class"))
 
 
-def _collect(node: object, parts: list[str]) -> None:
-    """Append the readable text under ``node`` to ``parts``, with sentinels."""
-    if isinstance(node, _RemovedMarker):
-        parts.append(_MARKER)
-        return
-    if isinstance(node, NavigableString):
-        # Comments, processing instructions and doctypes are not text.
-        if type(node) is NavigableString or isinstance(node, CData):
-            parts.append(strip_control_chars(str(node)))
-        return
-    if not isinstance(node, Tag):
-        return
-    name = node.name
-    if name == "br":
-        parts.append(" ")
-        return
-    if name == "img":
-        return
-    work = _is_work_title(node)
-    block = name in _BLOCK_TAGS
-    if block:
-        parts.append(" ")
-    if work:
-        parts.append(_WORK_OPEN)
-    if name == "q":
-        # Browsers render <q> with quotation marks; the text keeps them.
-        nested = any(parent.name == "q" for parent in node.parents)
-        parts.append("‘" if nested else "“")
-    for child in node.children:
-        _collect(child, parts)
-    if name == "q":
-        parts.append("’" if nested else "”")
-    if work:
-        parts.append(_WORK_CLOSE)
-    if block:
-        parts.append(" ")
+class _Literal(str):
+    """Text the walk itself adds: spaces, sentinels, quotation marks."""
+
+    __slots__ = ()
+
+
+def _wrappers(tag: Tag, q_level: int) -> tuple[list[str], list[str]]:
+    """What to add before and after the text of ``tag``.
+
+    Block elements are set off by spaces, work titles by sentinels, and
+    ``<q>`` gets the quotation marks a browser would draw (‘’ when nested).
+    """
+    before: list[str] = []
+    after: list[str] = []
+    if tag.name in _BLOCK_TAGS:
+        before.append(" ")
+        after.append(" ")
+    if _is_work_title(tag):
+        before.append(_WORK_OPEN)
+        after.insert(0, _WORK_CLOSE)
+    if tag.name == "q":
+        before.append("‘" if q_level else "“")
+        after.insert(0, "’" if q_level else "”")
+    return before, after
+
+
+def _collect(root: object, parts: list[str], pruned: _Pruned) -> None:
+    """Append the readable text under ``root`` to ``parts``, with sentinels.
+
+    Dropped elements below ``root`` are skipped (``root`` itself is read even
+    when dropped: that is how a quotation reads its own caption) and note
+    markers become ``_MARKER``.
+    Iterative (an explicit stack) so that deeply nested markup cannot hit
+    the recursion limit.
+    """
+    stack: list[tuple[object, int]] = [(root, 0)]
+    while stack:
+        node, q_level = stack.pop()
+        if type(node) is _Literal:
+            parts.append(node)
+        elif isinstance(node, NavigableString):
+            # Comments, processing instructions and doctypes are not text.
+            if type(node) is NavigableString or isinstance(node, CData):
+                parts.append(strip_control_chars(str(node)))
+        elif isinstance(node, Tag):
+            if id(node) in pruned.dropped and node is not root:
+                continue
+            if id(node) in pruned.markers:
+                parts.append(_MARKER)
+                continue
+            if node.name == "br":
+                parts.append(" ")
+                continue
+            if node.name == "img":
+                continue
+            before, after = _wrappers(node, q_level)
+            parts.extend(before)
+            stack.extend((_Literal(text), 0) for text in reversed(after))
+            inner_level = q_level + (node.name == "q")
+            stack.extend((child, inner_level) for child in reversed(node.contents))
 
 
 def _finish(raw: str) -> tuple[str, list[tuple[int, str]]]:
@@ -276,7 +293,7 @@ def _finish(raw: str) -> tuple[str, list[tuple[int, str]]]:
         return text, []
     out: list[str] = []
     length = 0
-    opens: list[int] = []
+    opens: list[tuple[int, int]] = []  # (offset in body, index in out)
     works: list[tuple[int, str]] = []
     after_marker = False
     for piece in _SENTINEL_RE.split(text):
@@ -286,12 +303,12 @@ def _finish(raw: str) -> tuple[str, list[tuple[int, str]]]:
             after_marker = True
             continue
         if piece == _WORK_OPEN:
-            opens.append(length)
+            opens.append((length, len(out)))
             continue
         if piece == _WORK_CLOSE:
             if opens:
-                start = opens.pop()
-                title = normalise_space("".join(out)[start:]).strip(_TITLE_EDGE_CHARS)
+                start, first_piece = opens.pop()
+                title = normalise_space("".join(out[first_piece:])).strip(_TITLE_EDGE_CHARS)
                 if title:
                     works.append((start, title))
             continue
@@ -310,15 +327,15 @@ def _finish(raw: str) -> tuple[str, list[tuple[int, str]]]:
     return body, works
 
 
-def _text_of(nodes: Iterable[object]) -> tuple[str, list[tuple[int, str]]]:
+def _text_of(nodes: Iterable[object], pruned: _Pruned) -> tuple[str, list[tuple[int, str]]]:
     """The normalised text of ``nodes`` and the works marked in it."""
     parts: list[str] = []
     for node in nodes:
-        _collect(node, parts)
+        _collect(node, parts, pruned)
     return _finish("".join(parts))
 
 
-def _hgroup_text(tag: Tag) -> tuple[str, int]:
+def _hgroup_text(tag: Tag, pruned: _Pruned) -> tuple[str, int]:
     """One heading for an ``hgroup``: its parts joined with ": ".
 
     Standard Ebooks writes ``<h2 epub:type="ordinal">IV</h2><p
@@ -328,14 +345,14 @@ def _hgroup_text(tag: Tag) -> tuple[str, int]:
     texts: list[str] = []
     level = 0
     for child in tag.find_all(True, recursive=False):
-        text, _ = _text_of([child])
+        text, _ = _text_of([child], pruned)
         if text:
             texts.append(text)
         if child.name in _HEADING_TAGS:
             rank = int(child.name[1])
             level = rank if not level else min(level, rank)
     if not texts:
-        text, _ = _text_of(tag.children)
+        text, _ = _text_of(tag.children, pruned)
         texts = [text] if text else []
     return ": ".join(texts), level or 2
 
@@ -348,16 +365,18 @@ def _is_inline(node: object) -> bool:
 
 
 class _Walker:
-    """Walks the cleaned tree and emits raw blocks in document order."""
+    """Walks the tree, skipping pruned elements, and emits raw blocks in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, pruned: _Pruned) -> None:
+        self.pruned = pruned
         self.blocks: list[RawBlock] = []
         # Captions of figures, keyed by id() of the blockquote they attribute.
         self.captions: dict[int, Tag] = {}
+        self.depth = 0
 
     def emit(self, kind: str, nodes: Iterable[object], quoted: bool, level: int = 0) -> None:
         """Emit one block from ``nodes`` unless it has no text."""
-        body, works = _text_of(nodes)
+        body, works = _text_of(nodes, self.pruned)
         if not body:
             return
         if quoted and kind in (PARAGRAPH, HEADING):
@@ -368,6 +387,8 @@ class _Walker:
         """Walk a container: runs of inline content become paragraphs."""
         run: list[object] = []
         for child in tag.children:
+            if isinstance(child, Tag) and id(child) in self.pruned.dropped:
+                continue
             if _is_inline(child):
                 if isinstance(child, Tag) and child.name == "br" and run and _ends_with_br(run):
                     # Two <br> in a row separate paragraphs in old-style HTML.
@@ -383,6 +404,18 @@ class _Walker:
 
     def block(self, tag: Tag, quoted: bool) -> None:
         """Emit the blocks of one block-level element."""
+        if self.depth >= _MAX_DEPTH:
+            # Absurdly deep markup: read the rest of this subtree as one block.
+            self.emit(PARAGRAPH, [tag], quoted)
+            return
+        self.depth += 1
+        try:
+            self._dispatch(tag, quoted)
+        finally:
+            self.depth -= 1
+
+    def _dispatch(self, tag: Tag, quoted: bool) -> None:
+        """Route ``tag`` to the reader for its element type."""
         name = tag.name
         if name in _HEADING_TAGS:
             self.emit(HEADING, [tag], quoted, level=int(name[1]))
@@ -403,7 +436,7 @@ class _Walker:
 
     def hgroup(self, tag: Tag, quoted: bool) -> None:
         """Emit an ``hgroup`` as one heading block."""
-        body, level = _hgroup_text(tag)
+        body, level = _hgroup_text(tag, self.pruned)
         if not body:
             return
         if quoted:
@@ -416,7 +449,7 @@ class _Walker:
         own = [child for child in tag.children if not (isinstance(child, Tag) and child.name in _NESTED_IN_ITEM)]
         self.emit(LIST_ITEM, own, quoted)
         for child in tag.children:
-            if isinstance(child, Tag) and child.name in _NESTED_IN_ITEM:
+            if isinstance(child, Tag) and child.name in _NESTED_IN_ITEM and id(child) not in self.pruned.dropped:
                 self.block(child, quoted)
 
     def blockquote(self, tag: Tag) -> None:
@@ -435,10 +468,10 @@ class _Walker:
             sources.append(caption)
         attribution, works = "", []
         for source in sources:
-            text, found = _text_of([source])
+            text, found = _text_of([source], self.pruned)
             attribution = attribution or text.lstrip(_ATTRIBUTION_DASHES).strip()
             works.extend(found)
-            source.extract()
+            self.pruned.dropped.add(id(source))  # read here, not as a block
         first = len(self.blocks)
         self.container(tag, quoted=True)
         if attribution and len(self.blocks) > first:
@@ -451,7 +484,8 @@ class _Walker:
         quote = tag.find("blockquote", recursive=False)
         caption = tag.find("figcaption", recursive=False)
         if quote is not None and caption is not None:
-            self.captions[id(quote)] = caption.extract()
+            self.captions[id(quote)] = caption
+            self.pruned.dropped.add(id(caption))
         self.container(tag, quoted)
 
 
@@ -481,8 +515,8 @@ def read_html(text: str) -> HtmlResult:
     the dropped notes); ``<hr>`` makes no block; an ``hgroup`` is one heading
     whose parts are joined with ": ". The title is a leading ``h1`` (then
     also block 0, marked ``is_title``), else ``<title>``, else the first
-    ``h1``, else the first other heading (such as an ``hgroup``). Raises :class:`TextImportError` when
-    the page has no readable text.
+    ``h1``, else the first other heading (such as an ``hgroup``). Raises
+    :class:`TextImportError` when the page has no readable text.
     """
     text = strip_control_chars(text)
     declaration = _XML_DECLARATION_RE.match(text)
@@ -490,9 +524,8 @@ def read_html(text: str) -> HtmlResult:
         text = text[declaration.end() :]
     soup = BeautifulSoup(text, "lxml")
     page_title = _page_title(soup)
-    notes = _clean_tree(soup)
-    _flatten_deep_nesting(soup)
-    walker = _Walker()
+    pruned = _prune(soup)
+    walker = _Walker(pruned)
     root = soup.body or soup
     try:
         walker.container(root, quoted=False)
@@ -508,6 +541,7 @@ def read_html(text: str) -> HtmlResult:
         )
     title = _choose_title(blocks, page_title)
     notices: list[str] = []
+    notes = pruned.notes
     if notes:
         notices.append(
             f"Dropped {notes} footnote{'s' if notes != 1 else ''}/endnote"

@@ -124,8 +124,8 @@ def _mark_role(text: str, index: int) -> str:
         return "" if prev.isalnum() else "open"
     prev_space = prev.isspace()
     prev_bracket = prev in _BRACKETS_AND_DASHES
-    if mark in "“«":
-        # German „…“ and Danish »…« close with these marks.
+    if mark in "“«‹":
+        # German „…“ and Danish »…« (›…‹) close with these marks.
         return "open" if prev_space or prev_bracket or next_word else "close"
     # ’ ” » › ' " — closing when attached to the preceding text or followed
     # by white space; opening when they start a word ("’Tis", ”Stray).

@@ -1,6 +1,7 @@
 """Decoding uploaded bytes and detecting the format of a text."""
 
 import codecs
+import time
 
 import pytest
 
@@ -146,3 +147,10 @@ def test_detect_format_from_content_type_when_extension_unknown(content_type, ex
 )
 def test_detect_format_by_sniffing_content(text, expected):
     assert detect_format(text=text) == expected
+
+
+@pytest.mark.parametrize("unit", ["[", "[^", "<p ", "# ", " "])
+def test_detect_format_pathological_text_is_fast(unit):
+    started = time.perf_counter()
+    detect_format(text=unit * 200_000)
+    assert time.perf_counter() - started < 1.0

@@ -1,5 +1,6 @@
 """HTML and XHTML parsing: clean-up, structure, footnotes and a Standard Ebooks chapter."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -270,3 +271,23 @@ def test_html_standard_ebooks_chapter_noterefs_and_breaks_gone():
         "IV o’clock struck from the church of St. Mary as Margaret went down the stairs, "
         "and the lamps were already lit in the street."
     )
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<div>" * 20_000 + "deep text",
+        "<b>" * 5_000 + "bold text",
+        "<ul><li>" * 2_000 + "item",
+        "<p>Text" + "<sup>1</sup>" * 20_000 + " end.</p>",
+        "<p>" + "<cite>A Work</cite> " * 20_000 + "</p>",
+        "<p>" + "<script>x</script>" * 20_000 + "kept</p>",
+    ],
+)
+def test_html_pathological_markup_imports_quickly(page):
+    started = time.perf_counter()
+    doc = parse_document(page, "html")
+    assert time.perf_counter() - started < 3.0
+    assert doc.blocks
+    for block in doc.blocks:
+        assert "<" not in block.body

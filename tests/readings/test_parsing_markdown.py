@@ -1,5 +1,8 @@
 """Markdown parsing: markdown-it tokens mapped to blocks."""
 
+import contextlib
+import time
+
 import pytest
 
 from readings.parsing import ParsedBlock, TextImportError, parse_document
@@ -160,3 +163,11 @@ def test_markdown_without_text_raises(text):
     with pytest.raises(TextImportError) as caught:
         parse_document(text, "md")
     assert caught.value.message == "The Markdown file has no readable text."
+
+
+@pytest.mark.parametrize("unit", ["[^", "<p ", "[", "*a ", "> ", "`"])
+def test_markdown_pathological_input_is_fast(unit):
+    started = time.perf_counter()
+    with contextlib.suppress(TextImportError):  # some of these have no text at all
+        parse_document("# T\n\n" + unit * 20_000, "md")
+    assert time.perf_counter() - started < 3.0
