@@ -10,7 +10,7 @@ from django.dispatch import Signal
 
 # session, created (bool), previous_starts_at (datetime | None, set when the time moved)
 session_saved = Signal()
-# session
+# session, previous_status (str: a draft was never announced, so nobody is told it is cancelled)
 session_cancelled = Signal()
 # session, user, status (str | None)
 rsvp_changed = Signal()
@@ -18,3 +18,5 @@ rsvp_changed = Signal()
 membership_changed = Signal()
 # group: its reminder defaults changed
 group_reminders_changed = Signal()
+# user, changed (set of field names, e.g. {"email"})
+profile_changed = Signal()

@@ -9,13 +9,13 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-# Local state of the embedded default (SQLite file, file cache, broker folder).
-VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
-
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
+
+# Local state of the embedded default (SQLite file, file cache, broker folders, beat schedule).
+VAR_DIR = Path(env.str("STUDYCIRCLE_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me-0123456789abcdefghij")
@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "sessions_app",
     "readings",
     "reminders",
@@ -53,8 +54,29 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "reminders.middleware.ViewerTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Content-Security-Policy: every script is a file served by the app itself (no
+# inline scripts, no eval, no CDN). Inline *styles* are allowed: the printable
+# pack carries its CSS inline (the PDF renderer fetches nothing), and Swagger
+# UI sets style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -74,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "builtins": ["sessions_app.templatetags.studycircle"],
         },
     },
 ]
@@ -138,6 +161,28 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
+
+# --- Reminders ------------------------------------------------------------------
+# The outbox (reminders.Reminder) is the schedule; beat only wakes the dispatcher.
+# Each dispatch pass claims batches of due rows (one SMTP connection per batch)
+# under a lease, until nothing is due or its time budget is spent.
+REMINDER_DISPATCH_INTERVAL_SECONDS = env.int("REMINDER_DISPATCH_INTERVAL_SECONDS", default=60)
+REMINDER_DISPATCH_MAX_SECONDS = env.int("REMINDER_DISPATCH_MAX_SECONDS", default=50)
+REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=100)
+# A claimed row belongs to its worker this long; after that (the worker died) it is claimed again.
+# A batch stops starting new messages at half the lease, so keep EMAIL_TIMEOUT well below that.
+REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
+# Temporary failures wait base × 2^(attempt-1) seconds, at most the max, and are retried until the session starts.
+REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
+REMINDER_RETRY_MAX_SECONDS = env.int("REMINDER_RETRY_MAX_SECONDS", default=3600)
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-reminders": {
+        "task": "reminders.dispatch_due_reminders",
+        "schedule": REMINDER_DISPATCH_INTERVAL_SECONDS,
+        # Ticks that piled up while no worker ran are dropped: one pass covers them all.
+        "options": {"expires": max(2 * REMINDER_DISPATCH_INTERVAL_SECONDS, 30)},
+    },
+}
 
 # --- Email ----------------------------------------------------------------------
 _email = env.email("EMAIL_URL", default="consolemail://")

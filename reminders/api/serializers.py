@@ -18,6 +18,6 @@ class MeSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     display_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
     email = serializers.EmailField(required=False)
-    timezone = TimezoneField(allow_blank=True, required=False, help_text="Blank: each group's own timezone.")
+    timezone = TimezoneField(allow_blank=True, required=False, help_text="Blank: each session's own timezone.")
     reading_lead_days = serializers.IntegerField(min_value=1, max_value=7, allow_null=True, required=False)
     notifications = NotificationsSerializer(required=False)

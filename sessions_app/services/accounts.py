@@ -5,11 +5,12 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from ..models import User
+from ..signals import profile_changed
 
 
 @transaction.atomic
 def profile_update(*, user: User, **fields: str) -> User:
-    """Change the user's display name or email address."""
+    """Change the user's display name or email address; listeners hear which fields changed."""
     if unknown := set(fields) - {"display_name", "email"}:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
     if "email" in fields:
@@ -17,7 +18,10 @@ def profile_update(*, user: User, **fields: str) -> User:
             validate_email(fields["email"])
         except ValidationError:
             raise ValidationError({"email": "Give a valid email address."}) from None
+    changed = {key for key, value in fields.items() if getattr(user, key) != value.strip()}
     for key, value in fields.items():
         setattr(user, key, value.strip())
     user.save(update_fields=list(fields))
+    if changed:
+        profile_changed.send(sender=User, user=user, changed=changed)
     return user

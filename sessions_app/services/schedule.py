@@ -164,12 +164,13 @@ def session_cancel(*, session: Session) -> Session:
     session = Session.objects.select_for_update().select_related("group").get(pk=session.pk)
     if session.status == SessionStatus.CANCELLED:
         return session
+    previous_status = session.status
     session.status = SessionStatus.CANCELLED
     session.sequence += 1
     if session.series_id is not None:
         session.detached = True
     session.save()
-    session_cancelled.send(sender=Session, session=session)
+    session_cancelled.send(sender=Session, session=session, previous_status=previous_status)
     return session
 
 

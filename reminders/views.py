@@ -1,0 +1,78 @@
+"""The pages reminder emails link to: email preferences, and the one-click unsubscribe."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from sessions_app.models import User
+from sessions_app.permissions import can_edit_session
+from sessions_app.selectors import access_session, membership_for
+from sessions_app.services.schedule import session_cancel
+
+from .emails import BadUnsubscribeToken, read_unsubscribe_token
+from .enums import PREFERENCE_FIELD, ReminderKind
+from .forms import PreferencesForm
+from .selectors import cancellation_recipients
+from .services.preferences import PREFERENCE_FIELDS, preference_for, preference_unsubscribe, preference_update
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    """Timezone, reading lead and the four email switches of the signed-in user."""
+    preference = preference_for(request.user)
+    initial = {field: getattr(preference, field) for field in PREFERENCE_FIELDS}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                preference_update(user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                for field, problems in error.message_dict.items():
+                    for problem in problems:
+                        form.add_error(field if field in form.fields else None, problem)
+            else:
+                messages.success(request, "Your email preferences are saved.")
+                return redirect("reminder-preferences")
+        status = 400
+    return render(request, "reminders/preferences.html", {"form": form}, status=status)
+
+
+@csrf_exempt  # RFC 8058: mail clients POST here without a session or a CSRF token; the signed token is the credential.
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token: str):
+    """GET shows what the link would switch off, with a button, and changes nothing (link scanners
+    follow GETs); POST (the button, or a mail client's `List-Unsubscribe=One-Click`) switches it off."""
+    try:
+        user_id, kind = read_unsubscribe_token(token)
+        user = User.objects.get(pk=user_id)
+    except (BadUnsubscribeToken, User.DoesNotExist):
+        return render(request, "reminders/unsubscribe.html", {"problem": True}, status=404)
+    context = {"kind_label": ReminderKind(kind).label, "account": user, "done": False}
+    if request.method == "POST":
+        preference_unsubscribe(user=user, kind=kind)
+        context["done"] = True
+    else:
+        context["already_off"] = not getattr(preference_for(user), PREFERENCE_FIELD[kind])
+    return render(request, "reminders/unsubscribe.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_cancel_page(request, session_id: int):
+    """Confirm cancelling a session, saying who will be emailed; POST cancels it (and plans the notices)."""
+    session = access_session(request.user, session_id)
+    membership = membership_for(request.user, session.group_id)
+    if not can_edit_session(membership, session):
+        raise PermissionDenied("Only organizers and this session's facilitators can cancel it.")
+    if request.method == "POST":
+        session_cancel(session=session)
+        messages.success(request, f"“{session.title}” is cancelled. The members are being told by email.")
+        return redirect("session-detail", session.pk)
+    recipients = list(cancellation_recipients(session).order_by("username"))
+    context = {"session": session, "group": session.group, "recipients": recipients}
+    return render(request, "reminders/session_cancel.html", context)

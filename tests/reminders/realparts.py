@@ -1,0 +1,204 @@
+"""Real parts for reminder tests: an SMTP server that records, Celery worker and redis-server processes, polling.
+
+Nothing here sleeps to synchronise: `wait_for` polls a condition under a deadline.
+"""
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = str(ROOT / ".venv" / "bin" / "celery") if (ROOT / ".venv" / "bin" / "celery").exists() else "celery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float, what: str, every: float = 0.05, tick=None):
+    """Poll `condition` until it is truthy (returned) or `timeout` seconds pass (AssertionError).
+
+    `tick`, if given, runs about every half second while waiting: the test's stand-in for beat.
+    """
+    deadline = time.monotonic() + timeout
+    next_tick = 0.0
+    while True:
+        value = condition()
+        if value:
+            return value
+        now = time.monotonic()
+        if now >= deadline:
+            raise AssertionError(f"gave up after {timeout:.0f}s waiting for {what}")
+        if tick is not None and now >= next_tick:
+            tick()
+            next_tick = now + 0.5
+        time.sleep(every)
+
+
+@dataclass(frozen=True)
+class Received:
+    message_id: str
+    to: tuple[str, ...]
+    subject: str
+    message: email.message.EmailMessage
+
+
+class SmtpRecorder:
+    """An aiosmtpd server on 127.0.0.1 that records each message it accepts.
+
+    `refuse` maps a recipient address to the reply its RCPT gets (e.g. "550 5.1.1 No such mailbox");
+    `delay` slows every DATA down, so a test can catch a worker in the middle of a batch.
+    """
+
+    def __init__(self, *, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.refuse: dict[str, str] = {}
+        self.port: int | None = None
+        self._received: list[Received] = []
+        self._lock = threading.Lock()
+        self._controller: Controller | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self._received.append(
+                Received(str(message["Message-ID"]), tuple(envelope.rcpt_tos), str(message["Subject"]), message)
+            )
+        return "250 Message accepted for delivery"
+
+    @property
+    def received(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
+
+    def start(self, port: int | None = None) -> None:
+        self.port = port or self.port or free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+class Process:
+    """A subprocess in its own process group, logging to a file; killed with its children."""
+
+    def __init__(self, args: list[str], *, env: dict[str, str], log: Path) -> None:
+        self.args, self.env, self.log = args, env, log
+        self.popen: subprocess.Popen | None = None
+        self._offset = 0
+
+    def start(self) -> "Process":
+        self._offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as out:
+            self.popen = subprocess.Popen(
+                self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return self
+
+    def output(self, *, since_start: bool = False) -> str:
+        if not self.log.exists():
+            return ""
+        with self.log.open("rb") as log:
+            log.seek(self._offset if since_start else 0)
+            return log.read().decode("utf-8", "replace")
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def signal(self, signum: int) -> None:
+        if self.alive():
+            os.killpg(self.popen.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL the whole group: no cleanup, no acks, exactly like a crash."""
+        if self.popen is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+    def stop(self, timeout: float = 15) -> None:
+        if not self.alive():
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+class Worker(Process):
+    """`celery -A config worker` (prefork, one child) consuming `queue`; `beat=True` embeds beat as `make run` does."""
+
+    def __init__(self, name: str, *, env: dict[str, str], log: Path, queue: str | None = None, beat: bool = False):
+        args = [CELERY, "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1", "-n", f"{name}@%h"]
+        args += ["--without-mingle", "--without-gossip", "--without-heartbeat"]
+        if queue:
+            args += ["-Q", queue]
+        if beat:
+            args += ["--beat", f"--schedule={log.parent / (name + '-beat-schedule')}"]
+        super().__init__(args, env=env, log=log)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        wait_for(
+            lambda: " ready." in self.output(since_start=True) or not self.alive(),
+            timeout=timeout,
+            what=f"worker {self.args[8]} to be ready",
+        )
+        assert self.alive(), self.output()[-3000:]
+
+
+class RedisServer(Process):
+    """A private redis-server on its own port, without persistence: a restart loses every queued message."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        binary = shutil.which("redis-server") or "redis-server"
+        args = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        super().__init__(args, env=dict(os.environ), log=log)
+
+    @staticmethod
+    def binary() -> str | None:
+        return shutil.which("redis-server")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start(self) -> "RedisServer":
+        super().start()
+        wait_for(self.answers, timeout=15, what="redis-server to answer")
+        return self

@@ -1,0 +1,266 @@
+"""Real parts: Celery worker processes on Redis, the test's PostgreSQL database, an aiosmtpd server here.
+
+Each fault test counts what arrives at the SMTP server and ends with every
+due reminder delivered. Rows are already due when the worker starts; the
+test itself plays beat (a dispatch tick about every half second) while it
+polls under a deadline. Leases and backoff are short (environment of the
+worker), so a crash or an outage is recovered from in seconds.
+"""
+
+import contextlib
+import os
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+from uuid import uuid4
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from readings.services.questions import question_create
+from reminders.emails import message_id
+from reminders.models import Reminder
+from sessions_app.services.groups import membership_add
+from sessions_app.services.schedule import session_create
+
+from ..conftest import service_unavailable
+from ..factories import GroupFactory, UserFactory
+from .realparts import RedisServer, SmtpRecorder, Worker, wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+LEASE_SECONDS = 6
+
+
+def database_url() -> str:
+    """The test database, as the worker process must see it."""
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+class Beat:
+    """The test's stand-in for celery beat: publishes the dispatch tick to the test's own queue."""
+
+    def __init__(self, broker_url: str, queue: str) -> None:
+        self.app = Celery("test-beat", broker=broker_url, set_as_current=False)
+        self.app.conf.broker_connection_timeout = 1
+        self.queue = queue
+        self.published = 0
+
+    def __call__(self) -> None:
+        # Broker down: beat logs it and tries again at the next tick; so do we.
+        with contextlib.suppress(Exception):
+            self.app.send_task(
+                "reminders.dispatch_due_reminders",
+                queue=self.queue,
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0.1, "interval_step": 0.1, "interval_max": 0.2},
+            )
+            self.published += 1
+
+    def close(self) -> None:
+        self.app.close()
+
+
+@dataclass
+class Rig:
+    """One test's real parts: an SMTP recorder, worker processes, a private queue on a broker."""
+
+    tmp: Path
+    broker_url: str
+    smtp: SmtpRecorder = field(default_factory=SmtpRecorder)
+    queue: str = field(default_factory=lambda: f"reminders-test-{uuid4().hex[:10]}")
+    processes: list = field(default_factory=list)
+    beats: dict = field(default_factory=dict)
+
+    def env(self, broker_url: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+            "SITE_URL": settings.SITE_URL,
+            "DATABASE_URL": database_url(),
+            "DATABASE_CONN_MAX_AGE": "0",
+            "REDIS_URL": broker_url,
+            "CELERY_BROKER_URL": broker_url,
+            "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp.port}",
+            "EMAIL_TIMEOUT": "2",
+            "REMINDER_BATCH_SIZE": "5",
+            "REMINDER_LEASE_SECONDS": str(LEASE_SECONDS),
+            "REMINDER_RETRY_BASE_SECONDS": "1",
+            "REMINDER_RETRY_MAX_SECONDS": "1",
+            "REMINDER_DISPATCH_MAX_SECONDS": "20",
+            "REQUIRE_SERVICES": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def worker(self, name: str, *, broker_url: str | None = None) -> Worker:
+        worker = Worker(
+            name, env=self.env(broker_url or self.broker_url), log=self.tmp / f"{name}.log", queue=self.queue
+        )
+        self.processes.append(worker)
+        worker.start()
+        worker.wait_ready()
+        return worker
+
+    def beat(self, broker_url: str | None = None) -> Beat:
+        url = broker_url or self.broker_url
+        if url not in self.beats:
+            self.beats[url] = Beat(url, self.queue)
+        return self.beats[url]
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            process.stop(timeout=5)
+        for beat in self.beats.values():
+            beat.close()
+        self.smtp.stop()
+
+
+@pytest.fixture
+def rig(transactional_db, tmp_path):
+    if connection.vendor != "postgresql":
+        service_unavailable("PostgreSQL", "a worker process needs a database it shares with the test")
+    broker_url = os.environ.get("REDIS_URL") or settings.REDIS_URL
+    if not broker_url:
+        service_unavailable("Redis", "REDIS_URL is not set")
+    if not redis_answers(broker_url):
+        service_unavailable("Redis", f"nothing answers at {broker_url}")
+    rig = Rig(tmp=tmp_path, broker_url=broker_url)
+    rig.smtp.start()
+    yield rig
+    rig.close()
+    import redis
+
+    redis.Redis.from_url(broker_url).delete(rig.queue)
+
+
+def due_reminders(members: int) -> list[Reminder]:
+    """A group of `members` and a session starting in an hour: a `reading` and a `starting` row each, both due."""
+    group = GroupFactory()
+    for user in UserFactory.create_batch(members):
+        membership_add(group=group, user=user)
+    starts = timezone.now() + timedelta(hours=1)
+    session = session_create(group=group, title="Worker test", starts_at=starts, ends_at=starts + timedelta(hours=1))
+    question_create(session=session, author=None, prompt="What is the text's main claim?")
+    rows = list(Reminder.objects.filter(session=session))
+    assert len(rows) == 2 * members
+    return rows
+
+
+def all_sent(rows: list[Reminder]) -> bool:
+    return Reminder.objects.filter(pk__in=[row.pk for row in rows], state="sent").count() == len(rows)
+
+
+def arrivals(smtp: SmtpRecorder) -> Counter:
+    return Counter(received.message_id for received in smtp.received)
+
+
+def test_worker_delivers_every_due_reminder_exactly_once(rig):
+    rows = due_reminders(10)
+    rig.worker("w1")
+
+    wait_for(lambda: all_sent(rows), timeout=60, tick=rig.beat(), what="every reminder to be sent")
+
+    assert arrivals(rig.smtp) == {message_id(row): 1 for row in rows}
+    received = {r.message_id: r for r in rig.smtp.received}[message_id(rows[0])]
+    assert received.to == (rows[0].recipient.email,)
+    assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_worker_killed_mid_batch_then_restarted_loses_nothing_and_repeats_at_most_one(rig):
+    rig.smtp.delay = 0.15  # 5 rows a batch take 0.75 s: time to be caught in the middle of one
+    rows = due_reminders(15)
+    worker = rig.worker("w1")
+    wait_for(lambda: len(rig.smtp.received) >= 7, timeout=60, tick=rig.beat(), what="the second batch to be underway")
+
+    worker.kill()
+    left_leased = Reminder.objects.filter(pk__in=[row.pk for row in rows], state="sending").count()
+    worker.start()
+    worker.wait_ready()
+    wait_for(lambda: all_sent(rows), timeout=60, tick=rig.beat(), what="every reminder to be sent after the restart")
+
+    counts = arrivals(rig.smtp)
+    assert left_leased >= 1
+    assert set(counts) == {message_id(row) for row in rows}
+    assert sum(counts.values()) - len(counts) <= 1  # at most the one message in flight at the kill
+    ids_per_email = defaultdict(set)
+    for received in rig.smtp.received:
+        ids_per_email[(received.to, received.subject)].add(received.message_id)
+    assert {len(ids) for ids in ids_per_email.values()} == {1}  # a repeat carries the same Message-ID
+    assert len(ids_per_email) == len(rows)
+
+
+def test_smtp_server_down_then_back_delivers_each_reminder_exactly_once(rig):
+    rig.smtp.stop()  # the port stays reserved for the server's return
+    rows = due_reminders(5)
+    rig.worker("w1")
+    wait_for(
+        lambda: Reminder.objects.filter(attempts__gte=2, last_error__startswith="Could not connect").exists(),
+        timeout=60,
+        tick=rig.beat(),
+        what="the worker to retry while the SMTP server is down",
+    )
+    nothing_sent_while_down = Reminder.objects.filter(state="sent").count()
+
+    rig.smtp.start(rig.smtp.port)
+    wait_for(lambda: all_sent(rows), timeout=60, tick=rig.beat(), what="every reminder to be sent once SMTP is back")
+
+    assert nothing_sent_while_down == 0
+    assert arrivals(rig.smtp) == {message_id(row): 1 for row in rows}
+
+
+def test_redis_restarted_while_the_worker_runs_delivers_each_reminder_exactly_once(rig, tmp_path):
+    if not RedisServer.binary():
+        service_unavailable("redis-server", "the binary is not on PATH")
+    redis_server = RedisServer(tmp_path / "redis.log").start()
+    rig.processes.append(redis_server)
+    beat = rig.beat(redis_server.url)
+    rig.smtp.delay = 0.1
+    first = due_reminders(10)
+    rig.worker("w1", broker_url=redis_server.url)
+    wait_for(lambda: len(rig.smtp.received) >= 3, timeout=60, tick=beat, what="sending to be underway")
+
+    redis_server.stop()  # no persistence: every queued and unacknowledged message is gone
+    second = due_reminders(5)  # planned while the broker is down
+    redis_server.start()
+    wait_for(lambda: all_sent(first + second), timeout=90, tick=beat, what="every reminder to be sent")
+
+    assert arrivals(rig.smtp) == {message_id(row): 1 for row in first + second}
+
+
+def test_two_workers_at_once_deliver_each_reminder_exactly_once(rig):
+    rig.smtp.delay = 0.05
+    rows = due_reminders(20)
+    workers = [rig.worker("w1"), rig.worker("w2")]
+    beat = rig.beat()
+    for _ in range(4):  # ticks enough for both workers to run a pass at the same time
+        beat()
+
+    wait_for(lambda: all_sent(rows), timeout=60, tick=beat, what="every reminder to be sent")
+
+    assert arrivals(rig.smtp) == {message_id(row): 1 for row in rows}
+    sent_by = [
+        sum(map(int, re.findall(r"batch of \d+: \{'claimed': \d+, 'sent': (\d+)", worker.output())))
+        for worker in workers
+    ]
+    assert sum(sent_by) == len(rows)
+    assert min(sent_by) > 0, sent_by  # both took part
