@@ -206,3 +206,33 @@ def busiest_passages(user: User, session: Session, *, limit: int = 10) -> list[d
         }
         for row in rows
     ]
+
+
+def notes_withheld_before_peek(user: User, *, membership: Membership, where: Q) -> dict[int, int]:
+    """Per passage id, how many of others' group notes "post before you peek" still keeps from `user`.
+
+    `where` narrows the notes (e.g. `session_passages_q(assignments, prefix="passage__")`).
+    Counts top-level, undeleted, unhidden `group` notes by someone else that
+    `notes_visible_to` leaves out; since every member is in a group note's
+    audience, only the peek rule can be holding those back. Nobody's private
+    or facilitators note is ever counted. Empty for facilitators and
+    organizers, whom the rule never holds back. One query.
+    """
+    if membership.role != Role.MEMBER:
+        return {}
+    rows = (
+        Note.objects.filter(
+            where,
+            passage__text__group_id=membership.group_id,
+            visibility=NoteVisibility.GROUP,
+            hidden=False,
+            deleted_at__isnull=True,
+            parent__isnull=True,
+        )
+        .exclude(author=user)
+        .exclude(pk__in=notes_visible_to(user, membership=membership).values("pk"))
+        .values("passage_id")
+        .annotate(withheld=Count("id"))
+        .order_by()
+    )
+    return {row["passage_id"]: row["withheld"] for row in rows}

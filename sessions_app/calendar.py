@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from icalendar import Alarm, Calendar, Event, vText
 
+from . import links
 from .enums import SessionStatus
 from .models import Session
 
@@ -31,7 +32,7 @@ def session_uid(session: Session) -> str:
 
 
 def session_url(session: Session) -> str:
-    return f"{settings.SITE_URL}/sessions/{session.pk}/"
+    return links.session_url(session.pk)
 
 
 def session_event(session: Session, *, alarm_minutes: int | None = None) -> Event:

@@ -1,5 +1,30 @@
+"""Forms of the HTML pages. They validate input; the writes are the same services the API calls."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from .enums import SESSION_STATUSES_ON_CREATE, Role
+from .models import Session, StudyGroup
+from .recurrence import local_to_utc
+from .validators import known_timezones
+
+
+def apply_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form: each message on its field (or the form if none)."""
+    aliases = aliases or {}
+    messages = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    for field, problems in messages.items():
+        field = aliases.get(field, field)
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(known_timezones())]
 
 
 class SignupForm(forms.Form):
@@ -8,9 +33,164 @@ class SignupForm(forms.Form):
     )
     email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not only digits, and not a common password.",
     )
 
 
 class LoginForm(AuthenticationForm):
     """Django's login form; exists so the page can set autocomplete hints."""
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    timezone = forms.ChoiceField(
+        choices=timezone_choices, initial="Europe/London", help_text="Where the group meets; sessions default to it."
+    )
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    max_uses = forms.IntegerField(min_value=1, max_value=1000, initial=10, label="How many people may use it")
+    days = forms.IntegerField(min_value=1, max_value=90, initial=14, label="Valid for (days)")
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class SessionForm(forms.Form):
+    """A session in local wall-clock time; the service stores it in UTC."""
+
+    title = forms.CharField(max_length=200)
+    starts_at = forms.DateTimeField(
+        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=24 * 60, initial=90)
+    timezone = forms.ChoiceField(choices=timezone_choices, help_text="The start time is local time in this zone.")
+    location = forms.CharField(max_length=300, required=False)
+    online_url = forms.URLField(max_length=500, required=False, label="Online link", assume_scheme="https")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    status = forms.ChoiceField(
+        choices=[(status.value, status.label) for status in SESSION_STATUSES_ON_CREATE],
+        initial="scheduled",
+        help_text="Drafts are seen only by organizers and facilitators.",
+    )
+    facilitators = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    post_before_peek = forms.BooleanField(
+        required=False, label="Post before you peek: members see others' notes once they have written their own"
+    )
+
+    def __init__(self, *args, group: StudyGroup, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = group.memberships.select_related("user").order_by("user__username")
+        self.fields["facilitators"].choices = [(str(m.user_id), m.user.name) for m in people]
+        self.fields["timezone"].initial = group.timezone
+
+    def service_fields(self) -> dict:
+        """The cleaned form as `session_create` / `session_update` keyword arguments."""
+        data = self.cleaned_data
+        starts_at = local_to_utc(data["starts_at"].replace(tzinfo=None), data["timezone"])
+        return {
+            "title": data["title"],
+            "starts_at": starts_at,
+            "ends_at": starts_at + timedelta(minutes=data["duration_minutes"]),
+            "timezone": data["timezone"],
+            "location": data["location"],
+            "online_url": data["online_url"],
+            "description": data["description"],
+            "status": data["status"],
+            "facilitators": [int(pk) for pk in data["facilitators"]],
+            "post_before_peek": data["post_before_peek"],
+        }
+
+    @classmethod
+    def initial_for(cls, session: Session) -> dict:
+        local = session.starts_at.astimezone(ZoneInfo(session.timezone))
+        return {
+            "title": session.title,
+            "starts_at": local.replace(tzinfo=None),
+            "duration_minutes": int((session.ends_at - session.starts_at).total_seconds() // 60),
+            "timezone": session.timezone,
+            "location": session.location,
+            "online_url": session.online_url,
+            "description": session.description,
+            "status": session.status if session.status in ("draft", "scheduled") else "scheduled",
+            "facilitators": [str(user.pk) for user in session.facilitators.all()],
+            "post_before_peek": session.post_before_peek,
+        }
+
+
+FREQUENCIES = [("WEEKLY", "Every week"), ("DAILY", "Every day"), ("MONTHLY", "Every month")]
+
+
+class SeriesForm(forms.Form):
+    """A run of sessions at the same local time; the recurrence is built as an RFC 5545 RRULE."""
+
+    title = forms.CharField(max_length=200)
+    first_starts_at = forms.DateTimeField(
+        label="First session",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Local time; later sessions keep this time of day, across daylight-saving changes.",
+    )
+    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=24 * 60, initial=90)
+    timezone = forms.ChoiceField(choices=timezone_choices)
+    frequency = forms.ChoiceField(choices=FREQUENCIES, initial="WEEKLY", label="Repeats")
+    count = forms.IntegerField(min_value=1, max_value=200, initial=8, label="How many sessions", required=False)
+    until = forms.DateField(
+        required=False,
+        label="…or until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty to use the number of sessions.",
+    )
+    location = forms.CharField(max_length=300, required=False)
+    online_url = forms.URLField(max_length=500, required=False, label="Online link", assume_scheme="https")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, group: StudyGroup, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].initial = group.timezone
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("count") and not data.get("until"):
+            self.add_error("count", "Say how many sessions, or until when.")
+        return data
+
+    def rrule(self) -> str:
+        data = self.cleaned_data
+        end = f"UNTIL={data['until']:%Y%m%d}" if data.get("until") else f"COUNT={data['count']}"
+        return f"FREQ={data['frequency']};{end}"
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "timezone": data["timezone"],
+            "first_starts_at": data["first_starts_at"].replace(tzinfo=None),
+            "duration_minutes": data["duration_minutes"],
+            "rrule": self.rrule(),
+            "location": data["location"],
+            "online_url": data["online_url"],
+            "description": data["description"],
+        }
+
+    @classmethod
+    def initial_for(cls, series) -> dict:
+        parts = dict(part.split("=", 1) for part in series.rrule.split(";") if "=" in part)
+        until = parts.get("UNTIL", "")[:8]
+        return {
+            "title": series.title,
+            "first_starts_at": datetime.combine(series.first_starts_on, series.local_start_time),
+            "duration_minutes": series.duration_minutes,
+            "timezone": series.timezone,
+            "frequency": parts.get("FREQ", "WEEKLY"),
+            "count": int(parts["COUNT"]) if parts.get("COUNT", "").isdigit() else None,
+            "until": datetime.strptime(until, "%Y%m%d").date() if until else None,
+            "location": series.location,
+            "online_url": series.online_url,
+            "description": series.description,
+        }

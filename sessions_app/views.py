@@ -6,20 +6,33 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.throttling import ScopedRateThrottle
 
-from . import selectors
+from . import permissions, selectors
 from .calendar import calendar_bytes
-from .enums import SessionStatus
+from .enums import Role, SessionStatus
 from .exceptions import InvitationUnavailable
-from .forms import SignupForm
+from .forms import GroupForm, InvitationForm, RoleForm, SeriesForm, SessionForm, SignupForm, apply_errors
 from .models import CalendarFeed
-from .services.groups import invitation_accept, invitation_problem, invitation_signup
+from .services.groups import (
+    group_create,
+    invitation_accept,
+    invitation_create,
+    invitation_problem,
+    invitation_revoke,
+    invitation_signup,
+    invitation_url,
+    membership_change_role,
+    membership_end,
+)
+from .services.schedule import rsvp_set, series_create, series_update, session_create, session_update
 
 # How far back a calendar feed reaches; older sessions fall out of subscribers' calendars.
 FEED_HISTORY_DAYS = 90
@@ -100,20 +113,6 @@ def invitation_page(request, token: str):
     return render(request, "sessions_app/invitation.html", context, status=status)
 
 
-def home(request):
-    """The signed-in user's groups and upcoming sessions (the full dashboard comes with the web UI)."""
-    if not request.user.is_authenticated:
-        return redirect("login")
-    upcoming = (
-        selectors.sessions_for_user(request.user)
-        .filter(ends_at__gte=timezone.now())
-        .select_related("group")
-        .order_by("starts_at")[:20]
-    )
-    context = {"groups": selectors.groups_for_user(request.user), "upcoming": upcoming}
-    return render(request, "sessions_app/home.html", context)
-
-
 @require_http_methods(["GET", "HEAD"])
 def calendar_feed(request, secret: str):
     """A user's subscription feed: every session of their groups, cancelled ones as STATUS:CANCELLED.
@@ -137,3 +136,233 @@ def calendar_feed(request, secret: str):
     response["Content-Disposition"] = 'inline; filename="studycircle.ics"'
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+# --- Dashboard, groups and scheduling pages ----------------------------------------------------------
+
+
+def _upcoming(queryset):
+    return queryset.filter(ends_at__gte=timezone.now()).select_related("group").order_by("starts_at", "id")
+
+
+@login_required
+def home(request):
+    """The dashboard: my groups, and my upcoming sessions with RSVP buttons, in my local time."""
+    groups = selectors.groups_for_user(request.user)
+    upcoming = _upcoming(selectors.sessions_for_api(request.user))[:12]
+    return render(request, "sessions_app/home.html", {"groups": groups, "upcoming": upcoming})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_new(request):
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = group_create(creator=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"“{group.name}” is ready. Invite people with a link below.")
+            return redirect("group-detail", group.pk)
+    return render(request, "sessions_app/group_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def group_detail(request, group_id: int):
+    """A group's sessions (upcoming, then past); for organizers also its people and invitations."""
+    group, membership = selectors.access_group(request.user, group_id)
+    sessions = selectors.sessions_for_api(request.user).filter(group=group).select_related("group")
+    now = timezone.now()
+    context = {
+        "group": group,
+        "membership": membership,
+        "upcoming": sessions.filter(ends_at__gte=now).order_by("starts_at", "id"),
+        "past": sessions.filter(ends_at__lt=now).order_by("-starts_at", "-id")[:20],
+        "can_manage": permissions.can_manage_group(membership),
+        "can_schedule": permissions.can_create_session(membership),
+    }
+    if context["can_manage"]:
+        context["members"] = selectors.members_of(group)
+        context["invitations"] = [
+            invitation for invitation in selectors.invitations_of(group) if invitation_problem(invitation) is None
+        ]
+        for invitation in context["invitations"]:
+            invitation.url = invitation_url(invitation)
+        context["invitation_form"] = InvitationForm()
+        context["role_choices"] = Role.choices
+    return render(request, "sessions_app/group_detail.html", context)
+
+
+def _managed_group(request, group_id: int):
+    group, membership = selectors.access_group(request.user, group_id)
+    if not permissions.can_manage_group(membership):
+        raise PermissionDenied("Only organizers can do that.")
+    return group, membership
+
+
+@login_required
+@require_POST
+def invitation_new(request, group_id: int):
+    group, _membership = _managed_group(request, group_id)
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = invitation_create(
+                group=group,
+                created_by=request.user,
+                role=form.cleaned_data["role"],
+                max_uses=form.cleaned_data["max_uses"],
+                expires_at=timezone.now() + timedelta(days=form.cleaned_data["days"]),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"New invitation link for a {invitation.role}: copy it below and share it.")
+    else:
+        messages.error(request, "Check the invitation: " + "; ".join(e for errs in form.errors.values() for e in errs))
+    return redirect(f"{reverse('group-detail', args=[group.pk])}#invitations")
+
+
+@login_required
+@require_POST
+def invitation_revoke_page(request, group_id: int, invitation_id: int):
+    group, _membership = _managed_group(request, group_id)
+    invitation = get_object_or_404(selectors.invitations_of(group), pk=invitation_id)
+    invitation_revoke(invitation=invitation)
+    messages.success(request, "The invitation link no longer works.")
+    return redirect(f"{reverse('group-detail', args=[group.pk])}#invitations")
+
+
+@login_required
+@require_POST
+def member_change(request, group_id: int, user_id: int):
+    """Change a member's role (`role` in the form) or remove them (`remove`)."""
+    group, _membership = _managed_group(request, group_id)
+    target = get_object_or_404(selectors.members_of(group), user_id=user_id)
+    try:
+        if "remove" in request.POST:
+            membership_end(membership=target, leaving=False)
+            messages.success(request, f"{target.user.name} is no longer in the group.")
+        else:
+            form = RoleForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError({"role": "Choose organizer, facilitator or member."})
+            membership_change_role(membership=target, role=form.cleaned_data["role"])
+            messages.success(request, f"{target.user.name} is now {target.get_role_display().lower()}.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(f"{reverse('group-detail', args=[group.pk])}#members")
+
+
+@login_required
+@require_POST
+def group_leave(request, group_id: int):
+    group, membership = selectors.access_group(request.user, group_id)
+    try:
+        membership_end(membership=membership, leaving=True)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("group-detail", group.pk)
+    messages.success(request, f"You have left {group.name}.")
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def rsvp(request, session_id: int):
+    """RSVP from a button; htmx swaps in the updated buttons, a plain form post goes back."""
+    session = selectors.access_session(request.user, session_id, selectors.sessions_for_api(request.user))
+    answer = request.POST.get("status") or None
+    problem = ""
+    try:
+        rsvp_set(session=session, user=request.user, status=answer)
+    except ValidationError as error:
+        problem = " ".join(error.messages)
+    if request.headers.get("HX-Request"):
+        session = selectors.access_session(request.user, session_id, selectors.sessions_for_api(request.user))
+        return render(request, "sessions_app/includes/rsvp.html", {"session": session, "problem": problem})
+    if problem:
+        messages.error(request, problem)
+    return redirect(request.POST.get("next") or "home")
+
+
+def _schedulable_group(request, group_id: int):
+    group, membership = selectors.access_group(request.user, group_id)
+    if not permissions.can_create_session(membership):
+        raise PermissionDenied("Only organizers schedule sessions.")
+    return group
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_new(request, group_id: int):
+    group = _schedulable_group(request, group_id)
+    form = SessionForm(request.POST or None, group=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = session_create(group=group, **form.service_fields())
+        except ValidationError as error:
+            apply_errors(form, error, aliases={"ends_at": "duration_minutes"})
+        else:
+            messages.success(request, "Session scheduled. Now choose what to read.")
+            return redirect("session-detail", session.pk)
+    context = {"form": form, "group": group, "heading": "Schedule a session"}
+    return render(request, "sessions_app/session_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_edit(request, session_id: int):
+    session = selectors.access_session(request.user, session_id)
+    membership = selectors.membership_for(request.user, session.group_id)
+    if not permissions.can_edit_session(membership, session):
+        raise PermissionDenied("Only organizers and this session's facilitators can edit it.")
+    form = SessionForm(request.POST or None, group=session.group, initial=SessionForm.initial_for(session))
+    if request.method == "POST" and form.is_valid():
+        try:
+            session_update(session=session, **form.service_fields())
+        except ValidationError as error:
+            apply_errors(form, error, aliases={"ends_at": "duration_minutes"})
+        else:
+            messages.success(request, "Session saved.")
+            return redirect("session-detail", session.pk)
+    context = {"form": form, "group": session.group, "session": session, "heading": f"Edit “{session.title}”"}
+    return render(request, "sessions_app/session_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def series_new(request, group_id: int):
+    group = _schedulable_group(request, group_id)
+    form = SeriesForm(request.POST or None, group=group)
+    if request.method == "POST" and form.is_valid():
+        try:
+            series = series_create(group=group, **form.service_fields())
+        except ValidationError as error:
+            apply_errors(form, error, aliases={"rrule": "frequency"})
+        else:
+            messages.success(request, f"Scheduled {series.sessions.count()} sessions of “{series.title}”.")
+            return redirect("group-detail", group.pk)
+    context = {"form": form, "group": group, "heading": "Schedule a series"}
+    return render(request, "sessions_app/series_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def series_edit(request, series_id: int):
+    series = selectors.access_series(request.user, series_id)
+    group, membership = selectors.access_group(request.user, series.group_id)
+    if not permissions.can_manage_group(membership):
+        raise PermissionDenied("Only organizers edit a series.")
+    form = SeriesForm(request.POST or None, group=group, initial=SeriesForm.initial_for(series))
+    if request.method == "POST" and form.is_valid():
+        try:
+            series_update(series=series, **form.service_fields())
+        except ValidationError as error:
+            apply_errors(form, error, aliases={"rrule": "frequency"})
+        else:
+            messages.success(request, "Series saved: its upcoming sessions follow the change.")
+            return redirect("group-detail", group.pk)
+    context = {"form": form, "group": group, "series": series, "heading": f"Edit the series “{series.title}”"}
+    return render(request, "sessions_app/series_form.html", context, status=400 if form.errors else 200)

@@ -1,11 +1,10 @@
 """Input serializers validate; output serializers shape. Writes go through services."""
 
-from django.conf import settings
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..enums import SESSION_STATUSES_ON_CREATE, SESSION_STATUSES_ON_EDIT, Role, RSVPStatus, SessionStatus
+from ..links import pack_urls
 from ..models import Invitation, Membership, Series, Session, StudyGroup, User
 from ..services.groups import invitation_problem, invitation_url
 from .fields import AwareDateTimeField, LocalDateTimeField, TimezoneField
@@ -255,15 +254,6 @@ class PackUrlsSerializer(serializers.Serializer):
     pdf = serializers.URLField()
     epub = serializers.URLField()
     ics = serializers.URLField()
-
-
-def pack_urls(session_id: int) -> dict[str, str]:
-    """Where to download the session's pack in each format, and its calendar entry (on SITE_URL)."""
-    # By URL name: the pack lives in `readings`, which this app may not import.
-    pack = settings.SITE_URL + reverse("session-pack", kwargs={"session_pk": session_id})
-    urls = {"json": pack, **{fmt: f"{pack}?format={fmt}" for fmt in ("md", "html", "pdf", "epub")}}
-    urls["ics"] = settings.SITE_URL + reverse("session-calendar", kwargs={"pk": session_id})
-    return urls
 
 
 class RSVPCountsSerializer(serializers.Serializer):

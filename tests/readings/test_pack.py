@@ -7,8 +7,9 @@ import shutil
 import subprocess
 import threading
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -224,12 +225,19 @@ def test_printable_html_marks_quoted_words_numbers_passages_and_refers_questions
 def test_pdf_contains_the_passages_words_and_the_questions(world, api, discussed, tmp_path):
     if not shutil.which("pdftotext"):
         service_unavailable("pdftotext", "install poppler-utils (.ci/system-packages does)")
+    world.session.starts_at = datetime(2026, 12, 3, 0, 0, tzinfo=UTC)  # 19:00 in New York
+    world.session.ends_at = world.session.starts_at + timedelta(minutes=90)
+    world.session.location = "Library, room 2"
+    world.session.save()
     pdf = tmp_path / "pack.pdf"
     pdf.write_bytes(api(world.member).get(pack_url(world, "pdf")).content)
 
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
     words = " ".join(text.split())
+    if shutil.which("pdftoppm"):  # what the facilitator prints, for docs/screenshots (looked at by hand)
+        out = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "pack-page"
+        subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "2", str(pdf), str(out)], check=True)
     assert "October, week one" in words
     assert "It was supported by the working class" in words
     assert "Why did the peasants follow the Bolsheviks?" in words

@@ -56,7 +56,7 @@ def test_logout_needs_post_and_ends_the_session(world, client):
 
 
 def test_home_redirects_anonymous_to_login(client):
-    assert client.get("/").headers["Location"] == "/accounts/login/"
+    assert client.get("/").headers["Location"] == "/accounts/login/?next=/"
 
 
 def test_password_reset_emails_a_site_url_link_that_sets_a_new_password(world, client, settings):

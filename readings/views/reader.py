@@ -1,0 +1,395 @@
+"""The reading view: a session's passages with their numbers, the notes beside them, and writing notes.
+
+Reads go through the selectors (`readings_of`, `notes_visible_to`, the one
+definition of who sees which note); writes go through the JSON API, which
+static/js/reader.js calls with fetch, so notes have a single write path (the
+services). After a write, reader.js swaps in a server-rendered fragment:
+`reader-passage` (one passage and its notes) or `reader-orphans`.
+
+Deep links: every passage row has an id from its position. When the session
+reads passages of one text (the common case) it is `p-<position>`, so
+`/sessions/7/read/#p-12` is passage 12; when the session reads several texts,
+positions repeat, so it is `t<text id>-p-<position>`.
+
+Offsets: a passage body element holds the passage text and the highlight
+marks, nothing else, so its DOM text equals `Passage.body` character for
+character; reader.js converts the browser's UTF-16 offsets to the code points
+that selectors use.
+"""
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import F, Q
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import path
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET
+
+from sessions_app.models import Membership, Session, User
+from sessions_app.selectors import access_session, membership_for
+
+from ..enums import AnchorState, NoteVisibility, QuestionState
+from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment
+from ..selectors import (
+    notes_visible_to,
+    notes_withheld_before_peek,
+    questions_for,
+    readings_of,
+    session_passages_q,
+)
+
+# --- What the templates show ------------------------------------------------------------------
+
+
+@dataclass
+class NoteCard:
+    """A note as its reader sees it, with its thread flattened under it (oldest first)."""
+
+    note: Note
+    own: bool
+    tags: list[str]
+    question: DiscussionQuestion | None
+    replies: list["NoteCard"] = field(default_factory=list)
+
+    @property
+    def html_id(self) -> str:
+        return f"note-{self.note.pk}"
+
+    @property
+    def quote(self) -> str:
+        selector = self.note.selector
+        return selector["exact"] if selector else ""
+
+    @property
+    def deleted(self) -> bool:
+        return self.note.deleted_at is not None
+
+    @property
+    def highlighted(self) -> bool:
+        """Its words are marked in the passage: a live note on a span that is still where it was."""
+        return bool(self.note.selector) and not self.deleted and self.note.anchor_state != AnchorState.ORPHANED
+
+
+@dataclass
+class Candidate:
+    """A place an orphaned note's old quote appears now, with a little of the text around it."""
+
+    passage_id: int
+    position: int
+    start: int
+    end: int
+    html_id: str
+    before: str = ""
+    words: str = ""
+    after: str = ""
+    in_view: bool = False
+
+
+@dataclass
+class OrphanCard:
+    card: NoteCard
+    candidates: list[Candidate]
+
+
+@dataclass
+class PassageRow:
+    passage: Passage
+    html_id: str
+    body_html: SafeString
+    notes: list[NoteCard]
+    withheld: int = 0
+
+    @property
+    def note_total(self) -> int:
+        return sum(1 + len(card.replies) for card in self.notes)
+
+
+@dataclass
+class ReadingSection:
+    assignment: ReadingAssignment
+    rows: list[PassageRow]
+
+
+@dataclass
+class Filters:
+    """The notes filter from the query string (server-side, so a filtered view is a shareable URL)."""
+
+    visibility: str = ""
+    tag: str = ""
+
+    @classmethod
+    def from_query(cls, query) -> "Filters":
+        visibility = query.get("visibility", "")
+        tag = " ".join(query.get("tag", "").split()).lower().lstrip("#")[:40]
+        return cls(visibility=visibility if visibility in NoteVisibility.values else "", tag=tag)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.visibility or self.tag)
+
+    @property
+    def query(self) -> str:
+        """`?visibility=…&tag=…` for the fragments, so a refreshed passage keeps the page's filter."""
+        params = {key: value for key, value in (("visibility", self.visibility), ("tag", self.tag)) if value}
+        return f"?{urlencode(params)}" if params else ""
+
+    def keeps(self, card: NoteCard) -> bool:
+        if self.visibility and card.note.visibility != self.visibility:
+            return False
+        return not self.tag or self.tag in card.tags
+
+
+def passage_html_id(position: int, text_id: int, *, single_text: bool) -> str:
+    """The deep-link id of a passage row: `p-12`, or `t3-p-12` when the session reads several texts."""
+    return f"p-{position}" if single_text else f"t{text_id}-p-{position}"
+
+
+def highlighted_body(body: str, cards: list[NoteCard]) -> SafeString:
+    """The passage body, escaped, with the words of each note in `<mark class="hl">`.
+
+    Overlapping spans are cut into segments, each marked once and naming every
+    note that covers it. Nothing but the body's own characters goes between the
+    marks, so the element's text is exactly `body` (the browser's offsets
+    depend on it). Offsets are code points: Python string indices.
+    """
+    spans = []
+    for card in cards:
+        selector = card.note.selector
+        if card.highlighted and 0 <= selector["start"] < selector["end"] <= len(body):
+            spans.append((selector["start"], selector["end"], card))
+    cuts = sorted({0, len(body), *(start for start, _, _ in spans), *(end for _, end, _ in spans)})
+    out = []
+    for start, end in pairwise(cuts):
+        text = escape(body[start:end])
+        covering = [card for s, e, card in spans if s <= start and end <= e]
+        if not covering:
+            out.append(text)
+            continue
+        classes = ["hl"]
+        if all(card.own for card in covering):
+            classes.append("own")
+        if len(covering) > 1:
+            classes.append("multi")
+        ids = " ".join(str(card.note.pk) for card in covering)
+        out.append(f'<mark class="{" ".join(classes)}" data-note-ids="{ids}">{text}</mark>')
+    return mark_safe("".join(out))  # noqa: S308 (the body is escaped above; the rest is our own markup)
+
+
+# --- Loading --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reader:
+    """Everything the reading view shows one person, loaded in a fixed number of queries."""
+
+    session: Session
+    membership: Membership
+    user: User
+    filters: Filters
+    assignments: list[ReadingAssignment]
+    questions: list[DiscussionQuestion]
+    single_text: bool
+    sections: list[ReadingSection] = field(default_factory=list)
+    orphans: list[OrphanCard] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    note_count: int = 0
+
+    def html_id(self, passage: Passage) -> str:
+        return passage_html_id(passage.position, passage.text_id, single_text=self.single_text)
+
+
+def _cards(notes: list[Note], user: User, questions: dict[int, DiscussionQuestion]) -> list[NoteCard]:
+    """Top-level notes as cards with their threads; a reply whose parent this user cannot see stands alone."""
+    cards: dict[int, NoteCard] = {}
+    roots: list[NoteCard] = []
+    for note in notes:  # oldest first, so a parent always comes before its replies
+        card = NoteCard(
+            note=note,
+            own=note.author_id == user.pk,
+            tags=[tag.name for tag in note.tags.all()],
+            question=questions.get(note.question_id),
+        )
+        cards[note.pk] = card
+        parent = cards.get(note.parent_id)
+        if parent is None:
+            roots.append(card)
+            continue
+        while parent.note.parent_id in cards:  # a reply to a reply joins the thread of its root
+            parent = cards[parent.note.parent_id]
+        parent.replies.append(card)
+    return roots
+
+
+def load_reader(
+    user: User, session: Session, membership: Membership, filters: Filters, *, passage_id: int | None = None
+) -> Reader:
+    """The session's readings, passages and the notes `user` may see; with `passage_id`, that passage alone.
+
+    Queries: the assignments, the passages, the notes (with authors), their
+    tags, the accepted questions, and for plain members the notes withheld by
+    "post before you peek": the same number for 5 passages or 500.
+    """
+    assignments = list(readings_of(session))
+    questions = list(
+        questions_for(user, session, sees_all=False).filter(state=QuestionState.ACCEPTED).prefetch_related(None)
+    )
+    for number, question in enumerate(questions, 1):
+        question.number = number  # how the page and the note form refer to it: "question 2"
+    reader = Reader(
+        session=session,
+        membership=membership,
+        user=user,
+        filters=filters,
+        assignments=assignments,
+        questions=questions,
+        single_text=len({assignment.text_id for assignment in assignments}) <= 1,
+    )
+    if not assignments:
+        return reader
+    passages = Passage.objects.filter(session_passages_q(assignments), retired=False).order_by("text_id", "position")
+    notes_where = session_passages_q(assignments, prefix="passage__")
+    if passage_id is not None:
+        passages = passages.filter(pk=passage_id)
+        notes_where &= Q(passage_id=passage_id)
+    passages = list(passages)
+    if passage_id is not None and not passages:
+        raise Http404("That passage is not part of this session's reading.")
+    notes = list(
+        notes_visible_to(user, membership=membership)
+        .filter(notes_where)
+        .select_related("author")
+        .annotate(passage_text_id=F("passage__text_id"))
+        .prefetch_related("tags")
+        .order_by("created_at", "id")
+    )
+    withheld = notes_withheld_before_peek(user, membership=membership, where=notes_where)
+
+    cards = _cards(notes, user, {question.pk: question for question in questions})
+    reader.tags = sorted({tag for card in cards for tag in card.tags})
+    shown = [card for card in cards if filters.keeps(card)]
+    reader.note_count = sum(1 + len(card.replies) for card in shown)
+    on_passage: dict[int, list[NoteCard]] = {}
+    for card in shown:
+        on_passage.setdefault(card.note.passage_id, []).append(card)
+
+    by_text: dict[int, list[Passage]] = {}
+    for passage in passages:
+        by_text.setdefault(passage.text_id, []).append(passage)
+    placed: dict[int, PassageRow] = {}
+    for assignment in assignments:
+        first, last = assignment.start_passage.position, assignment.end_passage.position
+        rows = []
+        for passage in by_text.get(assignment.text_id, []):
+            # Two readings of overlapping ranges of one text show each passage once, in the first.
+            if not first <= passage.position <= last or passage.pk in placed:
+                continue
+            here = on_passage.get(passage.pk, [])
+            anchored = [card for card in here if card.note.anchor_state != AnchorState.ORPHANED]
+            row = PassageRow(
+                passage=passage,
+                html_id=reader.html_id(passage),
+                body_html=highlighted_body(passage.body, anchored),
+                notes=anchored,
+                withheld=withheld.get(passage.pk, 0),
+            )
+            placed[passage.pk] = row
+            rows.append(row)
+        reader.sections.append(ReadingSection(assignment=assignment, rows=rows))
+
+    # Notes whose words changed: orphaned by a revision, or on a passage that left the reading.
+    bodies = {passage.pk: passage for passage in passages}
+    for card in shown:
+        if card.note.anchor_state != AnchorState.ORPHANED and card.note.passage_id in placed:
+            continue
+        reader.orphans.append(OrphanCard(card=card, candidates=_candidates(card.note, bodies, reader)))
+    return reader
+
+
+def _candidates(note: Note, bodies: dict[int, Passage], reader: Reader) -> list[Candidate]:
+    """Where the note's old quote appears now (the importer's `candidates`); in-view ones with their context."""
+    found = []
+    for place in note.candidates or []:
+        passage = bodies.get(place["passage"])
+        candidate = Candidate(
+            passage_id=place["passage"],
+            position=place["position"],
+            start=place["start"],
+            end=place["end"],
+            html_id=passage_html_id(place["position"], note.passage_text_id, single_text=reader.single_text),
+        )
+        if passage is not None:
+            body = passage.body
+            candidate.in_view = True
+            candidate.before = body[max(0, place["start"] - 40) : place["start"]]
+            candidate.words = body[place["start"] : place["end"]]
+            candidate.after = body[place["end"] : place["end"] + 40]
+        found.append(candidate)
+    return found
+
+
+# --- Views ----------------------------------------------------------------------------------------
+
+
+def _session_and_membership(request, session_id: int) -> tuple[Session, Membership]:
+    session = access_session(request.user, session_id)
+    membership = membership_for(request.user, session.group_id)
+    if membership is None:  # access_session already requires one; this keeps the types honest
+        raise Http404("No such session.")
+    return session, membership
+
+
+def _context(reader: Reader) -> dict:
+    return {
+        "session": reader.session,
+        "group": reader.session.group,
+        "reader": reader,
+        "filters": reader.filters,
+        "visibility_choices": NoteVisibility.choices,
+        "fragment_query": reader.filters.query,
+    }
+
+
+@login_required
+@require_GET
+def session_read(request, session_id: int):
+    """The reading view of a session: every passage of its readings, the notes beside them, the note form."""
+    session, membership = _session_and_membership(request, session_id)
+    reader = load_reader(request.user, session, membership, Filters.from_query(request.GET))
+    return render(request, "readings/reader/page.html", _context(reader))
+
+
+@login_required
+@require_GET
+def passage_fragment(request, session_id: int, passage_id: int):
+    """One passage row (its highlighted body and its notes), for reader.js to swap in after a write."""
+    session, membership = _session_and_membership(request, session_id)
+    reader = load_reader(request.user, session, membership, Filters.from_query(request.GET), passage_id=passage_id)
+    row = next((row for section in reader.sections for row in section.rows), None)
+    if row is None:
+        raise Http404("That passage is not part of this session's reading.")
+    return render(request, "readings/reader/passage.html", {**_context(reader), "row": row})
+
+
+@login_required
+@require_GET
+def orphans_fragment(request, session_id: int):
+    """The "Notes whose words changed" section, for reader.js to swap in after a re-attach or delete."""
+    session, membership = _session_and_membership(request, session_id)
+    reader = load_reader(request.user, session, membership, Filters.from_query(request.GET))
+    return render(request, "readings/reader/orphans.html", _context(reader))
+
+
+urlpatterns = [
+    path("sessions/<int:session_id>/read/", session_read, name="session-read"),
+    path(
+        "sessions/<int:session_id>/read/passages/<int:passage_id>/",
+        passage_fragment,
+        name="reader-passage",
+    ),
+    path("sessions/<int:session_id>/read/orphans/", orphans_fragment, name="reader-orphans"),
+]

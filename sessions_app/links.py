@@ -1,0 +1,20 @@
+"""Addresses of a session's pages and files, on SITE_URL (they leave the request: emails, feeds, API)."""
+
+from django.conf import settings
+from django.urls import reverse
+
+PACK_FORMATS = ("md", "html", "pdf", "epub")
+
+
+def session_url(session_id: int) -> str:
+    return f"{settings.SITE_URL}/sessions/{session_id}/"
+
+
+def pack_urls(session_id: int, *, base: str | None = None) -> dict[str, str]:
+    """The pack in each format, and the session's calendar entry: on SITE_URL, or `base` ("" for a page's own links)."""
+    base = settings.SITE_URL if base is None else base
+    # By URL name: the pack lives in `readings`, which this app may not import.
+    pack = base + reverse("session-pack", kwargs={"session_pk": session_id})
+    urls = {"json": pack, **{fmt: f"{pack}?format={fmt}" for fmt in PACK_FORMATS}}
+    urls["ics"] = base + reverse("session-calendar", kwargs={"pk": session_id})
+    return urls

@@ -1,0 +1,634 @@
+// The reading view (/sessions/<id>/read/): select words to write a note; reply, edit, delete,
+// re-attach. Plain ES2017, no build step; no inline scripts or handlers (the CSP forbids them).
+//
+// Every write goes through the JSON API (/api/v1/notes/) with fetch, so the services are the one
+// write path and the API's validation messages are shown in the form. After a write, the passage
+// (or the "Notes whose words changed" section) is swapped for a fresh server-rendered fragment
+// with htmx, so new highlights appear without a reload.
+//
+// Offsets: a passage body element holds only the passage text and <mark> elements, so offsets
+// taken from a DOM Range over it are offsets into Passage.body, in UTF-16 code units. The API
+// wants code points (Python string indices), so astral characters (emoji, which are two UTF-16
+// units) count once: see codePointLength().
+(function () {
+  "use strict";
+
+  const reader = document.getElementById("reader");
+  const form = document.getElementById("note-form");
+  if (!reader || !form) return;
+
+  const notesApi = form.dataset.notesApi;
+  const statusLine = document.getElementById("reader-status");
+  const dockedLayout = window.matchMedia("(max-width: 40rem)");
+  const body = form.elements.namedItem("body");
+  const title = form.querySelector("[data-form-title]");
+  const quotePreview = form.querySelector("[data-quote]");
+  const submitButton = form.querySelector("[data-submit]");
+  const canHighlight = typeof window.Highlight === "function" && window.CSS && CSS.highlights;
+
+  // What the open form is for: {mode: "new"|"reply"|"edit", passageId, selector, parentId, noteId,
+  // isReply, opener}.
+  let current = null;
+  let lastPointer = "mouse";
+  let touchTimer = null;
+
+  // --- Helpers ---------------------------------------------------------------------------------
+
+  function csrfToken() {
+    try {
+      const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
+    } catch (error) {
+      // fall through to the cookie
+    }
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function announce(message) {
+    if (!statusLine) return;
+    statusLine.textContent = "";
+    window.setTimeout(function () { statusLine.textContent = message; }, 50);
+  }
+
+  function isHighSurrogate(code) { return code >= 0xd800 && code <= 0xdbff; }
+  function isLowSurrogate(code) { return code >= 0xdc00 && code <= 0xdfff; }
+
+  // How many Unicode code points `text` holds: a surrogate pair (an astral character such as
+  // an emoji) is two UTF-16 code units but one code point, one Python string index.
+  function codePointLength(text) {
+    let count = 0;
+    for (let i = 0; i < text.length; i++) {
+      if (isHighSurrogate(text.charCodeAt(i)) && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) i++;
+      count++;
+    }
+    return count;
+  }
+
+  // The UTF-16 offset of the boundary point (node, offset) from the start of `element`'s text.
+  function utf16OffsetIn(element, node, offset) {
+    const range = document.createRange();
+    range.setStart(element, 0);
+    range.setEnd(node, offset);
+    return range.toString().length;
+  }
+
+  function rowOf(element) { return element ? element.closest(".passage-row") : null; }
+  function rowById(passageId) { return reader.querySelector('.passage-row[data-passage-id="' + passageId + '"]'); }
+
+  // The current selection as a selector into one passage body, or null. A selection reaching
+  // past the body's end by whitespace only (a triple click) is cut back to the body; one that
+  // reaches into another passage is refused.
+  function selectorFromSelection(onlyInRow) {
+    const selection = window.getSelection();
+    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
+    const range = selection.getRangeAt(0);
+    const startNode = range.startContainer.nodeType === 1 ? range.startContainer : range.startContainer.parentElement;
+    const passageBody = startNode ? startNode.closest("[data-passage-body]") : null;
+    if (!passageBody || !reader.contains(passageBody)) return null;
+    if (onlyInRow && rowOf(passageBody) !== onlyInRow) return null;
+    const text = passageBody.textContent;
+    let start = utf16OffsetIn(passageBody, range.startContainer, range.startOffset);
+    let end;
+    if (passageBody.contains(range.endContainer)) {
+      end = utf16OffsetIn(passageBody, range.endContainer, range.endOffset);
+    } else {
+      const spill = document.createRange();
+      spill.setStart(passageBody, passageBody.childNodes.length);
+      spill.setEnd(range.endContainer, range.endOffset);
+      if (spill.toString().trim() !== "") return { crossesPassages: true };
+      end = text.length;
+    }
+    while (start < end && /\s/.test(text[start])) start++;
+    while (end > start && /\s/.test(text[end - 1])) end--;
+    if (start >= end) return null;
+    // Never cut an astral character in half.
+    if (isLowSurrogate(text.charCodeAt(start))) start--;
+    if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end++;
+    const exact = text.slice(start, end);
+    const startPoint = codePointLength(text.slice(0, start));
+    return {
+      passageBody: passageBody,
+      range: range.cloneRange(),
+      selector: { start: startPoint, end: startPoint + codePointLength(exact), exact: exact },
+    };
+  }
+
+  // --- Margin notes (wide screens) -----------------------------------------------------------
+  // In the two-column layout each passage's notes start level with it. A passage with many notes
+  // would stretch its row and open a gap in the text; instead, notes that run past their passage
+  // hang into the margin beside the passages below, pushing later notes down (as margin comments
+  // do), and the text keeps its rhythm. Without JavaScript the rows simply stretch.
+  const NOTES_GAP = 12;
+  let layoutQueued = false;
+
+  function twoColumns(row) {
+    return getComputedStyle(row).gridTemplateColumns.split(" ").length > 1;
+  }
+
+  function layoutMarginNotes() {
+    layoutQueued = false;
+    const sections = reader.querySelectorAll(".reading");
+    const all = reader.querySelectorAll(".passage-row > .passage-notes");
+    all.forEach(function (notes) { notes.style.marginTop = notes.style.marginBottom = ""; });
+    sections.forEach(function (section) { section.style.paddingBottom = ""; });
+    const first = reader.querySelector(".passage-row");
+    if (!first || !twoColumns(first)) return;
+    // Read every height first, then write, so the page is laid out once.
+    const plan = [];
+    sections.forEach(function (section) {
+      const rows = Array.prototype.map.call(section.querySelectorAll(".passage-row"), function (row) {
+        const block = row.querySelector(":scope > .passage-block");
+        const notes = row.querySelector(":scope > .passage-notes");
+        const style = getComputedStyle(block);
+        return {
+          notes: notes,
+          blockHeight: block.offsetHeight + parseFloat(style.marginTop) + parseFloat(style.marginBottom),
+          notesHeight: notes ? notes.offsetHeight : 0,
+        };
+      });
+      plan.push({ section: section, rows: rows });
+    });
+    plan.forEach(function (part) {
+      let carry = 0; // how far the notes above reach into this row
+      part.rows.forEach(function (row) {
+        if (!row.notes) {
+          carry = Math.max(0, carry - row.blockHeight);
+          return;
+        }
+        const overflow = Math.max(0, carry + row.notesHeight + NOTES_GAP - row.blockHeight);
+        row.notes.style.marginTop = carry + "px";
+        row.notes.style.marginBottom = -overflow + "px";
+        carry = overflow;
+      });
+      if (carry > 0) part.section.style.paddingBottom = carry + "px";
+    });
+  }
+
+  function queueLayout() {
+    if (layoutQueued) return;
+    layoutQueued = true;
+    window.requestAnimationFrame(layoutMarginNotes);
+  }
+
+  // --- Marking notes active --------------------------------------------------------------------
+
+  function setActive(noteIds) {
+    reader.querySelectorAll(".is-active").forEach(function (element) {
+      if (element.matches("mark.hl, .note-card")) element.classList.remove("is-active");
+    });
+    noteIds.forEach(function (id) {
+      const card = document.getElementById("note-" + id);
+      if (card && card.classList.contains("note-card")) card.classList.add("is-active");
+      reader.querySelectorAll("mark.hl").forEach(function (mark) {
+        if ((mark.dataset.noteIds || "").split(" ").indexOf(String(id)) !== -1) mark.classList.add("is-active");
+      });
+    });
+  }
+
+  // --- The note form ---------------------------------------------------------------------------
+
+  function clearErrors() {
+    form.querySelectorAll("[data-error-for]").forEach(function (element) {
+      element.hidden = true;
+      element.textContent = "";
+    });
+    form.querySelectorAll(".has-error").forEach(function (element) { element.classList.remove("has-error"); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (element) { element.removeAttribute("aria-invalid"); });
+  }
+
+  // Show the API's {"detail", "errors": {field: [messages]}} beside the fields they name; what
+  // names no visible field (the selector, the passage) goes in the box at the top. The typed
+  // text stays where it is.
+  function showErrors(data) {
+    const errors = (data && data.errors) || { non_field_errors: [(data && data.detail) || "Something went wrong."] };
+    const general = form.querySelector('[data-error-for="non_field_errors"]');
+    let firstControl = null;
+    Object.keys(errors).forEach(function (key) {
+      const name = key.split(/[.[]/)[0];
+      const text = [].concat(errors[key]).join(" ");
+      const field = form.querySelector('[data-field="' + name + '"]');
+      const slot = field && !field.hidden ? field.querySelector('[data-error-for="' + name + '"]') : null;
+      if (!slot) {
+        const prefix = name === "selector" ? "The selected words could not be saved: " : "";
+        general.textContent = (general.textContent ? general.textContent + " " : "") + prefix + text;
+        general.hidden = false;
+        return;
+      }
+      slot.textContent = text;
+      slot.hidden = false;
+      field.classList.add("has-error");
+      const control = field.querySelector("textarea, select, input:not([type=radio])") || field.querySelector("input");
+      if (control) {
+        control.setAttribute("aria-invalid", "true");
+        if (!firstControl) firstControl = control;
+      }
+    });
+    (firstControl || body).focus();
+  }
+
+  function showFields(mode, isReply) {
+    const hideAudience = mode === "reply" || isReply;
+    form.querySelectorAll('[data-field="visibility"], [data-field="question"], [data-field="tags"]').forEach(
+      function (field) { field.hidden = hideAudience; }
+    );
+  }
+
+  function setPendingHighlight(range) {
+    if (!canHighlight) return;
+    CSS.highlights.delete("note-pending");
+    if (range) CSS.highlights.set("note-pending", new window.Highlight(range));
+  }
+
+  // Where the form goes: docked to the bottom of a phone's screen; on a wide page, in the notes
+  // column beside the words (so the text stays readable); otherwise just under them.
+  function place(anchorRect, row, besideText) {
+    form.classList.toggle("is-docked", dockedLayout.matches);
+    if (dockedLayout.matches) {
+      form.style.top = "";
+      form.style.left = "";
+      return;
+    }
+    const margin = 12;
+    const width = form.offsetWidth;
+    const pageWidth = document.documentElement.clientWidth;
+    const block = row ? row.querySelector(".passage-block") : null;
+    if (besideText && block && twoColumns(row)) {
+      const left = block.getBoundingClientRect().right + 24;
+      if (left + width <= pageWidth - margin) {
+        form.style.left = left + window.scrollX + "px";
+        form.style.top = Math.max(anchorRect.top - 6, margin) + window.scrollY + "px";
+        return;
+      }
+    }
+    let left = anchorRect.left + window.scrollX;
+    left = Math.max(window.scrollX + margin, Math.min(left, window.scrollX + pageWidth - width - margin));
+    form.style.left = left + "px";
+    form.style.top = anchorRect.bottom + window.scrollY + 8 + "px";
+  }
+
+  function openForm(options) {
+    const keepText = current && current.mode === "new" && options.mode === "new" && body.value.trim() !== "";
+    if (current && current.row) current.row.classList.remove("is-writing");
+    current = options;
+    clearErrors();
+    if (!keepText) form.reset();
+    showFields(options.mode, options.isReply);
+    if (options.mode === "new") {
+      title.textContent = "New note on passage " + options.row.dataset.position;
+      submitButton.textContent = "Save note";
+    } else if (options.mode === "reply") {
+      title.textContent = "Reply to " + options.replyTo;
+      submitButton.textContent = "Send reply";
+    } else {
+      title.textContent = options.isReply ? "Edit your reply" : "Edit your note";
+      submitButton.textContent = "Save changes";
+      body.value = options.source.dataset.body || "";
+      if (!options.isReply) {
+        const choice = form.querySelector('input[name="visibility"][value="' + options.source.dataset.visibility + '"]');
+        if (choice) choice.checked = true;
+        const question = form.elements.namedItem("question");
+        if (question) question.value = options.source.dataset.question || "";
+        form.elements.namedItem("tags").value = options.source.dataset.tags || "";
+      }
+    }
+    const quote = options.selector ? options.selector.exact : "";
+    quotePreview.textContent = quote;
+    quotePreview.hidden = !quote;
+    if (options.mode === "new" && !quote) {
+      quotePreview.textContent = "The whole passage";
+      quotePreview.hidden = false;
+      quotePreview.classList.add("whole");
+    } else {
+      quotePreview.classList.remove("whole");
+    }
+    if (options.row) options.row.classList.add("is-writing");
+    setPendingHighlight(options.range || null);
+    form.hidden = false;
+    place(options.anchorRect, options.row, options.mode === "new");
+    // On a touch screen, focusing the textarea would raise the keyboard over the words just chosen.
+    if (!options.viaTouch) body.focus({ preventScroll: true });
+    if (!dockedLayout.matches) {
+      const rect = form.getBoundingClientRect();
+      if (rect.bottom > window.innerHeight || rect.top < 0) form.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    }
+  }
+
+  function closeForm(restoreFocus) {
+    if (!current) return;
+    const opener = current.opener;
+    if (current.row) current.row.classList.remove("is-writing");
+    form.hidden = true;
+    form.classList.remove("is-docked");
+    setPendingHighlight(null);
+    current = null;
+    if (restoreFocus && opener && document.body.contains(opener)) opener.focus();
+  }
+
+  function tagsFromInput() {
+    const input = form.elements.namedItem("tags");
+    return input.value.split(",").map(function (tag) { return tag.trim(); }).filter(Boolean);
+  }
+
+  function payload() {
+    const visibility = form.querySelector('input[name="visibility"]:checked');
+    const question = form.elements.namedItem("question");
+    const questionId = question && question.value ? Number(question.value) : null;
+    if (current.mode === "new") {
+      return {
+        passage: Number(current.row.dataset.passageId),
+        body: body.value,
+        visibility: visibility ? visibility.value : "private",
+        selector: current.selector,
+        question: questionId,
+        tags: tagsFromInput(),
+      };
+    }
+    if (current.mode === "reply") {
+      return { passage: Number(current.passageId), parent: Number(current.parentId), body: body.value };
+    }
+    if (current.isReply) return { body: body.value };
+    return {
+      body: body.value,
+      visibility: visibility ? visibility.value : "private",
+      question: questionId,
+      tags: tagsFromInput(),
+    };
+  }
+
+  function api(method, url, data) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: data === undefined ? undefined : JSON.stringify(data),
+    });
+  }
+
+  async function problemOf(response) {
+    try {
+      return await response.json();
+    } catch (error) {
+      if (response.status === 403) return { detail: "You can change only your own notes. Reload the page and try again." };
+      return { detail: "The server could not save this (" + response.status + "). Try again in a moment." };
+    }
+  }
+
+  // Swap in fresh server-rendered fragments: the passage (its highlights and notes) and, when it
+  // may have changed, the orphans section.
+  async function refreshRow(passageId) {
+    const row = rowById(passageId);
+    if (row) await window.htmx.ajax("GET", row.dataset.fragmentUrl, { target: row, swap: "outerHTML" });
+    layoutMarginNotes();
+  }
+
+  async function refreshOrphans() {
+    const section = document.getElementById("orphans");
+    if (section) await window.htmx.ajax("GET", section.dataset.fragmentUrl, { target: section, swap: "outerHTML" });
+    layoutMarginNotes();
+  }
+
+  function focusNote(noteId, message) {
+    const card = document.getElementById("note-" + noteId);
+    if (!card) {
+      announce(message + " It is not shown under the current filter.");
+      return false;
+    }
+    const root = card.closest(".note-card") || card;
+    setActive([root.dataset.noteId]);
+    card.focus({ preventScroll: true });
+    card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    announce(message);
+    return true;
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    if (!current) return;
+    clearErrors();
+    const mode = current.mode;
+    const passageId = current.passageId || (current.row && current.row.dataset.passageId);
+    const inOrphans = current.source && current.source.closest("#orphans");
+    const url = mode === "edit" ? notesApi + current.noteId + "/" : notesApi;
+    submitButton.disabled = true;
+    let response;
+    try {
+      response = await api(mode === "edit" ? "PATCH" : "POST", url, payload());
+    } catch (error) {
+      submitButton.disabled = false;
+      showErrors({ detail: "Could not reach the server. Check your connection; your note is still here." });
+      return;
+    }
+    submitButton.disabled = false;
+    if (!response.ok) {
+      showErrors(await problemOf(response));
+      return;
+    }
+    const note = await response.json();
+    const opener = current.opener;
+    closeForm(false);
+    if (inOrphans) await refreshOrphans();
+    else await refreshRow(passageId);
+    const message = mode === "edit" ? "Note saved." : mode === "reply" ? "Reply posted." : "Note saved.";
+    if (!focusNote(note.id, message) && opener && document.body.contains(opener)) opener.focus();
+  }
+
+  // --- Opening the form --------------------------------------------------------------------------
+
+  function openForSelection(found, viaTouch) {
+    const row = rowOf(found.passageBody);
+    openForm({
+      mode: "new",
+      row: row,
+      selector: found.selector,
+      range: found.range,
+      anchorRect: found.range.getBoundingClientRect(),
+      opener: row.querySelector("[data-add-note]"),
+      viaTouch: viaTouch,
+    });
+  }
+
+  function checkSelection(viaTouch) {
+    const found = selectorFromSelection(null);
+    if (!found) return;
+    // Do not throw away a reply or an edit being typed because some words were selected.
+    if (current && current.mode !== "new" && body.value.trim() !== "") return;
+    if (found.crossesPassages) {
+      announce("Select words within one passage to write a note on them.");
+      return;
+    }
+    openForSelection(found, viaTouch);
+  }
+
+  document.addEventListener("pointerdown", function (event) { lastPointer = event.pointerType || "mouse"; }, true);
+
+  document.addEventListener("mouseup", function (event) {
+    if (form.contains(event.target) || lastPointer === "touch") return;
+    if (event.target.closest && event.target.closest("button, input, select, textarea")) return;
+    window.setTimeout(function () { checkSelection(false); }, 0);
+  });
+
+  // Keyboard selection (caret browsing, Shift+arrows) ends with a keyup inside the text.
+  document.addEventListener("keyup", function (event) {
+    if (!event.shiftKey || form.contains(event.target)) return;
+    const found = selectorFromSelection(null);
+    if (found && !found.crossesPassages) {
+      // Wait for the selection to settle: do not open on every arrow press.
+      window.clearTimeout(touchTimer);
+      touchTimer = window.setTimeout(function () { checkSelection(false); }, 700);
+    }
+  });
+
+  // On touch screens a selection is made with handles, not a mouseup: wait until it rests.
+  document.addEventListener("selectionchange", function () {
+    if (lastPointer !== "touch") return;
+    window.clearTimeout(touchTimer);
+    touchTimer = window.setTimeout(function () { checkSelection(true); }, 700);
+  });
+
+  reader.addEventListener("click", async function (event) {
+    const target = event.target;
+
+    const addButton = target.closest("[data-add-note]");
+    if (addButton) {
+      const row = rowOf(addButton);
+      const found = selectorFromSelection(row);
+      openForm({
+        mode: "new",
+        row: row,
+        selector: found && !found.crossesPassages ? found.selector : null,
+        range: found && !found.crossesPassages ? found.range : null,
+        anchorRect: addButton.getBoundingClientRect(),
+        opener: addButton,
+      });
+      return;
+    }
+
+    const replyButton = target.closest("[data-reply]");
+    if (replyButton) {
+      const card = replyButton.closest(".note-card");
+      const author = card.querySelector(".byline .author");
+      openForm({
+        mode: "reply",
+        row: rowOf(card),
+        passageId: card.dataset.passageId,
+        parentId: card.dataset.noteId,
+        replyTo: author ? (author.textContent.trim() === "You" ? "your note" : author.textContent.trim()) : "this note",
+        anchorRect: replyButton.getBoundingClientRect(),
+        opener: replyButton,
+        source: card,
+      });
+      return;
+    }
+
+    const editButton = target.closest("[data-edit]");
+    if (editButton) {
+      const item = editButton.closest(".reply, .note-card");
+      const card = editButton.closest(".note-card");
+      openForm({
+        mode: "edit",
+        row: rowOf(card),
+        passageId: card.dataset.passageId,
+        noteId: item.dataset.noteId,
+        isReply: item.classList.contains("reply"),
+        anchorRect: editButton.getBoundingClientRect(),
+        opener: editButton,
+        source: item,
+      });
+      return;
+    }
+
+    const deleteButton = target.closest("[data-delete]");
+    if (deleteButton) {
+      const item = deleteButton.closest(".reply, .note-card");
+      const card = deleteButton.closest(".note-card");
+      const what = item.classList.contains("reply") ? "reply" : "note";
+      if (!window.confirm("Delete your " + what + "? This cannot be undone.")) return;
+      const response = await api("DELETE", notesApi + item.dataset.noteId + "/");
+      if (!response.ok) {
+        announce((await problemOf(response)).detail);
+        return;
+      }
+      const row = rowOf(card);
+      if (card.closest("#orphans")) await refreshOrphans();
+      else await refreshRow(card.dataset.passageId);
+      const freshRow = row ? rowById(row.dataset.passageId) : null;
+      const next = freshRow ? freshRow.querySelector("[data-add-note]") : null;
+      if (next) next.focus();
+      announce("Your " + what + " was deleted.");
+      return;
+    }
+
+    const reattach = target.closest("[data-reattach]");
+    if (reattach) {
+      reattach.disabled = true;
+      const data = reattach.dataset;
+      const start = Number(data.start);
+      const end = Number(data.end);
+      const response = await api("PATCH", notesApi + data.noteId + "/", {
+        passage: Number(data.passage),
+        selector: { start: start, end: end, exact: data.exact },
+      });
+      if (!response.ok) {
+        reattach.disabled = false;
+        announce((await problemOf(response)).detail);
+        return;
+      }
+      await refreshOrphans();
+      await refreshRow(data.passage);
+      focusNote(data.noteId, "Note re-attached.");
+      return;
+    }
+
+    // A highlight: show its note(s), unless the click ended a selection.
+    const mark = target.closest("mark.hl[data-note-ids]");
+    if (mark) {
+      const selection = window.getSelection();
+      if (selection && !selection.isCollapsed) return;
+      const ids = mark.dataset.noteIds.split(" ");
+      setActive(ids);
+      const card = document.getElementById("note-" + ids[0]);
+      if (card) {
+        card.focus({ preventScroll: true });
+        card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      }
+      return;
+    }
+
+    const card = target.closest(".note-card");
+    if (card && !target.closest("a, button")) setActive([card.dataset.noteId]);
+  });
+
+  // A note card that gets focus (by Tab to its buttons, or from a highlight) lights up its words.
+  reader.addEventListener("focusin", function (event) {
+    const card = event.target.closest(".note-card");
+    if (card) setActive([card.dataset.noteId]);
+  });
+
+  form.addEventListener("submit", submit);
+  form.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close]")) closeForm(true);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && current) {
+      event.preventDefault();
+      closeForm(true);
+    }
+  });
+  // Ctrl/Cmd+Enter saves from the textarea.
+  body.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
+  });
+  window.addEventListener("resize", queueLayout);
+  window.addEventListener("load", queueLayout);
+  document.body.addEventListener("htmx:afterSettle", queueLayout);
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(queueLayout);
+  layoutMarginNotes();
+  // The layout above moves passages up; keep a deep link (#p-12) on its passage.
+  const linked = window.location.hash && document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+  if (linked && reader.contains(linked)) linked.scrollIntoView();
+
+  dockedLayout.addEventListener("change", function () {
+    if (current) place((current.opener || form).getBoundingClientRect(), current.row, current.mode === "new");
+  });
+})();
