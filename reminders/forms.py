@@ -18,7 +18,7 @@ class PreferencesForm(forms.Form):
         label="Your time zone",
         choices=TIMEZONE_CHOICES,
         required=False,
-        help_text="Times in reminder emails are shown in this zone.",
+        help_text="Times on the pages and in reminder emails are shown in this zone.",
     )
     reading_lead_days = forms.TypedChoiceField(
         label="Send “what to read” reminders",

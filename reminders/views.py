@@ -1,15 +1,18 @@
 """The pages reminder emails link to: email preferences, and the one-click unsubscribe."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sessions_app.models import User
 from sessions_app.permissions import can_edit_session
 from sessions_app.selectors import access_session, membership_for
+from sessions_app.services.calendar_feeds import calendar_feed_for
 from sessions_app.services.schedule import session_cancel
 
 from .emails import BadUnsubscribeToken, read_unsubscribe_token
@@ -39,7 +42,10 @@ def preferences(request):
                 messages.success(request, "Your email preferences are saved.")
                 return redirect("reminder-preferences")
         status = 400
-    return render(request, "reminders/preferences.html", {"form": form}, status=status)
+    feed = calendar_feed_for(user=request.user)
+    feed_url = settings.SITE_URL + reverse("calendar-feed", args=[feed.secret])
+    context = {"form": form, "feed_url": feed_url, "webcal_url": "webcal://" + feed_url.split("://", 1)[1]}
+    return render(request, "reminders/preferences.html", context, status=status)
 
 
 @csrf_exempt  # RFC 8058: mail clients POST here without a session or a CSRF token; the signed token is the credential.

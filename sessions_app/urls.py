@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("join/<str:token>/", views.invitation_page, name="invitation-signup-page"),
     path("calendar/<str:secret>.ics", views.calendar_feed, name="calendar-feed"),
+    path("accounts/calendar-feed/rotate/", views.calendar_feed_rotate_page, name="calendar-feed-rotate"),
     path("groups/new/", views.group_new, name="group-new"),
     path("groups/<int:group_id>/", views.group_detail, name="group-detail"),
     path("groups/<int:group_id>/leave/", views.group_leave, name="group-leave"),

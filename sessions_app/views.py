@@ -21,6 +21,7 @@ from .enums import Role, SessionStatus
 from .exceptions import InvitationUnavailable
 from .forms import GroupForm, InvitationForm, RoleForm, SeriesForm, SessionForm, SignupForm, apply_errors
 from .models import CalendarFeed
+from .services.calendar_feeds import calendar_feed_rotate
 from .services.groups import (
     group_create,
     invitation_accept,
@@ -366,3 +367,12 @@ def series_edit(request, series_id: int):
             return redirect("group-detail", group.pk)
     context = {"form": form, "group": group, "series": series, "heading": f"Edit the series “{series.title}”"}
     return render(request, "sessions_app/series_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def calendar_feed_rotate_page(request):
+    """A new secret address for the user's calendar feed, from the preferences page."""
+    calendar_feed_rotate(user=request.user)
+    messages.success(request, "Your calendar feed has a new address. Subscribe to it again in your calendar app.")
+    return redirect(reverse("reminder-preferences") + "#calendar")

@@ -343,3 +343,18 @@ def test_pages_send_a_content_security_policy_without_inline_scripts(world, clie
     assert "script-src 'self';" in policy + ";"
     assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";", 1)[0]
     assert "<script>" not in response.content.decode()
+
+
+def test_preferences_page_shows_the_calendar_feed_and_rotates_it(world, client):
+    client.force_login(world.member)
+
+    before = client.get("/reminders/preferences/")
+    old = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', before.content.decode()).group(1)
+    client.post("/accounts/calendar-feed/rotate/")
+    after = client.get("/reminders/preferences/").content.decode()
+    new = re.search(r'id="feed-url" type="text" readonly value="([^"]+)"', after).group(1)
+
+    assert old.startswith("http://127.0.0.1:8000/calendar/")
+    assert new != old
+    assert client.get(old.removeprefix("http://127.0.0.1:8000")).status_code == 404
+    assert client.get(new.removeprefix("http://127.0.0.1:8000")).status_code == 200
