@@ -26,7 +26,7 @@ from rest_framework.authtoken.models import Token
 
 from readings.models import Note, NoteTag
 from readings.pack import formats
-from readings.pack.builder import build_pack
+from readings.pack.builder import build_pack, pack_scope
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
 from readings.services.questions import question_create
@@ -182,7 +182,7 @@ def pdf_child(session_id: int, user_id: int) -> None:
     user = User.objects.get(pk=user_id)
     membership = Membership.objects.get(user=user, group=session.group)
     start = time.perf_counter()
-    data = formats.pdf(build_pack(user=user, session=session, membership=membership))
+    data = formats.pdf(build_pack(pack_scope(user=user, session=session, membership=membership)))
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "bytes": len(data)}))
@@ -225,8 +225,10 @@ def main() -> None:
             env=env,
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
         )
+        if child.returncode:
+            raise SystemExit(f"The PDF child process failed:\n{child.stderr[-3000:]}")
         pdf = json.loads(child.stdout.strip().splitlines()[-1])
 
         print(f"Machine: {machine()}")

@@ -8,8 +8,8 @@ so a 304 never builds the pack.
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 import orjson
 from django.db.models import Count, Max, Q, Sum, TextField
@@ -27,14 +27,33 @@ from ..selectors import notes_visible_to
 PACK_FORMAT = 1
 
 
-@dataclass
 class PackScope:
-    """Whose pack, of which session, and which passage ranges it reads: shared by the version and the pack."""
+    """Whose pack, of which session, and which passage ranges it reads: shared by the version and the pack.
 
-    user: User
-    session: Session
-    membership: Membership
-    assignments: list[dict]
+    The assignments load on first use (one query) and serve both the version and the pack.
+    """
+
+    def __init__(self, *, user: User, session: Session, membership: Membership) -> None:
+        self.user, self.session, self.membership = user, session, membership
+
+    @cached_property
+    def assignments(self) -> list[dict]:
+        return list(
+            ReadingAssignment.objects.filter(session_id=self.session.pk)
+            .order_by("position", "id")
+            .values(
+                "id",
+                "text_id",
+                "required",
+                "instructions",
+                "reading_minutes",
+                "start_passage__position",
+                "end_passage__position",
+                "updated_at",
+                "text__updated_at",
+                "text__revision",
+            )
+        )
 
     def ranges(self, prefix: str = "") -> Q:
         """Passages inside the session's readings (by position, so inserted passages count)."""
@@ -51,24 +70,8 @@ class PackScope:
 
 
 def pack_scope(*, user: User, session: Session, membership: Membership) -> PackScope:
-    """Load the session's assignments once (one query); `session` comes with its group."""
-    assignments = list(
-        ReadingAssignment.objects.filter(session_id=session.pk)
-        .order_by("position", "id")
-        .values(
-            "id",
-            "text_id",
-            "required",
-            "instructions",
-            "reading_minutes",
-            "updated_at",
-            "start_passage__position",
-            "end_passage__position",
-            "text__updated_at",
-            "text__revision",
-        )
-    )
-    return PackScope(user=user, session=session, membership=membership, assignments=assignments)
+    """The scope of `user`'s pack of `session` (loaded with its group)."""
+    return PackScope(user=user, session=session, membership=membership)
 
 
 def pack_notes(scope: PackScope):
@@ -78,14 +81,16 @@ def pack_notes(scope: PackScope):
 
 
 def pack_version(scope: PackScope) -> str:
-    """A short key that changes whenever anything in this user's pack changes (three small queries).
+    """A short key that changes whenever anything in this user's pack changes (four small queries).
 
     It covers the session (times, details, status, facilitators), the group's
     name, the user's role, the assignments and the revisions of their texts,
     the accepted questions, and the notes *this user* may see. Nobody else's
-    private note is in it, so it cannot leak one.
+    private note is in it, so it cannot leak one. Small separate aggregates
+    plan and run faster here than one query with correlated subqueries.
     """
     session = scope.session
+    readings = [(a["id"], a["updated_at"], a["text__updated_at"], a["text__revision"]) for a in scope.assignments]
     questions = DiscussionQuestion.objects.filter(session_id=session.pk, state=QuestionState.ACCEPTED).aggregate(
         n=Count("id"), at=Max("updated_at")
     )
@@ -99,10 +104,7 @@ def pack_version(scope: PackScope) -> str:
         f"role={scope.membership.role}",
         f"session={session.pk},{session.updated_at.isoformat()},{session.sequence},{session.status}",
         f"group={session.group.name}",
-        *(
-            f"reading={a['id']},{a['updated_at'].isoformat()},{a['text__updated_at'].isoformat()},{a['text__revision']}"
-            for a in scope.assignments
-        ),
+        f"readings={readings}",
         f"questions={questions['n']},{questions['at']}",
         f"facilitators={facilitators['n']},{facilitators['ids']}",
         f"notes={notes['n']},{notes['at']},{notes['ids']}",

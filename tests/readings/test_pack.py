@@ -330,7 +330,7 @@ def test_304_is_answered_without_building_the_pack(world, api, discussed, monkey
     tag = etag(api, world.member, world)
     monkeypatch.setattr("readings.api.views.build_pack", lambda **kwargs: pytest.fail("built the pack"))
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         response = api(world.member).get(pack_url(world), HTTP_IF_NONE_MATCH=tag)
 
     assert response.status_code == 304
@@ -438,7 +438,7 @@ def _session_with(world, passages: int, notes: int):
 def test_pack_query_count_is_constant(world, api, passages, notes, django_assert_num_queries):
     _session_with(world, passages, notes)
 
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(13):
         pack = api(world.member).get(pack_url(world)).json()
 
     assert len(pack["readings"][0]["passages"]) == passages
