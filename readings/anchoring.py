@@ -8,6 +8,7 @@ Pure functions: no database here.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 CONTEXT_CHARS = 32
 
@@ -82,3 +83,14 @@ def find_again(selector: dict, bodies: Iterable[tuple[int, str]]) -> tuple[Place
     if len(in_context) == 1:
         return in_context[0], []
     return None, places
+
+
+def segments(length: int, spans: list[tuple[int, int, object]]) -> list[tuple[int, int, list]]:
+    """Cut a body of `length` code points at every span boundary.
+
+    Returns (start, end, covering) for each piece in order, where `covering`
+    lists the items whose (start, end, item) span contains the piece: how
+    overlapping highlights are drawn with each character marked once.
+    """
+    cuts = sorted({0, length, *(start for start, _, _ in spans), *(end for _, end, _ in spans)})
+    return [(start, end, [item for s, e, item in spans if s <= start and end <= e]) for start, end in pairwise(cuts)]

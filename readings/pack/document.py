@@ -8,12 +8,13 @@ already-sanitised HTML (`body_html`).
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
+
+from ..anchoring import segments
 
 
 @dataclass
@@ -68,11 +69,9 @@ def marked_body(body: str, notes: list[NoteView], *, link_prefix: str = "") -> S
         selector = view.note.get("selector")
         if selector and 0 <= selector["start"] < selector["end"] <= len(body):
             spans.append((selector["start"], selector["end"], view))
-    cuts = sorted({0, len(body), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
     out = []
-    for start, end in pairwise(cuts):
+    for start, end, covered in segments(len(body), spans):
         text = escape(body[start:end])
-        covered = [view for s, e, view in spans if s <= start and end <= e]
         out.append(f'<mark class="quoted">{text}</mark>' if covered else text)
         for _, e, view in spans:
             if e == end:

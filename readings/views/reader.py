@@ -18,7 +18,6 @@ that selectors use.
 """
 
 from dataclasses import dataclass, field
-from itertools import pairwise
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -33,6 +32,7 @@ from django.views.decorators.http import require_GET
 from sessions_app.models import Membership, Session, User
 from sessions_app.selectors import access_session, membership_for
 
+from ..anchoring import segments
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment
 from ..selectors import (
@@ -162,11 +162,9 @@ def highlighted_body(body: str, cards: list[NoteCard]) -> SafeString:
         selector = card.note.selector
         if card.highlighted and 0 <= selector["start"] < selector["end"] <= len(body):
             spans.append((selector["start"], selector["end"], card))
-    cuts = sorted({0, len(body), *(start for start, _, _ in spans), *(end for _, end, _ in spans)})
     out = []
-    for start, end in pairwise(cuts):
+    for start, end, covering in segments(len(body), spans):
         text = escape(body[start:end])
-        covering = [card for s, e, card in spans if s <= start and end <= e]
         if not covering:
             out.append(text)
             continue
