@@ -162,6 +162,27 @@ def access_note(user: User, note_id: int | str) -> Note:
         raise Http404("No such note.") from None
 
 
+def access_note_to_moderate(user: User, note_id: int | str) -> Note:
+    """A note the user sees, or, for an organizer, a hidden note of their group: what moderation acts on.
+
+    Anyone else gets the same 404 as for a note that does not exist.
+    """
+    shown = notes_visible_to(user)
+    organized = Membership.objects.filter(user=user, role=Role.ORGANIZER).values("group_id")
+    hidden = Note.objects.filter(hidden=True, passage__text__group_id__in=organized).exclude(
+        visibility=NoteVisibility.PRIVATE
+    )
+    try:
+        return (
+            Note.objects.filter(Q(pk__in=shown.values("pk")) | Q(pk__in=hidden.values("pk")))
+            .select_related("author", "passage__text", "parent")
+            .prefetch_related("tags")
+            .get(pk=int(note_id))
+        )
+    except (Note.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such note.") from None
+
+
 def access_passage(user: User, passage_id: int | str) -> Passage:
     """A passage of one of the user's groups, or a 400-worthy None."""
     try:

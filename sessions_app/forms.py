@@ -84,11 +84,18 @@ class SessionForm(forms.Form):
         required=False, label="Post before you peek: members see others' notes once they have written their own"
     )
 
-    def __init__(self, *args, group: StudyGroup, **kwargs):
+    def __init__(self, *args, group: StudyGroup, session: Session | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         people = group.memberships.select_related("user").order_by("user__username")
         self.fields["facilitators"].choices = [(str(m.user_id), m.user.name) for m in people]
         self.fields["timezone"].initial = group.timezone
+        self.current_status = session.status if session is not None else None
+        if self.current_status == "cancelled":
+            # Saving must not reinstate it by accident: reinstating is a choice of its own.
+            self.fields["status"].choices = [("cancelled", "Cancelled"), ("scheduled", "Scheduled again (reinstate)")]
+            self.fields["status"].help_text = "Reinstating tells the members by email."
+        elif self.current_status == "completed":
+            del self.fields["status"]
 
     def service_fields(self) -> dict:
         """The cleaned form as `session_create` / `session_update` keyword arguments."""
@@ -102,7 +109,7 @@ class SessionForm(forms.Form):
             "location": data["location"],
             "online_url": data["online_url"],
             "description": data["description"],
-            "status": data["status"],
+            **({"status": data["status"]} if data.get("status", self.current_status) != self.current_status else {}),
             "facilitators": [int(pk) for pk in data["facilitators"]],
             "post_before_peek": data["post_before_peek"],
         }
@@ -118,7 +125,7 @@ class SessionForm(forms.Form):
             "location": session.location,
             "online_url": session.online_url,
             "description": session.description,
-            "status": session.status if session.status in ("draft", "scheduled") else "scheduled",
+            "status": session.status,
             "facilitators": [str(user.pk) for user in session.facilitators.all()],
             "post_before_peek": session.post_before_peek,
         }

@@ -14,6 +14,9 @@ from dateutil.rrule import rrulestr
 
 MAX_OCCURRENCES = 200
 ALLOWED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY")
+ALLOWED_PARTS = {"FREQ", "COUNT", "UNTIL", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "WKST"}
+_WEEKDAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
+_DAYS_IN_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 _UNTIL = re.compile(r"UNTIL=([0-9]{8})(?:T([0-9]{6})(Z?))?", re.IGNORECASE)
 
 
@@ -68,7 +71,41 @@ def normalise_rrule(rule: str) -> str:
         raise RecurrenceError("Give COUNT or UNTIL, not both.")
     if "COUNT" in parts and not parts["COUNT"].isdigit():
         raise RecurrenceError("COUNT must be a whole number.")
+    if "INTERVAL" in parts and (not parts["INTERVAL"].isdigit() or int(parts["INTERVAL"]) < 1):
+        raise RecurrenceError("INTERVAL must be a whole number from 1 (2 means every other week, month or day).")
+    if unsupported := sorted(set(parts) - ALLOWED_PARTS):
+        raise RecurrenceError(
+            f"{', '.join(unsupported)} is not supported: a series meets once per day it occurs, at one time."
+        )
+    _check_can_occur(freq, parts)
     return rule
+
+
+def _numbers(value: str, part: str) -> list[int]:
+    try:
+        return [int(item) for item in value.split(",")]
+    except ValueError:
+        raise RecurrenceError(f"{part} must list whole numbers, e.g. {part}=1,15.") from None
+
+
+def _check_can_occur(freq: str, parts: dict[str, str]) -> None:
+    """Refuse rules that can never produce a date (dateutil would search to the year 9999 for one)."""
+    months = _numbers(parts["BYMONTH"], "BYMONTH") if "BYMONTH" in parts else list(range(1, 13))
+    if any(not 1 <= month <= 12 for month in months):
+        raise RecurrenceError("BYMONTH takes months 1 to 12.")
+    if "BYMONTHDAY" in parts:
+        days = _numbers(parts["BYMONTHDAY"], "BYMONTHDAY")
+        if any(day == 0 or not -31 <= day <= 31 for day in days):
+            raise RecurrenceError("BYMONTHDAY takes days 1 to 31 (or -1 to -31 from the month's end).")
+        longest = max(_DAYS_IN_MONTH[month] for month in months)
+        if all(abs(day) > longest for day in days):
+            raise RecurrenceError("No month in the rule has that day, so it produces no sessions.")
+    for day in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else []:
+        if day[-2:].upper() not in _WEEKDAYS:
+            raise RecurrenceError(f"BYDAY takes weekdays such as MO,TH; “{day}” is not one.")
+        ordinal = day[:-2]
+        if ordinal and (freq != "MONTHLY" or not ordinal.lstrip("+-").isdigit() or not 1 <= abs(int(ordinal)) <= 5):
+            raise RecurrenceError("A numbered weekday (e.g. 2TU) works with FREQ=MONTHLY, from 1 to 5 or -1 to -5.")
 
 
 def _until_as_local(rule: str, tz_name: str) -> str:

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -285,7 +286,12 @@ def rsvp(request, session_id: int):
         return render(request, "sessions_app/includes/rsvp.html", {"session": session, "problem": problem})
     if problem:
         messages.error(request, problem)
-    return redirect(request.POST.get("next") or "home")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("home")
+    return redirect(target)
 
 
 def _schedulable_group(request, group_id: int):
@@ -319,7 +325,9 @@ def session_edit(request, session_id: int):
     membership = selectors.membership_for(request.user, session.group_id)
     if not permissions.can_edit_session(membership, session):
         raise PermissionDenied("Only organizers and this session's facilitators can edit it.")
-    form = SessionForm(request.POST or None, group=session.group, initial=SessionForm.initial_for(session))
+    form = SessionForm(
+        request.POST or None, group=session.group, session=session, initial=SessionForm.initial_for(session)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             session_update(session=session, **form.service_fields())

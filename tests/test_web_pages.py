@@ -358,3 +358,65 @@ def test_preferences_page_shows_the_calendar_feed_and_rotates_it(world, client):
     assert new != old
     assert client.get(old.removeprefix("http://127.0.0.1:8000")).status_code == 404
     assert client.get(new.removeprefix("http://127.0.0.1:8000")).status_code == 200
+
+
+def _edit_post(session, **overrides) -> dict:
+    from sessions_app.forms import SessionForm
+
+    initial = SessionForm.initial_for(session)
+    data = {
+        "title": initial["title"],
+        "starts_at": initial["starts_at"].strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": initial["duration_minutes"],
+        "timezone": initial["timezone"],
+        "location": initial["location"],
+        "online_url": initial["online_url"],
+        "description": initial["description"],
+        "status": initial["status"],
+        "facilitators": initial["facilitators"],
+    }
+    return {**data, **overrides}
+
+
+def test_saving_a_cancelled_session_page_never_reinstates_it_by_accident(world, client):
+    from sessions_app.services.schedule import session_cancel
+
+    session_cancel(session=world.session)
+    world.session.refresh_from_db()
+    client.force_login(world.organizer)
+
+    page_html = client.get(f"/sessions/{world.session.pk}/edit/").content.decode()
+    response = client.post(f"/sessions/{world.session.pk}/edit/", _edit_post(world.session, description="Typo fixed"))
+
+    world.session.refresh_from_db()
+    assert '<option value="cancelled" selected>Cancelled</option>' in page_html
+    assert response.status_code == 400
+    assert "This session is cancelled" in text_of(response)
+    assert world.session.status == "cancelled"
+
+
+def test_saving_a_completed_session_page_keeps_it_completed(world, client):
+    from sessions_app.services.schedule import session_update
+
+    session_update(session=world.session, status="completed")
+    world.session.refresh_from_db()
+    client.force_login(world.organizer)
+
+    response = client.post(f"/sessions/{world.session.pk}/edit/", _edit_post(world.session, location="Room 2"))
+
+    world.session.refresh_from_db()
+    assert response.status_code == 302
+    assert (world.session.status, world.session.location) == ("completed", "Room 2")
+
+
+def test_rsvp_next_is_never_an_open_redirect(world, client):
+    world.session.starts_at = timezone.now() + timedelta(days=2)
+    world.session.ends_at = world.session.starts_at + timedelta(hours=1)
+    world.session.save()
+    client.force_login(world.member)
+
+    away = client.post(f"/sessions/{world.session.pk}/rsvp/", {"status": "going", "next": "https://evil.example/x"})
+    home = client.post(f"/sessions/{world.session.pk}/rsvp/", {"status": "maybe", "next": f"/groups/{world.group.pk}/"})
+
+    assert away.headers["Location"] == "/"
+    assert home.headers["Location"] == f"/groups/{world.group.pk}/"

@@ -1,4 +1,3 @@
-from django.db.transaction import non_atomic_requests
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
@@ -12,7 +11,6 @@ router.register("notes", views.NoteViewSet, basename="note")
 
 urlpatterns = [
     path("sessions/<int:session_pk>/discussion/", views.DiscussionView.as_view(), name="session-discussion"),
-    # Read-only: no request-wide transaction, two round trips fewer on the hot path.
-    path("sessions/<int:session_pk>/pack/", non_atomic_requests(views.PackView.as_view()), name="session-pack"),
+    path("sessions/<int:session_pk>/pack/", views.PackView.as_view(), name="session-pack"),
     *router.urls,
 ]

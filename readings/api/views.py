@@ -450,7 +450,8 @@ class NoteViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def hide(self, request, pk=None):
         """Organizers hide a note from everyone but its author (`{"hidden": false}` shows it again)."""
-        note = selectors.access_note(request.user, pk)
+        # A hidden note is out of view for all but its author; an organizer must still reach it to show it again.
+        note = selectors.access_note_to_moderate(request.user, pk)
         if not can_manage_group(membership_for(request.user, note.passage.text.group_id)):
             raise PermissionDenied("Only organizers can hide notes.")
         data = s.HideSerializer(data=request.data)

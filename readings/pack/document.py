@@ -84,6 +84,15 @@ def _ref(view: NoteView, link_prefix: str) -> str:
     return f'<a class="note-ref" href="{link_prefix}#{view.anchor}" id="ref-{view.note["id"]}">{view.number}</a>'
 
 
+def thread(note: dict) -> list[dict]:
+    """Every reply under `note`, replies to replies included, in the order they were written."""
+    replies = []
+    for reply in note.get("replies", []):
+        replies.append(reply)
+        replies.extend(thread(reply))
+    return replies
+
+
 def layout(pack: dict, *, link_prefix: str = "") -> dict:
     """Everything a template needs to print `pack`; notes are numbered in reading order."""
     counter = 0
@@ -92,7 +101,7 @@ def layout(pack: dict, *, link_prefix: str = "") -> dict:
     def number(note: dict) -> NoteView:
         nonlocal counter
         counter += 1
-        return NoteView(number=counter, note=note, replies=note.get("replies", []))
+        return NoteView(number=counter, note=note, replies=thread(note))
 
     readings = []
     for reading in pack["readings"]:

@@ -6,7 +6,7 @@ from io import BytesIO
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from .document import layout
+from .document import layout, thread
 
 PDF_NO_FETCH_MESSAGE = "The pack renderer fetches nothing: no remote or file URLs."
 
@@ -26,7 +26,7 @@ def _md_note(lines: list[str], number: int, note: dict) -> None:
     body = " ".join(note["body"].split()) if note.get("author") else "(deleted)"
     tags = "".join(f" #{tag}" for tag in note.get("tags", []))
     lines.append(f"- **[{number}]** {quote}{body} — *{_md_escape(author)}*{tags}")
-    for reply in note.get("replies", []):
+    for reply in thread(note):
         reply_by = reply["author"]["name"] if reply.get("author") else "(deleted)"
         lines.append(f"    - ↳ {' '.join(reply['body'].split())} — *{_md_escape(reply_by)}*")
 

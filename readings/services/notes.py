@@ -121,7 +121,12 @@ def note_update(*, note: Note, **changes) -> Note:
     if "body" in changes:
         note.body = _check_body(changes["body"], required=True)
         note.body_html = render_markdown(note.body)
-    if "visibility" in changes:
+    if "visibility" in changes and changes["visibility"] != note.visibility:
+        if note.replies.exclude(author=note.author).exists():
+            # Others replied to this audience; changing it would show their words to people they did not write for.
+            raise ValidationError(
+                {"visibility": "Others have replied to this note, so its audience can no longer change."}
+            )
         if changes["visibility"] not in NoteVisibility.values:
             raise ValidationError(
                 {"visibility": f"“{changes['visibility']}” is not one of: {', '.join(NoteVisibility.values)}."}

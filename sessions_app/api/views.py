@@ -250,7 +250,7 @@ class SeriesViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Series.objects.none()
-        sessions = Session.objects.order_by("occurrence_index", "starts_at")
+        sessions = selectors.sessions_for_user(self.request.user).order_by("occurrence_index", "starts_at")
         return (
             selectors.series_for_user(self.request.user)
             .prefetch_related(Prefetch("sessions", queryset=sessions))

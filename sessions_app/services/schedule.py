@@ -159,15 +159,20 @@ def session_update(*, session: Session, **changes) -> Session:
 
 
 @transaction.atomic
-def session_cancel(*, session: Session) -> Session:
-    """Cancel one session (one occurrence, for a series). Idempotent."""
+def session_cancel(*, session: Session, by_series: bool = False) -> Session:
+    """Cancel one session (one occurrence, for a series). Idempotent.
+
+    Cancelled on its own, an occurrence is detached from its series; cancelled
+    because the series was shortened (`by_series`), it stays attached, so
+    lengthening the series again brings it back.
+    """
     session = Session.objects.select_for_update().select_related("group").get(pk=session.pk)
     if session.status == SessionStatus.CANCELLED:
         return session
     previous_status = session.status
     session.status = SessionStatus.CANCELLED
     session.sequence += 1
-    if session.series_id is not None:
+    if session.series_id is not None and not by_series:
         session.detached = True
     session.save()
     session_cancelled.send(sender=Session, session=session, previous_status=previous_status)
@@ -288,11 +293,13 @@ def series_update(*, series: Series, now: datetime | None = None, **changes) -> 
                     online_url=series.online_url,
                 )
             continue
-        if session.starts_at <= now or session.detached or session.status == SessionStatus.CANCELLED:
+        if session.starts_at <= now or session.detached:
             continue
         _apply_session_changes(
             session,
             {
+                # An occurrence the series itself cancelled (it was shortened) comes back.
+                "status": SessionStatus.SCHEDULED if session.status == SessionStatus.CANCELLED else session.status,
                 "title": series.title,
                 "description": series.description,
                 "starts_at": start,
@@ -304,7 +311,7 @@ def series_update(*, series: Series, now: datetime | None = None, **changes) -> 
         )
     for session in existing.values():
         if session.starts_at > now and not session.detached:
-            session_cancel(session=session)
+            session_cancel(session=session, by_series=True)
     return series
 
 

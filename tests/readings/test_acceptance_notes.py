@@ -23,11 +23,15 @@ def test_issue_4_walkthrough_through_the_api(world, api):
     MembershipFactory(group=world.group, user=member_b)
     session = f"/api/v1/sessions/{world.session.id}"
 
-    text = api(organizer).post(
-        "/api/v1/texts/",
-        {"group": world.group.id, "file": SimpleUploadedFile(SAMPLE.name, SAMPLE.read_bytes())},
-        format="multipart",
-    ).json()
+    text = (
+        api(organizer)
+        .post(
+            "/api/v1/texts/",
+            {"group": world.group.id, "file": SimpleUploadedFile(SAMPLE.name, SAMPLE.read_bytes())},
+            format="multipart",
+        )
+        .json()
+    )
     passages = api(member_a).get(f"/api/v1/texts/{text['id']}/passages/?page_size=500").json()["results"]
     by_position = {p["position"]: p for p in passages}
     reading = api(organizer).post(
@@ -50,9 +54,11 @@ def test_issue_4_walkthrough_through_the_api(world, api):
         for n, kind in enumerate(["opening", "comprehension", "discussion", "application", "closing"])
     ]
     twelve = by_position[12]
-    b_note = api(member_b).post(
-        "/api/v1/notes/", {"passage": twelve["id"], "body": "B group", "visibility": "group"}, format="json"
-    ).json()
+    b_note = (
+        api(member_b)
+        .post("/api/v1/notes/", {"passage": twelve["id"], "body": "B group", "visibility": "group"}, format="json")
+        .json()
+    )
     for visibility in ("private", "group", "facilitators"):
         created = api(member_a).post(
             "/api/v1/notes/",

@@ -277,3 +277,29 @@ def test_notes_list_query_count_at_fifty(world, api, essay, reading, django_asse
 
     with django_assert_num_queries(6):
         assert api(world.organizer).get("/api/v1/notes/?page_size=100").json()["count"] == 50
+
+
+def test_note_with_others_replies_cannot_widen_its_audience(world, api, essay, reading, member_b):
+    question = write(api, world.member, at(essay, 12), "I am struggling", visibility="facilitators").json()
+    reply = write(api, world.facilitator, at(essay, 12), "See me after the session", parent=question["id"]).json()
+
+    widened = api(world.member).patch(f"/api/v1/notes/{question['id']}/", {"visibility": "group"}, format="json")
+
+    assert widened.status_code == 400
+    assert (
+        widened.json()["detail"]
+        == "visibility: Others have replied to this note, so its audience can no longer change."
+    )
+    assert api(member_b).get(f"/api/v1/notes/{reply['id']}/").status_code == 404
+
+
+def test_organizer_shows_a_hidden_note_again_and_members_cannot_find_it(world, api, essay, reading, member_b):
+    note = write(api, member_b, at(essay, 12), "off topic", visibility="group").json()
+    api(world.organizer).post(f"/api/v1/notes/{note['id']}/hide/", {"hidden": True}, format="json")
+
+    by_member = api(world.member).post(f"/api/v1/notes/{note['id']}/hide/", {"hidden": False}, format="json")
+    shown = api(world.organizer).post(f"/api/v1/notes/{note['id']}/hide/", {"hidden": False}, format="json")
+
+    assert by_member.status_code == 404
+    assert (shown.status_code, shown.json()["hidden"]) == (200, False)
+    assert seen(api, world.member) == {"off topic"}

@@ -330,7 +330,7 @@ def test_304_is_answered_without_building_the_pack(world, api, discussed, monkey
     tag = etag(api, world.member, world)
     monkeypatch.setattr("readings.api.views.build_pack", lambda **kwargs: pytest.fail("built the pack"))
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         response = api(world.member).get(pack_url(world), HTTP_IF_NONE_MATCH=tag)
 
     assert response.status_code == 304
@@ -438,8 +438,24 @@ def _session_with(world, passages: int, notes: int):
 def test_pack_query_count_is_constant(world, api, passages, notes, django_assert_num_queries):
     _session_with(world, passages, notes)
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(15):
         pack = api(world.member).get(pack_url(world)).json()
 
     assert len(pack["readings"][0]["passages"]) == passages
     assert len(all_notes(pack)) == notes
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "epub"])
+def test_replies_to_replies_are_in_every_format(world, api, reading, fmt):
+    passage = reading.start_passage
+    root = note_create(author=world.member, passage=passage, body="root note", visibility="group")
+    reply = note_create(author=world.facilitator, passage=passage, body="first reply", parent=root)
+    note_create(author=world.member, passage=passage, body="second-level reply", parent=reply)
+
+    body = api(world.organizer).get(pack_url(world, fmt)).content
+    if fmt == "epub":
+        body = zipfile.ZipFile(io.BytesIO(body)).read("EPUB/notes.xhtml")
+
+    text = body.decode()
+    assert "first reply" in text
+    assert "second-level reply" in text

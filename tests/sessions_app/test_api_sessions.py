@@ -48,7 +48,8 @@ def test_weekly_series_across_november_dst_change_stays_at_19_local(world, api):
     ("change", "field", "message"),
     [
         ({"rrule": "FREQ=DAILY;COUNT=201"}, "rrule", "more than 200 sessions"),
-        ({"rrule": "FREQ=DAILY;BYDAY=NOPE;COUNT=2"}, "rrule", "could not be read"),
+        ({"rrule": "FREQ=DAILY;BYDAY=NOPE;COUNT=2"}, "rrule", "“NOPE” is not one"),
+        ({"rrule": "FREQ=DAILY;WKST=XX;COUNT=2"}, "rrule", "could not be read"),
         ({"rrule": "FREQ=SECONDLY;COUNT=2"}, "rrule", "not supported"),
         ({"timezone": "Eastern"}, "timezone", "not a known IANA timezone"),
         ({"first_starts_at": "2026-10-22T19:00:00-04:00"}, "first_starts_at", "carries an offset"),
@@ -384,3 +385,38 @@ def test_sessions_list_query_count_does_not_grow(world, api, django_assert_num_q
         RSVP.objects.create(session=session, user=world.member, status="going")
     with django_assert_num_queries(5):
         assert client.get("/api/v1/sessions/").json()["count"] == 11
+
+
+def test_series_does_not_show_draft_occurrences_to_members(world, api):
+    from sessions_app.services.schedule import series_create, session_update
+
+    series = series_create(
+        group=world.group,
+        title="Course",
+        timezone="UTC",
+        first_starts_at=datetime(2031, 1, 7, 18, 0),
+        rrule="FREQ=WEEKLY;COUNT=3",
+    )
+    draft = series.sessions.order_by("occurrence_index")[2]
+    session_update(session=draft, status="draft")
+
+    member_ids = [s["id"] for s in api(world.member).get(f"/api/v1/series/{series.pk}/").json()["sessions"]]
+    organizer_ids = [s["id"] for s in api(world.organizer).get(f"/api/v1/series/{series.pk}/").json()["sessions"]]
+
+    assert draft.pk not in member_ids
+    assert len(member_ids) == 2
+    assert draft.pk in organizer_ids
+
+
+@time_machine.travel(datetime(2026, 10, 1, 12, 0, tzinfo=UTC), tick=False)
+def test_shortening_then_lengthening_a_series_brings_its_sessions_back(world, api):
+    created = (
+        api(world.organizer).post("/api/v1/series/", {**WEEKLY_SERIES, "group": world.group.id}, format="json").json()
+    )
+    url = f"/api/v1/series/{created['id']}/"
+
+    api(world.organizer).patch(url, {"rrule": "FREQ=WEEKLY;COUNT=2"}, format="json")
+    again = api(world.organizer).patch(url, {"rrule": "FREQ=WEEKLY;COUNT=4"}, format="json")
+
+    assert [s["status"] for s in again.json()["sessions"]] == ["scheduled"] * 4
+    assert [s["detached"] for s in again.json()["sessions"]] == [False] * 4

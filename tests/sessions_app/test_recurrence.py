@@ -93,9 +93,18 @@ def test_expand_allows_exactly_the_maximum():
         ("COUNT=3", "needs a FREQ"),
         ("FREQ=WEEKLY;COUNT=three", "COUNT must be a whole number"),
         ("FREQ=WEEKLY;COUNT=2;UNTIL=20261231", "not both"),
-        ("FREQ=WEEKLY;BYDAY=XX;COUNT=2", "could not be read"),
+        ("FREQ=WEEKLY;BYDAY=XX;COUNT=2", "“XX” is not one"),
+        ("FREQ=WEEKLY;INTERVAL=0;COUNT=2", "INTERVAL must be a whole number from 1"),
+        ("FREQ=WEEKLY;WKST=ZZ;COUNT=2", "could not be read"),
         ("every tuesday", "is not a KEY=VALUE part"),
         ("FREQ=WEEKLY;UNTIL=20200101", "produces no sessions"),
+        ("FREQ=DAILY;COUNT=1;BYMONTH=2;BYMONTHDAY=30", "No month in the rule has that day"),
+        ("FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=4,6,9,11;COUNT=2", "No month in the rule has that day"),
+        ("FREQ=MONTHLY;BYDAY=6FR;COUNT=2", "numbered weekday"),
+        ("FREQ=WEEKLY;BYDAY=2TU;COUNT=2", "numbered weekday"),
+        ("FREQ=WEEKLY;BYSETPOS=2;COUNT=3", "BYSETPOS is not supported"),
+        ("FREQ=DAILY;BYHOUR=9,18;COUNT=2", "BYHOUR is not supported"),
+        ("FREQ=MONTHLY;BYMONTH=13;COUNT=2", "BYMONTH takes months 1 to 12"),
     ],
 )
 def test_expand_rejects_rules_outside_our_limits(rule, message):
@@ -103,3 +112,11 @@ def test_expand_rejects_rules_outside_our_limits(rule, message):
         expand(rule, datetime(2026, 10, 22, 19, 0), NEW_YORK)
 
     assert message in str(error.value)
+
+
+def test_expand_monthly_by_numbered_weekday_and_last_day():
+    second_tuesdays = expand("FREQ=MONTHLY;BYDAY=2TU;COUNT=3", datetime(2026, 11, 1, 19, 0), "UTC")
+    last_days = expand("FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=3", datetime(2026, 11, 1, 19, 0), "UTC")
+
+    assert [start.strftime("%a %d %b") for start in second_tuesdays] == ["Tue 10 Nov", "Tue 08 Dec", "Tue 12 Jan"]
+    assert [start.strftime("%d %b") for start in last_days] == ["30 Nov", "31 Dec", "31 Jan"]
