@@ -107,3 +107,18 @@ def questions_reorder(*, session: Session, order: Sequence[int]) -> list[Discuss
         questions[question_id].position = position
     DiscussionQuestion.objects.bulk_update(questions.values(), ["position"])
     return [questions[question_id] for question_id in order]
+
+
+@transaction.atomic
+def question_move(*, question: DiscussionQuestion, up: bool) -> list[DiscussionQuestion]:
+    """Swap `question` with its neighbour above (or below); at either end nothing changes."""
+    order = list(
+        DiscussionQuestion.objects.filter(session_id=question.session_id)
+        .order_by("position", "id")
+        .values_list("pk", flat=True)
+    )
+    index = order.index(question.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(order):
+        order[index], order[other] = order[other], order[index]
+    return questions_reorder(session=question.session, order=order)

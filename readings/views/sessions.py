@@ -17,7 +17,7 @@ from sessions_app.permissions import can_edit_session, can_manage_group, has_fac
 from .. import selectors
 from ..enums import QuestionKind
 from ..models import Passage
-from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
+from ..services.questions import question_create, question_decide, question_delete, question_move, question_update
 
 
 class ProposeForm(forms.Form):
@@ -141,12 +141,7 @@ def questions_manage(request, session_id: int):
         by_id = {question.pk: question for question in questions}
         try:
             if action in ("up", "down"):
-                order = [question.pk for question in questions]
-                index = order.index(int(request.POST["target"]))
-                swap = index - 1 if action == "up" else index + 1
-                if 0 <= swap < len(order):
-                    order[index], order[swap] = order[swap], order[index]
-                    questions_reorder(session=session, order=order)
+                question_move(question=by_id[int(request.POST["target"])], up=action == "up")
                 return redirect(reverse("questions-manage", args=[session.pk]) + "#questions")
             if action in ("accept", "reject", "delete"):
                 target = by_id[int(request.POST["target"])]

@@ -145,3 +145,15 @@ def test_questions_list_query_count_does_not_grow(world, api, essay, reading, dj
         ask(api, world.organizer, world, prompt=f"Q{n}", passages=[at(essay, 12).id, at(essay, 13).id])
     with django_assert_num_queries(7):
         assert client.get(url(world)).json()["count"] == 50
+
+
+def test_question_move_swaps_with_a_neighbour_and_stops_at_the_ends(world, api, essay, reading):
+    from readings.services.questions import question_move
+
+    ids = [ask(api, world.organizer, world, prompt=f"Q{n}").json()["id"] for n in range(3)]
+    first, _, last = (DiscussionQuestion.objects.get(pk=pk) for pk in ids)
+
+    question_move(question=last, up=True)
+    question_move(question=first, up=True)  # already first: nothing moves
+
+    assert list(DiscussionQuestion.objects.order_by("position").values_list("prompt", flat=True)) == ["Q0", "Q2", "Q1"]
