@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from sessions_app.views import admin_login
+
 api = [
     path("", include("sessions_app.api.urls")),
     path("", include("readings.api.urls")),
@@ -12,6 +14,8 @@ api = [
 ]
 
 urlpatterns = [
+    # Before the admin's own URLs: its login, limited per client address.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api)),
     path("", include("reminders.urls")),

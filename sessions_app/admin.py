@@ -1,4 +1,5 @@
-from django.contrib import admin
+from axes.utils import reset as axes_reset
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from .models import RSVP, Attendance, CalendarFeed, Invitation, Membership, Series, Session, StudyGroup, User
@@ -8,6 +9,15 @@ from .models import RSVP, Attendance, CalendarFeed, Invitation, Membership, Seri
 class UserAdmin(DjangoUserAdmin):
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Studycircle", {"fields": ("display_name",)}))
     list_display = ("username", "display_name", "email", "is_staff")
+    actions = ["unlock_logins"]
+
+    @admin.action(description="Unlock logins (forget failed attempts from every address)")
+    def unlock_logins(self, request, queryset):
+        usernames = list(queryset.values_list("username", flat=True))
+        cleared = sum(axes_reset(username=username) for username in usernames)
+        self.message_user(
+            request, f"Unlocked {len(usernames)} account(s); {cleared} lock record(s) removed.", messages.SUCCESS
+        )
 
 
 class MembershipInline(admin.TabularInline):

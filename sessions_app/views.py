@@ -3,24 +3,26 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.throttling import ScopedRateThrottle
 
 from . import permissions, selectors
 from .calendar import calendar_bytes
 from .enums import Role, SessionStatus
 from .exceptions import InvitationUnavailable
 from .forms import GroupForm, InvitationForm, RoleForm, SeriesForm, SessionForm, SignupForm, apply_errors
+from .lockout import refused_response, retry_message
 from .models import CalendarFeed
 from .services.calendar_feeds import calendar_feed_rotate
 from .services.groups import (
@@ -35,42 +37,68 @@ from .services.groups import (
     membership_end,
 )
 from .services.schedule import rsvp_set, series_create, series_update, session_create, session_update
+from .throttling import per_account, per_address, refused_for
 
 # How far back a calendar feed reaches; older sessions fall out of subscribers' calendars.
 FEED_HISTORY_DAYS = 90
 
 
-class _PageThrottle:
-    """DRF's scoped throttle, reused for HTML forms so there is one rate limiter."""
-
-    def __init__(self, scope: str) -> None:
-        self.throttle_scope = scope
-
-    def allows(self, request) -> bool:
-        return ScopedRateThrottle().allow_request(request, self)
+def _in(seconds: int):
+    return timezone.now() + timedelta(seconds=seconds)
 
 
+def _too_many(form, what: str, seconds: int) -> None:
+    """Put "too many tries, try again after …" on the form, in the site's words."""
+    message, _ = retry_message(what, _in(seconds))
+    form.add_error(None, message)
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class LoginView(auth_views.LoginView):
-    """Django's login, throttled per client address against password guessing."""
+    """Django's login, limited per client address; django-axes locks an account from an address.
+
+    Outside the request transaction: the failures axes records must stay
+    recorded whatever the response.
+    """
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        if not _PageThrottle("login").allows(request):
-            form = self.get_form()
-            form.add_error(None, "Too many attempts from your address. Wait a minute, then try again.")
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+        if wait := refused_for(request, [per_address("login", request)]):
+            # An unbound form: a bound one would check the password while it is refused.
+            form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
+            refused, _ = retry_message("Too many login attempts from your address.", _in(wait))
+            return self.render_to_response(self.get_context_data(form=form, refused=refused), status=429)
         return super().post(request, *args, **kwargs)
 
 
+@transaction.non_atomic_requests
+def admin_login(request, extra_context=None):
+    """The admin's login page, limited per client address like ours (axes locks it the same way)."""
+    if request.method == "POST" and (wait := refused_for(request, [per_address("login", request)])):
+        message, seconds = retry_message("Too many login attempts from your address.", _in(wait))
+        return refused_response(request, message, seconds)
+    return admin.site.login(request, extra_context)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset by email; the link in the email is built on SITE_URL, not the request's host."""
+    """Django's reset by email, limited per address and per email address asked for.
+
+    The link in the email is built on SITE_URL, not the request's host.
+    """
 
     email_template_name = "registration/password_reset_email.txt"
     subject_template_name = "registration/password_reset_subject.txt"
 
     def form_valid(self, form):
+        limits = [
+            per_address("password_reset", self.request),
+            per_account("password_reset_account", form.cleaned_data["email"]),
+        ]
+        if wait := refused_for(self.request, limits):
+            _too_many(form, "Too many password resets asked for from your address or for this email.", wait)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         self.extra_email_context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME}
         return super().form_valid(form)
 
@@ -94,12 +122,12 @@ def invitation_page(request, token: str):
                 membership = invitation_accept(invitation=invitation, user=request.user)
                 messages.success(request, f"You are now in {membership.group.name}.")
                 return redirect("home")
-            if not _PageThrottle("signup").allows(request):
-                form = SignupForm(request.POST)
-                form.add_error(None, "Too many sign-ups from your address. Try again later.")
+            form = SignupForm(request.POST)
+            limits = [per_address("signup", request), per_account("signup_account", request.POST.get("email", ""))]
+            if wait := refused_for(request, limits):
+                _too_many(form, "Too many sign-ups from your address or with this email.", wait)
                 status = 429
             else:
-                form = SignupForm(request.POST)
                 if form.is_valid():
                     membership = invitation_signup(invitation=invitation, **form.cleaned_data)
                     login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")

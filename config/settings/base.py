@@ -4,6 +4,7 @@
 every variable with its default.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,6 +28,14 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = env("SITE_NAME", default="Studycircle")
 
+# How many reverse proxies of ours stand in front of gunicorn. 0: clients reach
+# gunicorn directly, X-Forwarded-For and X-Forwarded-Proto are ignored. N > 0:
+# the client address is the Nth entry from the right of X-Forwarded-For (each
+# proxy appends the address it was reached from; entries further left come from
+# the client and are not believed), and production trusts X-Forwarded-Proto.
+# Every throttle and lockout counts by this address (sessions_app/addresses.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -37,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -57,6 +67,8 @@ MIDDLEWARE = [
     "reminders.middleware.ViewerTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: turns a login refused by a lockout into the "locked, retry at …" answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy: every script is a file served by the app itself (no
@@ -207,6 +219,26 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 INVITATION_DEFAULT_DAYS = env.int("INVITATION_DEFAULT_DAYS", default=14)
 
+# Lockout (django-axes) on every password login: the API token, the login page
+# and the admin's. After LOGIN_FAILURE_LIMIT wrong passwords for one account
+# from one client address, that pair is refused (even with the right password)
+# for LOGIN_LOCKOUT_MINUTES. Keyed on the pair, so nobody can lock an account
+# out from elsewhere; per-address rates (THROTTLE_LOGIN) bound the rest. Admins
+# unlock in the admin (Axes › Access attempts: delete the row).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "sessions_app.addresses.client_address"
+AXES_LOCKOUT_CALLABLE = "sessions_app.lockout.lockout_response"
+# A try during a lockout is refused without pushing the lock's end further, so "retry at" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful login forgets that pair's earlier failures (typos spread over a day never add up to a lock).
+AXES_RESET_ON_SUCCESS = True
+
 # --- I18N / time ----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -252,10 +284,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "sessions_app.api.errors.exception_handler",
+    # Counted per client address (sessions_app/addresses.py) or per account (`*_account`: per email).
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="10/min"),
         "signup": env("THROTTLE_SIGNUP", default="20/hour"),
+        "signup_account": env("THROTTLE_SIGNUP_ACCOUNT", default="3/hour"),
+        "password_reset": env("THROTTLE_PASSWORD_RESET", default="10/hour"),
+        "password_reset_account": env("THROTTLE_PASSWORD_RESET_ACCOUNT", default="3/hour"),
     },
+    # DRF's own address lookup, should a built-in throttle ever be used, trusts the same proxies.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
 }

@@ -8,6 +8,7 @@ by services are translated here, so services stay free of HTTP.
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DEFAULT_DB_ALIAS
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,11 +46,21 @@ def validation_response(detail) -> Response:
 
 
 def exception_handler(exc, context):
-    """Translate `exc` into our JSON error; the request's transaction is rolled back."""
+    """Translate `exc` into our JSON error; the request's transaction is rolled back.
+
+    A view that runs outside the request transaction (`non_atomic_requests`,
+    e.g. the token view, whose failed logins must stay recorded) has none to
+    roll back, and must not mark an enclosing one (a test's) as broken.
+    """
     response = _handle(exc, context)
-    if response is not None:
+    if response is not None and _runs_in_request_transaction(context.get("view")):
         set_rollback()
     return response
+
+
+def _runs_in_request_transaction(view) -> bool:
+    dispatch = getattr(type(view), "dispatch", None)
+    return DEFAULT_DB_ALIAS not in getattr(dispatch, "_non_atomic_requests", ())
 
 
 def _handle(exc, context):

@@ -9,10 +9,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.text import slugify
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -22,7 +25,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from .. import permissions, selectors
@@ -32,6 +34,7 @@ from ..models import Membership, Series, Session, StudyGroup, User
 from ..services import groups as group_services
 from ..services import schedule
 from ..services.calendar_feeds import calendar_feed_for, calendar_feed_rotate
+from ..throttling import per_account, per_address
 from . import serializers as s
 from .fields import AwareDateTimeField
 
@@ -52,25 +55,31 @@ def _group_for_write(user: User, group_id: int) -> tuple:
 # --- Auth ---------------------------------------------------------------------------
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class TokenView(APIView):
-    """Exchange a username and password for an API token; DELETE revokes it."""
+    """Exchange a username and password for an API token; DELETE revokes it.
 
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    Limited per client address; django-axes locks an account from an address
+    after repeated failures (its middleware answers 429 with `Retry-After`).
+    Outside the request transaction, so a refused try stays counted.
+    """
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
 
     def get_throttles(self):
-        return super().get_throttles() if self.request.method == "POST" else []
+        return [per_address("login", self.request)] if self.request.method == "POST" else []
 
     @extend_schema(request=s.TokenInputSerializer, responses={200: s.TokenSerializer}, auth=[])
     def post(self, request):
         data = s.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        # The Django request, so axes' lockout flags reach its middleware.
+        user = authenticate(request._request, **data.validated_data)
         if user is None:
             raise serializers.ValidationError({"password": "That user name and password do not match."})
+        # A login like the pages' (last_login; axes forgets this pair's earlier failures).
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -194,8 +203,8 @@ class InvitationViewSet(viewsets.ViewSet):
 
     def get_throttles(self):
         if self.action == "signup":
-            self.throttle_scope = "signup"
-            return [ScopedRateThrottle()]
+            email = self.request.data.get("email", "") if isinstance(self.request.data, dict) else ""
+            return [per_address("signup", self.request), per_account("signup_account", str(email))]
         return super().get_throttles()
 
     @extend_schema(responses={200: s.InvitationPublicSerializer}, auth=[])

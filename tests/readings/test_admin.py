@@ -14,7 +14,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample-texts" / "october-revolut
 @pytest.fixture
 def admin_client_(client, world):
     User.objects.create_superuser("root", "root@example.org", "a long admin passphrase")
-    client.login(username="root", password="a long admin passphrase")
+    client.post("/admin/login/", {"username": "root", "password": "a long admin passphrase"})
     return client
 
 
