@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from readings.models import Note, NoteTag
 from readings.pack import formats
@@ -32,6 +31,7 @@ from readings.services.importing import text_import
 from readings.services.questions import question_create
 from sessions_app.enums import Role
 from sessions_app.models import Membership, Session, StudyGroup, User
+from sessions_app.services.api_tokens import api_token_create
 
 PASSAGES, NOTES, MEMBERS, QUESTIONS = 200, 2000, 40, 20
 SAMPLE = (ROOT / "sample-texts" / "october-revolution-study-notes.txt").read_text()
@@ -191,7 +191,7 @@ def pdf_child(session_id: int, user_id: int) -> None:
 def main() -> None:
     with throwaway_database():
         session, organizer = build_large_session()
-        token = Token.objects.create(user=organizer).key
+        _, token = api_token_create(user=organizer, name="bench")
         client = Client(HTTP_AUTHORIZATION=f"Token {token}")
         pack_path = f"/api/v1/sessions/{session.pk}/pack/"
         first = client.get(pack_path)

@@ -6,12 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sessions_app.models import User
 from sessions_app.permissions import can_edit_session
-from sessions_app.selectors import access_session, membership_for
+from sessions_app.selectors import access_session, api_tokens_of, membership_for
 from sessions_app.services.calendar_feeds import calendar_feed_for
 from sessions_app.services.schedule import session_cancel
 
@@ -25,7 +26,7 @@ from .services.preferences import PREFERENCE_FIELDS, preference_for, preference_
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request):
-    """Timezone, reading lead and the four email switches of the signed-in user."""
+    """Timezone, reading lead and the four email switches of the signed-in user; their calendar feed and API tokens."""
     preference = preference_for(request.user)
     initial = {field: getattr(preference, field) for field in PREFERENCE_FIELDS}
     form = PreferencesForm(request.POST or None, initial=initial)
@@ -44,7 +45,14 @@ def preferences(request):
         status = 400
     feed = calendar_feed_for(user=request.user)
     feed_url = settings.SITE_URL + reverse("calendar-feed", args=[feed.secret])
-    context = {"form": form, "feed_url": feed_url, "webcal_url": "webcal://" + feed_url.split("://", 1)[1]}
+    context = {
+        "form": form,
+        "feed_url": feed_url,
+        "webcal_url": "webcal://" + feed_url.split("://", 1)[1],
+        "tokens": list(api_tokens_of(request.user)),
+        "token_days": settings.API_TOKEN_DAYS,
+        "now": timezone.now(),
+    }
     return render(request, "reminders/preferences.html", context, status=status)
 
 

@@ -2,13 +2,16 @@ from axes.utils import reset as axes_reset
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import RSVP, Attendance, CalendarFeed, Invitation, Membership, Series, Session, StudyGroup, User
+from .forms import AdminPasswordForm
+from .models import RSVP, ApiToken, Attendance, CalendarFeed, Invitation, Membership, Series, Session, StudyGroup, User
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Studycircle", {"fields": ("display_name",)}))
     list_display = ("username", "display_name", "email", "is_staff")
+    # Through our service, so a password set here revokes the user's API tokens.
+    change_password_form = AdminPasswordForm
     actions = ["unlock_logins"]
 
     @admin.action(description="Unlock logins (forget failed attempts from every address)")
@@ -95,3 +98,15 @@ class AttendanceAdmin(admin.ModelAdmin):
 class CalendarFeedAdmin(admin.ModelAdmin):
     list_display = ("user", "created_at")
     readonly_fields = ("secret",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by their owners (the key is shown once); here they can only be seen and revoked."""
+
+    list_display = ("user", "name", "prefix", "created_at", "last_used_at", "expires_at")
+    search_fields = ("user__username", "name", "prefix")
+    readonly_fields = ("user", "name", "prefix", "digest", "created_at", "last_used_at", "expires_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -4,12 +4,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
 from .enums import SESSION_STATUSES_ON_CREATE, Role
 from .models import Session, StudyGroup
 from .recurrence import local_to_utc
+from .services.accounts import user_password_set
 from .validators import known_timezones
 
 
@@ -25,6 +26,23 @@ def apply_errors(form: forms.Form, error: ValidationError, aliases: dict[str, st
 
 def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(known_timezones())]
+
+
+class _PasswordSetThroughService:
+    """Django's password forms all set the password in `set_password_and_save`; ours hand it to the service,
+    which also revokes the person's API tokens. (The service always saves: Django's views save anyway.)"""
+
+    def set_password_and_save(self, user, password_field_name="password1", commit=True):  # noqa: S107 (a field name)
+        usable = self.cleaned_data.get("set_usable_password", True)
+        return user_password_set(user=user, password=self.cleaned_data[password_field_name] if usable else None)
+
+
+class PasswordResetSetForm(_PasswordSetThroughService, SetPasswordForm):
+    """The new-password form a reset link opens."""
+
+
+class AdminPasswordForm(_PasswordSetThroughService, AdminPasswordChangeForm):
+    """The admin's "change password" form for a user."""
 
 
 class SignupForm(forms.Form):

@@ -4,7 +4,8 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from .enums import Role, RSVPStatus, SessionStatus
-from .models import RSVP, Attendance, Invitation, Membership, Series, Session, StudyGroup, User
+from .models import RSVP, ApiToken, Attendance, Invitation, Membership, Series, Session, StudyGroup, User
+from .tokens import key_digest
 
 
 def membership_for(user: User, group_id: int) -> Membership | None:
@@ -110,3 +111,16 @@ def attendance_sheet(session: Session) -> dict:
         for membership in members_of(session.group)
     ]
     return {"present": sorted(present), "members": members}
+
+
+def api_token_for_key(key: str) -> ApiToken | None:
+    """The token (with its user) whose key this is, expired or not: one query on the digest's unique index."""
+    try:
+        return ApiToken.objects.select_related("user").get(digest=key_digest(key))
+    except ApiToken.DoesNotExist:
+        return None
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """The user's own tokens, newest first; nobody sees another's."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

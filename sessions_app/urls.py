@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .forms import PasswordResetSetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,13 +14,15 @@ urlpatterns = [
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        auth_views.PasswordResetConfirmView.as_view(form_class=PasswordResetSetForm),
         name="password_reset_confirm",
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("join/<str:token>/", views.invitation_page, name="invitation-signup-page"),
     path("calendar/<str:secret>.ics", views.calendar_feed, name="calendar-feed"),
     path("accounts/calendar-feed/rotate/", views.calendar_feed_rotate_page, name="calendar-feed-rotate"),
+    path("accounts/tokens/", views.api_token_new_page, name="api-token-new"),
+    path("accounts/tokens/<int:token_id>/revoke/", views.api_token_revoke_page, name="api-token-revoke"),
     path("groups/new/", views.group_new, name="group-new"),
     path("groups/<int:group_id>/", views.group_detail, name="group-detail"),
     path("groups/<int:group_id>/leave/", views.group_leave, name="group-leave"),

@@ -24,6 +24,7 @@ from .exceptions import InvitationUnavailable
 from .forms import GroupForm, InvitationForm, RoleForm, SeriesForm, SessionForm, SignupForm, apply_errors
 from .lockout import refused_response, retry_message
 from .models import CalendarFeed
+from .services.api_tokens import api_token_create, api_token_revoke
 from .services.calendar_feeds import calendar_feed_rotate
 from .services.groups import (
     group_create,
@@ -412,3 +413,28 @@ def calendar_feed_rotate_page(request):
     calendar_feed_rotate(user=request.user)
     messages.success(request, "Your calendar feed has a new address. Subscribe to it again in your calendar app.")
     return redirect(reverse("reminder-preferences") + "#calendar")
+
+
+@login_required
+@require_POST
+def api_token_new_page(request):
+    """Make a named API token from the preferences page and show its key, this once (it is not kept)."""
+    try:
+        token, key = api_token_create(user=request.user, name=request.POST.get("name", ""))
+    except ValidationError as error:
+        for problem in error.message_dict.get("name", error.messages):
+            messages.error(request, problem)
+        return redirect(reverse("reminder-preferences") + "#tokens")
+    response = render(request, "sessions_app/api_token_created.html", {"token": token, "key": key})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke_page(request, token_id: int):
+    """Revoke one of your API tokens from the preferences page; anyone else's is a 404."""
+    token = get_object_or_404(selectors.api_tokens_of(request.user), pk=token_id)
+    api_token_revoke(token=token)
+    messages.success(request, f"The token “{token.name}” is revoked: programs using it are signed out.")
+    return redirect(reverse("reminder-preferences") + "#tokens")

@@ -16,11 +16,12 @@ from readings.services.importing import text_import
 from readings.services.notes import note_create
 from readings.services.questions import question_create
 from sessions_app.models import Invitation
+from sessions_app.services.api_tokens import api_token_create
 from sessions_app.services.groups import invitation_create
 from sessions_app.services.schedule import series_create
 
 from .conftest import ROLES
-from .factories import SessionFactory
+from .factories import PASSWORD, SessionFactory
 
 ENDPOINTS = [
     # Groups
@@ -138,6 +139,12 @@ ENDPOINTS = [
     ("GET", "/api/v1/me/", None, (401, 200, 200, 200, 200)),
     ("PATCH", "/api/v1/me/", {"timezone": "Europe/Paris"}, (401, 200, 200, 200, 200)),
     ("DELETE", "/api/v1/auth/token/", None, (401, 204, 204, 204, 204)),
+    # Credentials in the body: anyone may exchange their own for a token.
+    ("POST", "/api/v1/auth/token/", {"username": "{role}", "password": PASSWORD}, (400, 200, 200, 200, 200)),
+    # API tokens: each person's own; another's is a 404.
+    ("GET", "/api/v1/me/tokens/", None, (401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/me/tokens/", {"name": "Laptop"}, (401, 201, 201, 201, 201)),
+    ("DELETE", "/api/v1/me/tokens/{member_token}/", None, (401, 404, 204, 404, 404)),
 ]
 
 
@@ -185,6 +192,7 @@ def names(world) -> dict:
         "series": series.id,
         "invitation": invitation.id,
         "token": invitation.token,
+        "member_token": api_token_create(user=world.member, name="Member's laptop")[0].id,
     }
 
 

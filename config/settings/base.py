@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "axes",
     "django_filters",
     "drf_spectacular",
@@ -218,6 +217,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 INVITATION_DEFAULT_DAYS = env.int("INVITATION_DEFAULT_DAYS", default=14)
+# API tokens (sessions_app.ApiToken, stored hashed) expire this many days after they are made.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
 
 # Lockout (django-axes) on every password login: the API token, the login page
 # and the admin's. After LOGIN_FAILURE_LIMIT wrong passwords for one account
@@ -275,7 +276,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = TEXT_MAX_BYTES * 3
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "no credentials" into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "sessions_app.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -346,10 +346,37 @@ class AttendanceSerializer(serializers.Serializer):
 class TokenInputSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"})
+    name = serializers.CharField(
+        required=False, allow_blank=True, help_text="What the token is for, shown in your token list."
+    )
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The key, shown this once: only its hash is kept.")
+    expires_at = serializers.DateTimeField()
+
+
+class ApiTokenInputSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, help_text="What the token is for.")
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    """A token as its owner sees it in the list: never its key."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first characters, to tell tokens apart.")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True, help_text="Exact to the minute.")
+    expires_at = serializers.DateTimeField()
+    current = serializers.SerializerMethodField(help_text="Whether this request was made with it.")
+
+    def get_current(self, token) -> bool:
+        return token == self.context.get("current")
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(help_text="The key, shown this once: only its hash is kept.")
 
 
 class ProfileSerializer(serializers.ModelSerializer):

@@ -14,6 +14,8 @@ urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("health/", views.HealthView.as_view(), name="health"),
     path("me/calendar-feed/", views.CalendarFeedView.as_view(), name="me-calendar-feed"),
+    path("me/tokens/", views.ApiTokenListView.as_view(), name="me-tokens"),
+    path("me/tokens/<int:pk>/", views.ApiTokenDetailView.as_view(), name="me-token"),
     path(
         "sessions/<int:pk>/calendar.ics",
         views.SessionViewSet.as_view({"get": "calendar"}, renderer_classes=[CalendarRenderer]),

@@ -21,8 +21,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,9 +30,10 @@ from rest_framework.views import APIView
 from .. import permissions, selectors
 from ..calendar import calendar_bytes
 from ..enums import SessionStatus
-from ..models import Membership, Series, Session, StudyGroup, User
+from ..models import ApiToken, Membership, Series, Session, StudyGroup, User
 from ..services import groups as group_services
 from ..services import schedule
+from ..services.api_tokens import api_token_create, api_token_revoke
 from ..services.calendar_feeds import calendar_feed_for, calendar_feed_rotate
 from ..throttling import per_account, per_address
 from . import serializers as s
@@ -74,18 +75,60 @@ class TokenView(APIView):
     def post(self, request):
         data = s.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        credentials = {key: data.validated_data[key] for key in ("username", "password")}
         # The Django request, so axes' lockout flags reach its middleware.
-        user = authenticate(request._request, **data.validated_data)
+        user = authenticate(request._request, **credentials)
         if user is None:
             raise serializers.ValidationError({"password": "That user name and password do not match."})
         # A login like the pages' (last_login; axes forgets this pair's earlier failures).
         user_logged_in.send(sender=type(user), request=request._request, user=user)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        with transaction.atomic():
+            token, key = api_token_create(user=user, name=data.validated_data.get("name", ""))
+        return Response(s.TokenSerializer({"token": key, "expires_at": token.expires_at}).data)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        """Revoke the token this request was made with (signed in by cookie: there is none, and nothing changes)."""
+        if isinstance(request.auth, ApiToken):
+            api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiTokenListView(GenericAPIView):
+    """Your API tokens: GET lists them (never their keys), POST makes a named one and shows its key once."""
+
+    serializer_class = s.ApiTokenSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return ApiToken.objects.none()
+        return selectors.api_tokens_of(self.request.user)
+
+    @extend_schema(responses={200: s.ApiTokenSerializer(many=True)})
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        context = {"current": request.auth}
+        return self.get_paginated_response(s.ApiTokenSerializer(page, many=True, context=context).data)
+
+    @extend_schema(request=s.ApiTokenInputSerializer, responses={201: s.ApiTokenCreatedSerializer})
+    def post(self, request):
+        data = s.ApiTokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, key = api_token_create(user=request.user, name=data.validated_data.get("name", ""))
+        token.token = key
+        return Response(s.ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenDetailView(APIView):
+    """One of your API tokens: DELETE revokes it. Another person's token is a 404."""
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk: int):
+        token = selectors.api_tokens_of(request.user).filter(pk=pk).first()
+        if token is None:
+            raise Http404("No such token among yours.")
+        api_token_revoke(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -239,12 +282,12 @@ class InvitationViewSet(viewsets.ViewSet):
         data = s.SignupInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = group_services.invitation_signup(invitation=invitation, **data.validated_data)
-        token_obj, _ = Token.objects.get_or_create(user=membership.user)
+        _, key = api_token_create(user=membership.user, name="Made at sign-up")
         body = {
             "user": {"id": membership.user.id, "name": membership.user.name},
             "group": membership.group_id,
             "role": membership.role,
-            "token": token_obj.key,
+            "token": key,
         }
         return Response(body, status=status.HTTP_201_CREATED)
 

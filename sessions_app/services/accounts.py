@@ -6,6 +6,7 @@ from django.db import transaction
 
 from ..models import User
 from ..signals import profile_changed
+from .api_tokens import api_tokens_revoke_all
 
 
 @transaction.atomic
@@ -24,4 +25,21 @@ def profile_update(*, user: User, **fields: str) -> User:
     user.save(update_fields=list(fields))
     if changed:
         profile_changed.send(sender=User, user=user, changed=changed)
+    return user
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str | None) -> User:
+    """Set the user's password (None: no password login at all) and revoke every API token they hold.
+
+    Every form of ours that changes a password ends here (reset by email, the
+    admin's "change password"), so a leaked token dies with the old password.
+    Sessions end the Django way: the session hash covers the password.
+    """
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    api_tokens_revoke_all(user=user)
     return user
