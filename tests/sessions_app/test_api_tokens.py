@@ -290,6 +290,8 @@ def test_preferences_page_lists_tokens_and_revokes_one(world, client):
     page = client.get("/reminders/preferences/").content.decode()
     revoked = client.post(f"/accounts/tokens/{mine.id}/revoke/", follow=True)
 
+    assert "<title>Preferences · Studycircle</title>" in page
+    assert page.count('<h2 id="tokens-heading"') == 1
     assert "Pack sync on my laptop" in page
     assert f"<code>{key[:8]}…</code>" in page
     assert key not in page
