@@ -1,7 +1,5 @@
 """A person's API tokens and a locked login, in a real browser."""
 
-import os
-
 import pytest
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
@@ -12,15 +10,8 @@ from ..factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-SHOTS = os.environ.get("STUDYCIRCLE_SCREENSHOTS")  # a folder, to look at the pages by eye
 
-
-def shot(page, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
-
-
-def test_member_makes_copies_and_revokes_a_token_on_the_preferences_page(page, login, world):
+def test_member_makes_copies_and_revokes_a_token_on_the_preferences_page(page, login, world, screenshot):
     login(page, "member", PASSWORD)
     page.goto("/reminders/preferences/#tokens")
     page.get_by_label("Name of the new token").fill("Pack sync on my laptop")
@@ -28,7 +19,6 @@ def test_member_makes_copies_and_revokes_a_token_on_the_preferences_page(page, l
 
     key = page.get_by_label("Token").input_value()
     expect(page.get_by_text("“Pack sync on my laptop” works until")).to_be_visible()
-    shot(page, "token-created")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/v1/me/").json()["username"] == "member"
@@ -38,7 +28,8 @@ def test_member_makes_copies_and_revokes_a_token_on_the_preferences_page(page, l
     expect(row).to_contain_text(key[:8] + "…")
     expires = ApiToken.objects.get().expires_at
     expect(row).to_contain_text(f"{expires.day} {expires:%b %Y}")
-    shot(page, "token-list")
+    page.locator("#tokens").scroll_into_view_if_needed()
+    screenshot(page, "api-tokens")
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Revoke Pack sync on my laptop").click()
 
@@ -48,7 +39,7 @@ def test_member_makes_copies_and_revokes_a_token_on_the_preferences_page(page, l
     assert client.get("/api/v1/me/").status_code == 401
 
 
-def test_login_page_says_the_account_is_locked_and_until_when(page, world):
+def test_login_page_says_the_account_is_locked_and_until_when(page, world, screenshot):
     page.goto("/accounts/login/")
     for _ in range(5):
         page.get_by_label("Username").fill("member")
@@ -62,4 +53,4 @@ def test_login_page_says_the_account_is_locked_and_until_when(page, world):
         "This account is locked from your address after too many failed logins. Try again after"
     )
     expect(page.get_by_role("link", name="reset it by email")).to_be_visible()
-    shot(page, "locked-out")
+    screenshot(page, "login-locked")
