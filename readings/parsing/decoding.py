@@ -34,7 +34,7 @@ _MAX_CONTROL_SHARE = 0.10
 # Well-known binary formats, for a more helpful message.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (for example a Word .docx or EPUB file)"),
+    (b"PK\x03\x04", "a ZIP archive (for example a Word .docx file)"),
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF87a", "a GIF image"),
@@ -42,7 +42,7 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Word/Office document"),
     (b"{\\rtf", "an RTF document"),
 )
-_SUPPORTED = "Upload a plain-text (.txt), Markdown (.md) or HTML (.html) file."
+_SUPPORTED = "Upload a plain-text (.txt), Markdown (.md), HTML (.html), EPUB (.epub) or PDF (.pdf) file."
 
 _EXTENSIONS = {
     ".txt": "txt",
@@ -52,6 +52,8 @@ _EXTENSIONS = {
     ".html": "html",
     ".htm": "html",
     ".xhtml": "html",
+    ".epub": "epub",
+    ".pdf": "pdf",
 }
 _CONTENT_TYPES = {
     "text/plain": "txt",
@@ -59,6 +61,8 @@ _CONTENT_TYPES = {
     "text/x-markdown": "md",
     "text/html": "html",
     "application/xhtml+xml": "html",
+    "application/epub+zip": "epub",
+    "application/pdf": "pdf",
 }
 _SNIFF_CHARS = 100_000
 # Markup at the very start of a file means HTML.
@@ -162,20 +166,44 @@ def _decode_cp1252(data: bytes) -> tuple[str, list[str]]:
     return _finish(text), notices
 
 
+def detect_binary_format(data: bytes, *, filename: str | None = None, content_type: str | None = None) -> str | None:
+    """Return "epub" or "pdf" when an upload is one of them, else None (it is text, or refused as binary).
+
+    The extension or content type decides when they name EPUB or PDF; else
+    the bytes: "%PDF-" opens a PDF, and a zip archive whose first entry is
+    the EPUB ``mimetype`` (or that holds ``META-INF/container.xml``) is an
+    EPUB. A name or type that says text wins, so the text reader can refuse
+    binary content with its own message.
+    """
+    declared = detect_format(filename=filename, content_type=content_type, text=None, sniff=False)
+    if declared:
+        return declared if declared in ("epub", "pdf") else None
+    if data[:1024].lstrip().startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04") and (
+        b"mimetypeapplication/epub+zip" in data[:100] or b"META-INF/container.xml" in data[-65536:]
+    ):
+        return "epub"
+    return None
+
+
 def detect_format(
     *,
     filename: str | None = None,
     content_type: str | None = None,
     text: str | None = None,
+    sniff: bool = True,
 ) -> str:
-    """Return "txt", "md" or "html" for an upload.
+    """Return "txt", "md", "html", "epub" or "pdf" for an upload.
 
     The file extension decides first (.txt .text .md .markdown .html .htm
-    .xhtml), then the content type (text/plain, text/markdown, text/html,
-    application/xhtml+xml), then the content itself: a document starting
-    with markup or containing HTML block tags is HTML, one with Markdown
+    .xhtml .epub .pdf), then the content type (text/plain, text/markdown,
+    text/html, application/xhtml+xml, application/epub+zip,
+    application/pdf), then the content itself: a document starting with
+    markup or containing HTML block tags is HTML, one with Markdown
     headings, "> " quotations, code fences or links is Markdown, anything
-    else is plain text. Never raises.
+    else is plain text. With ``sniff`` false, "" when name and type say
+    nothing. Never raises.
     """
     if filename:
         base = filename.replace("\\", "/").rsplit("/", 1)[-1]
@@ -186,7 +214,7 @@ def detect_format(
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type in _CONTENT_TYPES:
             return _CONTENT_TYPES[media_type]
-    return sniff_format(text or "")
+    return sniff_format(text or "") if sniff else ""
 
 
 def sniff_format(text: str) -> str:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .attributions import find_attributions, find_cited_works
+from .epub import EpubLimits, read_epub
 from .html import read_html
 from .markdown import read_markdown
 from .model import HEADING, ParsedBlock, ParsedDocument, RawBlock, TextImportError
+from .pdf import PdfLimits, read_pdf
 from .plaintext import read_plaintext
 from .textutil import normalise_newlines, quote_spans, strip_control_chars
 
@@ -28,6 +30,8 @@ _FORMAT_ALIASES = {
     "html": "html",
     "htm": "html",
     "xhtml": "html",
+    "epub": "epub",
+    "pdf": "pdf",
 }
 # At most this many progress reports per document (plus the final one), so
 # a large text does not spend its time redrawing a progress bar.
@@ -35,11 +39,11 @@ _PROGRESS_REPORTS = 200
 
 
 def normalise_format(fmt: str) -> str:
-    """Return "txt", "md" or "html" for ``fmt`` or raise TextImportError."""
+    """Return "txt", "md", "html", "epub" or "pdf" for ``fmt`` or raise TextImportError."""
     key = (fmt or "").strip().lower().lstrip(".")
     if key not in _FORMAT_ALIASES:
         raise TextImportError(
-            f'Unknown format "{fmt}". Use "txt" (plain text), "md" (Markdown) or "html".',
+            f'Unknown format "{fmt}". Use "txt" (plain text), "md" (Markdown), "html", "epub" or "pdf".',
             field="format",
         )
     return _FORMAT_ALIASES[key]
@@ -63,6 +67,8 @@ def parse_document(
     "format") and for a document with no readable text.
     """
     fmt = normalise_format(fmt)
+    if fmt in ("epub", "pdf"):
+        raise TextImportError(f"A {fmt.upper()} file is read from its bytes: use parse_binary.", field="format")
     text = strip_control_chars(normalise_newlines(text))
     if fmt == "txt":
         result = read_plaintext(text)
@@ -78,6 +84,42 @@ def parse_document(
         raise TextImportError(empty_message)
     blocks = _analyse(raw_blocks, on_progress)
     return ParsedDocument(title=result.title, blocks=blocks, notices=list(result.notices), format=fmt)
+
+
+def parse_binary(
+    data: bytes,
+    fmt: str,
+    *,
+    chapters: list[str] | None = None,
+    epub_limits: EpubLimits | None = None,
+    pdf_limits: PdfLimits | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ParsedDocument:
+    """Parse an EPUB or PDF file (``fmt`` "epub" or "pdf") from its bytes.
+
+    Same guarantees as :func:`parse_document`, plus ``metadata`` from the
+    file. ``chapters`` (EPUB only) picks table-of-contents entries by id;
+    None reads the whole book. ``on_progress(done, total)`` counts PDF pages
+    as they are laid out. Raises :class:`TextImportError` for files that are
+    damaged, protected, over the limits or without text (``field`` "file",
+    or "chapters" for an unknown chapter id).
+    """
+    fmt = normalise_format(fmt)
+    if fmt == "epub":
+        result = read_epub(data, chapters=chapters, limits=epub_limits)
+    elif fmt == "pdf":
+        if chapters is not None:
+            raise TextImportError("Chapters can only be chosen from an EPUB.", field="chapters")
+        result = read_pdf(data, limits=pdf_limits, on_progress=on_progress)
+    else:
+        raise TextImportError(f"“{fmt}” is a text format: use parse_document.", field="format")
+    raw_blocks = [block for block in result.blocks if block.body]
+    if not raw_blocks:
+        raise TextImportError(f"The {fmt.upper()} file has no readable text.")
+    blocks = _analyse(raw_blocks, None)
+    return ParsedDocument(
+        title=result.title, blocks=blocks, notices=list(result.notices), format=fmt, metadata=dict(result.metadata)
+    )
 
 
 def _analyse(raw_blocks: list[RawBlock], on_progress: ProgressCallback | None) -> list[ParsedBlock]:
@@ -110,6 +152,7 @@ def _analyse_block(raw: RawBlock, section: str) -> ParsedBlock:
         # Several attributions in one block are all kept, joined with "; ".
         attribution="; ".join(attributions),
         cited_works=find_cited_works(raw.body, spans, raw.marked_works),
+        footnotes=list(raw.footnotes),
     )
 
 

@@ -8,19 +8,21 @@ tree is never modified, because BeautifulSoup's tree edits cost time in
 proportion to the number of siblings — then the tree is walked in document
 order, skipping what was marked: headings, ``hgroup``, paragraphs,
 list items and the text directly inside containers become blocks; every
-block inside a ``blockquote`` is quoted.
+block inside a ``blockquote`` is quoted. A note whose reference marker is in
+a block becomes one of that block's footnotes (the marker itself is not
+text); an EPUB's endnotes in another file are found through ``resolve``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import CData
 
-from .model import HEADING, LIST_ITEM, PARAGRAPH, QUOTATION, RawBlock, TextImportError
+from .model import HEADING, LIST_ITEM, PARAGRAPH, QUOTATION, Footnote, RawBlock, TextImportError
 from .textutil import normalise_space, strip_control_chars, word_set
 
 # Elements that never hold readable text of the document.
@@ -56,6 +58,11 @@ _NESTED_IN_ITEM = frozenset({"ul", "ol", "dl", "blockquote", "table", "pre"})
 _NOTE_TYPES = frozenset({"footnote", "footnotes", "endnote", "endnotes", "rearnote", "rearnotes", "note"})
 _NOTE_ROLES = frozenset({"doc-endnotes", "doc-footnote", "doc-endnote"})
 _NOTE_CLASSES = frozenset({"footnotes", "endnotes"})
+# One note (rather than a list of them).
+_SINGLE_NOTE_TYPES = frozenset({"footnote", "endnote", "rearnote", "note"})
+_SINGLE_NOTE_ROLES = frozenset({"doc-footnote", "doc-endnote"})
+# The link from a note back to its reference: "↩", "^", "Back".
+_BACKLINK_TEXTS = frozenset({"↩", "↩︎", "↑", "^", "⮐", "back", "return"})
 # Text of a footnote reference marker: "1", "12", "*", "†", "[3]", "(4)".
 _MARKER_TEXT_RE = re.compile(r"[\[(]?(?:\d{1,4}[a-z]?|[*†‡§¶#]{1,3})[\])]?")
 _NUMERIC_MARKER_RE = re.compile(r"[\[(]?\d{1,4}[a-z]?[\])]?")
@@ -114,17 +121,37 @@ def _is_note_body(tag: Tag) -> bool:
     return tag.name in ("section", "div", "ol", "aside") and bool(_tokens(tag, "class") & _NOTE_CLASSES)
 
 
-def _count_notes(tag: Tag) -> int:
-    """How many notes a dropped note element holds (at least one).
+def _is_single_note(tag: Tag) -> bool:
+    types = {token.rsplit(":", 1)[-1] for token in _tokens(tag, "epub:type")}
+    return bool(types & _SINGLE_NOTE_TYPES or _tokens(tag, "role") & _SINGLE_NOTE_ROLES)
 
-    Notes marked as such inside it (``epub:type="endnote"``…) are counted;
-    failing that, the items of its list, not counting lists inside a note.
+
+def _single_notes(tag: Tag) -> list[Tag]:
+    """The notes a dropped note element holds (at least itself).
+
+    Notes marked as such (``epub:type="endnote"``…) are the notes; failing
+    that, the items of its list, not counting lists inside a note.
     """
-    marked = [child for child in tag.find_all(True) if _is_note_body(child)]
-    if marked:
-        return len(marked)
-    items = [item for item in tag.find_all("li") if not _inside_item(item, tag)]
-    return len(items) or 1
+    if _is_single_note(tag):
+        return [tag]
+    marked = [child for child in tag.find_all(True) if _is_single_note(child)]
+    within_marked = {id(inner) for note in marked for inner in note.find_all("li")}
+    items = [
+        item
+        for item in tag.find_all("li")
+        if not _inside_item(item, tag) and id(item) not in within_marked and not _is_single_note(item)
+    ]
+    return marked + items or [tag]
+
+
+def _is_backlink(tag: Tag) -> bool:
+    """True for the link from a note back to its reference marker."""
+    types = {token.rsplit(":", 1)[-1] for token in _tokens(tag, "epub:type")}
+    if "backlink" in types or "doc-backlink" in _tokens(tag, "role"):
+        return True
+    if any("back" in token for token in _tokens(tag, "class")):
+        return True
+    return tag.get_text().strip().lower() in _BACKLINK_TEXTS
 
 
 def _inside_item(item: Tag, container: Tag) -> bool:
@@ -171,21 +198,26 @@ def _is_page_furniture(tag: Tag, in_content: bool) -> bool:
 
 @dataclass
 class _Pruned:
-    """What the reader skips: ids of dropped elements and of note markers."""
+    """What the reader skips: ids of dropped elements and of note markers.
+
+    ``notes`` lists every note body found (each one note), ``notes_by_id``
+    those a reference marker can point at.
+    """
 
     dropped: set[int]
     markers: set[int]
-    notes: int
+    notes: list[Tag] = field(default_factory=list)
+    notes_by_id: dict[str, Tag] = field(default_factory=dict)
 
 
 def _prune(soup: BeautifulSoup) -> _Pruned:
-    """Mark non-content elements of ``soup`` and count the dropped notes.
+    """Mark non-content elements of ``soup`` and collect the notes.
 
     Works in one pass in document order: whether a tag lies inside a dropped
     element or inside content (for headers/footers) is inherited from its
     parent, so no tag walks up its ancestors.
     """
-    pruned = _Pruned(dropped=set(), markers=set(), notes=0)
+    pruned = _Pruned(dropped=set(), markers=set())
     in_dropped: set[int] = set()
     in_content: set[int] = set()
     for tag in soup.find_all(True):
@@ -198,7 +230,10 @@ def _prune(soup: BeautifulSoup) -> _Pruned:
         if tag.name in _DROP_TAGS or _is_page_furniture(tag, id(tag) in in_content):
             pruned.dropped.add(id(tag))
         elif _is_note_body(tag):
-            pruned.notes += _count_notes(tag)
+            for note in _single_notes(tag):
+                pruned.notes.append(note)
+                if note_id := note.get("id"):
+                    pruned.notes_by_id.setdefault(str(note_id), note)
             pruned.dropped.add(id(tag))
         elif _is_note_reference(tag):
             pruned.markers.add(id(tag))
@@ -245,12 +280,12 @@ def _wrappers(tag: Tag, q_level: int) -> tuple[list[str], list[str]]:
     return before, after
 
 
-def _collect(root: object, parts: list[str], pruned: _Pruned) -> None:
+def _collect(root: object, parts: list[str], pruned: _Pruned, refs: list[Tag] | None = None) -> None:
     """Append the readable text under ``root`` to ``parts``, with sentinels.
 
     Dropped elements below ``root`` are skipped (``root`` itself is read even
     when dropped: that is how a quotation reads its own caption) and note
-    markers become ``_MARKER``.
+    markers become ``_MARKER`` (and are appended to ``refs``).
     Iterative (an explicit stack) so that deeply nested markup cannot hit
     the recursion limit.
     """
@@ -268,6 +303,8 @@ def _collect(root: object, parts: list[str], pruned: _Pruned) -> None:
                 continue
             if id(node) in pruned.markers:
                 parts.append(_MARKER)
+                if refs is not None:
+                    refs.append(node)
                 continue
             if node.name == "br":
                 parts.append(" ")
@@ -327,12 +364,24 @@ def _finish(raw: str) -> tuple[str, list[tuple[int, str]]]:
     return body, works
 
 
-def _text_of(nodes: Iterable[object], pruned: _Pruned) -> tuple[str, list[tuple[int, str]]]:
+def _text_of(
+    nodes: Iterable[object], pruned: _Pruned, refs: list[Tag] | None = None
+) -> tuple[str, list[tuple[int, str]]]:
     """The normalised text of ``nodes`` and the works marked in it."""
     parts: list[str] = []
     for node in nodes:
-        _collect(node, parts, pruned)
+        _collect(node, parts, pruned, refs)
     return _finish("".join(parts))
+
+
+def _marker_label(marker: Tag) -> str:
+    """The printed mark of a note reference: "1" for "[1]" or "(1)"."""
+    return normalise_space(marker.get_text()).strip("[]() ")
+
+
+# A resolver maps a reference marker's href ("endnotes.xhtml#note-1") to
+# the note's text, for notes that live in another file of the same book.
+NoteResolver = Callable[[str], "str | None"]
 
 
 def _hgroup_text(tag: Tag, pruned: _Pruned) -> tuple[str, int]:
@@ -367,8 +416,9 @@ def _is_inline(node: object) -> bool:
 class _Walker:
     """Walks the tree, skipping pruned elements, and emits raw blocks in order."""
 
-    def __init__(self, pruned: _Pruned) -> None:
+    def __init__(self, pruned: _Pruned, footnote_for: Callable[[Tag], Footnote | None]) -> None:
         self.pruned = pruned
+        self.footnote_for = footnote_for
         self.blocks: list[RawBlock] = []
         # Captions of figures, keyed by id() of the blockquote they attribute.
         self.captions: dict[int, Tag] = {}
@@ -376,12 +426,20 @@ class _Walker:
 
     def emit(self, kind: str, nodes: Iterable[object], quoted: bool, level: int = 0) -> None:
         """Emit one block from ``nodes`` unless it has no text."""
-        body, works = _text_of(nodes, self.pruned)
+        refs: list[Tag] = []
+        body, works = _text_of(nodes, self.pruned, refs)
         if not body:
             return
         if quoted and kind in (PARAGRAPH, HEADING):
             kind, level = QUOTATION, 0
-        self.blocks.append(RawBlock(kind=kind, body=body, level=level, quoted=quoted, marked_works=works))
+        footnotes: list[Footnote] = []
+        for ref in refs:
+            note = self.footnote_for(ref)
+            if note is not None and note not in footnotes:
+                footnotes.append(note)
+        self.blocks.append(
+            RawBlock(kind=kind, body=body, level=level, quoted=quoted, marked_works=works, footnotes=footnotes)
+        )
 
     def container(self, tag: Tag, quoted: bool) -> None:
         """Walk a container: runs of inline content become paragraphs."""
@@ -507,47 +565,113 @@ def _page_title(soup: BeautifulSoup) -> str:
     return normalise_space(tag.get_text()) if tag else ""
 
 
+class HtmlPage:
+    """One parsed HTML/XHTML page: its notes can be looked up before it is read.
+
+    An EPUB reads its chapters as pages; a chapter's note references may
+    point at the endnotes page, so every page's notes are available (by
+    ``id``) through :meth:`note_text` before any page is read.
+    """
+
+    def __init__(self, text: str) -> None:
+        text = strip_control_chars(text)
+        declaration = _XML_DECLARATION_RE.match(text)
+        if declaration:
+            text = text[declaration.end() :]
+        self.soup = BeautifulSoup(text, "lxml")
+        self.title = _page_title(self.soup)
+        self.pruned = _prune(self.soup)
+        # ids of this page's notes that a marker (here or in another page) referred to
+        self.referenced: set[str] = set()
+        self._texts: dict[str, str] = {}
+
+    @property
+    def note_count(self) -> int:
+        return len(self.pruned.notes)
+
+    @property
+    def unreferenced_notes(self) -> int:
+        """Notes no marker referred to (notes without an id cannot be referred to)."""
+        return sum(1 for note in self.pruned.notes if str(note.get("id") or "") not in self.referenced)
+
+    def note_text(self, note_id: str) -> str | None:
+        """The plain text of the note with this ``id``, without its back link; None if there is none."""
+        note = self.pruned.notes_by_id.get(note_id)
+        if note is None:
+            return None
+        self.referenced.add(note_id)
+        if note_id not in self._texts:
+            for link in note.find_all("a"):
+                if _is_backlink(link):
+                    self.pruned.dropped.add(id(link))
+            text, _ = _text_of([note], self.pruned)
+            self._texts[note_id] = text
+        return self._texts[note_id]
+
+    def read(self, resolve: NoteResolver | None = None) -> list[RawBlock]:
+        """The page's blocks, with each note attached to the block that refers to it.
+
+        A reference ``#id`` is looked up on this page; any other href goes to
+        ``resolve`` (None: the note cannot be placed and is left out).
+        """
+
+        def footnote_for(marker: Tag) -> Footnote | None:
+            href = str(marker.get("href") or "")
+            if marker.name != "a" or "#" not in href:
+                return None
+            path, _, fragment = href.partition("#")
+            body = self.note_text(fragment) if not path else (resolve(href) if resolve else None)
+            if not body:
+                return None
+            label = _marker_label(marker)
+            # A note that repeats its own number ("1. The text…") loses it.
+            for prefix in (f"{label}. ", f"{label}) ", f"{label} "):
+                if label and body.startswith(prefix):
+                    body = body[len(prefix) :]
+                    break
+            return Footnote(label=label, body=body)
+
+        walker = _Walker(self.pruned, footnote_for)
+        root = self.soup.body or self.soup
+        try:
+            walker.container(root, quoted=False)
+        except RecursionError:
+            raise TextImportError(
+                "The HTML is nested too deeply to read. Save the page as simpler HTML or as plain text and try again."
+            ) from None
+        return walker.blocks
+
+
+def notes_notice(count: int) -> list[str]:
+    """The notice for notes that no passage refers to (none when ``count`` is 0)."""
+    if not count:
+        return []
+    plural = "s" if count != 1 else ""
+    return [f"Left out {count} footnote{plural}/endnote{plural} that no passage refers to."]
+
+
 def read_html(text: str) -> HtmlResult:
     """Split HTML/XHTML ``text`` into raw blocks.
 
     Guarantees: no markup, script or style text in any body; entities are
-    decoded; footnote markers and bodies are gone (with a notice counting
-    the dropped notes); ``<hr>`` makes no block; an ``hgroup`` is one heading
-    whose parts are joined with ": ". The title is a leading ``h1`` (then
-    also block 0, marked ``is_title``), else ``<title>``, else the first
-    ``h1``, else the first other heading (such as an ``hgroup``). Raises
-    :class:`TextImportError` when the page has no readable text.
+    decoded; footnote markers are gone and each note they point at on the
+    page is a footnote of the block holding the marker (a notice counts
+    the notes nothing refers to, which are left out); ``<hr>`` makes no
+    block; an ``hgroup`` is one heading whose parts are joined with ": ".
+    The title is a leading ``h1`` (then also block 0, marked ``is_title``),
+    else ``<title>``, else the first ``h1``, else the first other heading
+    (such as an ``hgroup``). Raises :class:`TextImportError` when the page
+    has no readable text.
     """
-    text = strip_control_chars(text)
-    declaration = _XML_DECLARATION_RE.match(text)
-    if declaration:
-        text = text[declaration.end() :]
-    soup = BeautifulSoup(text, "lxml")
-    page_title = _page_title(soup)
-    pruned = _prune(soup)
-    walker = _Walker(pruned)
-    root = soup.body or soup
-    try:
-        walker.container(root, quoted=False)
-    except RecursionError:
-        raise TextImportError(
-            "The HTML is nested too deeply to read. Save the page as simpler HTML or as plain text and try again."
-        ) from None
-    blocks = walker.blocks
+    page = HtmlPage(text)
+    blocks = page.read()
     if not blocks:
         raise TextImportError(
             "The HTML page has no readable text. Check that you uploaded the page "
             "itself (not a frame or a script-only page), or paste the text instead."
         )
-    title = _choose_title(blocks, page_title)
-    notices: list[str] = []
-    notes = pruned.notes
-    if notes:
-        notices.append(
-            f"Dropped {notes} footnote{'s' if notes != 1 else ''}/endnote"
-            f"{'s' if notes != 1 else ''} (the notes, not the text they annotate)."
-        )
-    return HtmlResult(title=title, blocks=blocks, notices=notices)
+    title = _choose_title(blocks, page.title)
+    return HtmlResult(title=title, blocks=blocks, notices=notes_notice(page.unreferenced_notes))
 
 
 def _choose_title(blocks: list[RawBlock], page_title: str) -> str:

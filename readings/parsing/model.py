@@ -14,7 +14,9 @@ QUOTATION = "quotation"
 LIST_ITEM = "list_item"
 
 BLOCK_KINDS = (HEADING, PARAGRAPH, QUOTATION, LIST_ITEM)
-FORMATS = ("txt", "md", "html")
+FORMATS = ("txt", "md", "html", "epub", "pdf")
+# Formats that arrive as bytes of a container (zip, PDF), not as text.
+BINARY_FORMATS = ("epub", "pdf")
 
 
 class TextImportError(ValueError):
@@ -34,6 +36,21 @@ class TextImportError(ValueError):
         return f"TextImportError({self.message!r}, field={self.field!r})"
 
 
+@dataclass(frozen=True)
+class Footnote:
+    """A footnote or endnote kept with the passage that refers to it.
+
+    ``label`` is the reference mark as printed ("1", "*"); ``body`` the
+    note's plain text, white space collapsed.
+    """
+
+    label: str
+    body: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"label": self.label, "body": self.body}
+
+
 @dataclass
 class ParsedBlock:
     """One passage of a text, in reading order.
@@ -49,16 +66,23 @@ class ParsedBlock:
     quoted: bool = False
     attribution: str = ""
     cited_works: list[str] = field(default_factory=list)
+    footnotes: list[Footnote] = field(default_factory=list)
 
 
 @dataclass
 class ParsedDocument:
-    """The result of parsing one text: its title, blocks and import notices."""
+    """The result of parsing one text: its title, blocks and import notices.
+
+    ``metadata`` is what the file says about itself (EPUB package metadata,
+    PDF document information): any of "title", "author", "language",
+    "source", each one line.
+    """
 
     title: str
     blocks: list[ParsedBlock]
     notices: list[str]
     format: str
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,8 +96,9 @@ class RawBlock:
     ``is_title`` marks the document title block (it never becomes a section).
     ``ends_section`` marks a block that follows a hard section break (two or
     more blank lines in plain text). ``marked_works`` are works the markup
-    itself identifies (``<cite>``), as ``(offset in body, title)`` pairs, and
-    ``attribution`` one the markup states (a blockquote footer).
+    itself identifies (``<cite>``), as ``(offset in body, title)`` pairs,
+    ``attribution`` one the markup states (a blockquote footer), and
+    ``footnotes`` the notes whose reference marks were in the block.
     """
 
     kind: str
@@ -84,3 +109,4 @@ class RawBlock:
     ends_section: bool = False
     marked_works: list[tuple[int, str]] = field(default_factory=list)
     attribution: str = ""
+    footnotes: list[Footnote] = field(default_factory=list)

@@ -420,7 +420,9 @@ def test_parse_document_unknown_format_raises_on_format_field():
     with pytest.raises(TextImportError) as caught:
         parse_document("text", "docx")
     assert caught.value.field == "format"
-    assert caught.value.message == 'Unknown format "docx". Use "txt" (plain text), "md" (Markdown) or "html".'
+    assert caught.value.message == (
+        'Unknown format "docx". Use "txt" (plain text), "md" (Markdown), "html", "epub" or "pdf".'
+    )
 
 
 @pytest.mark.parametrize(("alias", "fmt"), [("TXT", "txt"), ("text", "txt"), ("markdown", "md"), (".htm", "html")])

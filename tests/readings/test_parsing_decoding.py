@@ -81,7 +81,8 @@ def test_decode_binary_raises_before_fallback(data, says):
         decode_bytes(data)
     assert says in caught.value.message
     assert caught.value.message.startswith("This file looks like ")
-    assert "Upload a plain-text (.txt), Markdown (.md) or HTML (.html) file." in caught.value.message
+    supported = "Upload a plain-text (.txt), Markdown (.md), HTML (.html), EPUB (.epub) or PDF (.pdf) file."
+    assert supported in caught.value.message
 
 
 def test_decode_invalid_utf16_with_bom_raises():

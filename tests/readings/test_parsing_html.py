@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from readings.parsing import ParsedBlock, TextImportError, parse_document
+from readings.parsing.model import Footnote
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -150,7 +151,7 @@ def test_html_footnote_markers_removed_and_space_tidied():
     assert doc.blocks[0].body == "First. Second, third and fourth; fifth and th a link."
 
 
-def test_html_footnote_bodies_dropped_with_notice():
+def test_html_notes_nothing_refers_to_are_left_out_with_notice():
     doc = _html(
         "<p>Text.</p>"
         '<aside epub:type="footnote" id="fn-a"><p>A footnote.</p></aside>'
@@ -158,8 +159,25 @@ def test_html_footnote_bodies_dropped_with_notice():
         '<li id="note-2"><p>Two.</p></li></ol></section>'
         '<div class="footnotes"><ol><li>Three.</li></ol></div>'
     )
-    assert [b.body for b in doc.blocks] == ["Text."]
-    assert doc.notices == ["Dropped 4 footnotes/endnotes (the notes, not the text they annotate)."]
+    assert [(b.body, b.footnotes) for b in doc.blocks] == [("Text.", [])]
+    assert doc.notices == ["Left out 4 footnotes/endnotes that no passage refers to."]
+
+
+def test_html_notes_are_kept_with_the_passage_that_refers_to_them():
+    doc = _html(
+        '<p>First<a href="#note-1" epub:type="noteref">1</a> and again<a href="#note-1">1</a>.</p>'
+        '<p>Second <a role="doc-noteref" href="#fn2">[2]</a>, unresolved<a href="#fn-missing">3</a>.</p>'
+        '<section epub:type="endnotes"><h2>Notes</h2><ol>'
+        '<li id="note-1" epub:type="endnote"><p>The first note, <i>with</i> markup. '
+        '<a href="#noteref-1" epub:type="backlink">↩</a></p></li>'
+        '<li id="fn2"><p>2. A second note</p><p>in two paragraphs.</p></li>'
+        '<li id="fn9"><p>Nobody refers to me.</p></li></ol></section>'
+    )
+    assert [(b.body, b.footnotes) for b in doc.blocks] == [
+        ("First and again.", [Footnote("1", "The first note, with markup.")]),
+        ("Second, unresolved.", [Footnote("2", "A second note in two paragraphs.")]),
+    ]
+    assert doc.notices == ["Left out 1 footnote/endnote that no passage refers to."]
 
 
 def test_html_hr_is_not_a_block_and_br_is_a_space():
