@@ -5,6 +5,8 @@ class TextFormat(models.TextChoices):
     TXT = "txt", "Plain text"
     MD = "md", "Markdown"
     HTML = "html", "HTML"
+    EPUB = "epub", "EPUB"
+    PDF = "pdf", "PDF"
 
 
 class PassageKind(models.TextChoices):

@@ -14,6 +14,8 @@ class Text(models.Model):
     title = models.CharField(max_length=300)
     author = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=500, blank=True, help_text="Citation or URL of the original.")
+    # BCP 47 tag from the file's own metadata (EPUB dc:language, PDF /Lang), when it says.
+    language = models.CharField(max_length=35, blank=True)
     original_format = models.CharField(max_length=8, choices=TextFormat.choices)
     revision = models.PositiveIntegerField(default=1)
     # The normalised full text of the current revision: passage bodies joined
@@ -76,6 +78,9 @@ class Passage(models.Model):
     quoted = models.BooleanField(default=False)
     attribution = models.CharField(max_length=500, blank=True)
     cited_works = models.JSONField(default=list, blank=True)
+    # The notes of the original (footnotes, endnotes) whose reference marks
+    # are in this passage: [{"label": "1", "body": "..."}]. Not people's notes.
+    footnotes = models.JSONField(default=list, blank=True)
     # Offsets into Text.full_text (code points), for the current revision.
     start_offset = models.PositiveIntegerField(default=0)
     end_offset = models.PositiveIntegerField(default=0)

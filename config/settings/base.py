@@ -269,8 +269,22 @@ TEXT_MAX_BYTES = env.int("TEXT_MAX_BYTES", default=5 * 1024 * 1024)
 PACK_CACHE_SECONDS = env.int("PACK_CACHE_SECONDS", default=7 * 24 * 3600)
 # The longest note body, in characters of Markdown source.
 NOTE_BODY_MAX_CHARS = env.int("NOTE_BODY_MAX_CHARS", default=20_000)
+# EPUB and PDF files are larger than texts (figures, fonts): their own limits.
+PDF_MAX_BYTES = env.int("PDF_MAX_BYTES", default=50 * 1024 * 1024)
+PDF_MAX_PAGES = env.int("PDF_MAX_PAGES", default=2000)
+# What a PDF's compressed streams may unpack to, in all (decompression bombs stop here).
+PDF_MAX_DECODED_BYTES = env.int("PDF_MAX_DECODED_BYTES", default=512 * 1024 * 1024)
+EPUB_MAX_BYTES = env.int("EPUB_MAX_BYTES", default=50 * 1024 * 1024)
+# What an EPUB may unpack to and how many files it may hold (zip bombs stop here).
+EPUB_MAX_UNCOMPRESSED_BYTES = env.int("EPUB_MAX_UNCOMPRESSED_BYTES", default=250 * 1024 * 1024)
+EPUB_MAX_ENTRIES = env.int("EPUB_MAX_ENTRIES", default=5000)
+# JSON bodies (pasted `content`) are held in memory: sized for texts. Uploaded
+# files are not counted there (Django streams them to a temporary file past
+# FILE_UPLOAD_MAX_MEMORY_SIZE); the import views refuse a request over
+# UPLOAD_MAX_BYTES before reading it, and each format's own limit then applies.
 DATA_UPLOAD_MAX_MEMORY_SIZE = TEXT_MAX_BYTES * 3
 FILE_UPLOAD_MAX_MEMORY_SIZE = TEXT_MAX_BYTES * 3
+UPLOAD_MAX_BYTES = max(TEXT_MAX_BYTES * 3, PDF_MAX_BYTES, EPUB_MAX_BYTES) + 1024 * 1024
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

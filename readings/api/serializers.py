@@ -13,15 +13,29 @@ from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text,
 class TextContentSerializer(serializers.Serializer):
     """The content of an import: a multipart `file`, or `content` with an optional `format`."""
 
-    file = serializers.FileField(required=False, help_text="The text as a .txt, .md or .html file (multipart).")
+    file = serializers.FileField(
+        required=False, help_text="The text as a .txt, .md, .html, .epub or .pdf file (multipart)."
+    )
     content = serializers.CharField(
         required=False, trim_whitespace=False, help_text="The text itself, when not uploading a file."
     )
     format = ChoiceField(
         choices=TextFormat.choices,
         required=False,
-        help_text="txt, md or html; detected from the file name, content type or content when left out.",
+        help_text="txt, md, html, epub or pdf; detected from the file name, content type or content when left out.",
     )
+    chapters = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="EPUB only: the ids of the chapters to import (from `texts/inspect/`); all when left out.",
+    )
+
+    def to_internal_value(self, data):
+        # A multipart form sends each chosen chapter as its own `chapters` field.
+        if hasattr(data, "getlist") and "chapters" in data:
+            data = data.copy()
+            data.setlist("chapters", [item for value in data.getlist("chapters") for item in _split(value)])
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
         if not attrs.get("file") and attrs.get("content") is None:
@@ -29,6 +43,39 @@ class TextContentSerializer(serializers.Serializer):
         if attrs.get("file") and attrs.get("content") is not None:
             raise serializers.ValidationError({"content": "Send a file or content, not both."})
         return attrs
+
+
+def _split(value: str) -> list[str]:
+    """`chapters=a,b` in a form is the same as `chapters=a&chapters=b`."""
+    return [item.strip() for item in str(value).split(",") if item.strip()]
+
+
+class TextInspectSerializer(serializers.Serializer):
+    """A file to look at before importing it: `group` says whose import it is."""
+
+    group = serializers.IntegerField()
+    file = serializers.FileField(help_text="The .epub, .pdf, .txt, .md or .html file (multipart).")
+    format = ChoiceField(choices=TextFormat.choices, required=False)
+
+
+class ChapterSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    level = serializers.IntegerField()
+
+
+class InspectedMetadataSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False)
+    author = serializers.CharField(required=False)
+    language = serializers.CharField(required=False)
+    source = serializers.CharField(required=False)
+
+
+class TextInspectionSerializer(serializers.Serializer):
+    format = serializers.CharField()
+    metadata = InspectedMetadataSerializer()
+    chapters = ChapterSerializer(many=True, help_text="An EPUB's table of contents; empty for other formats.")
+    pages = serializers.IntegerField(allow_null=True, help_text="A PDF's page count; null for other formats.")
 
 
 class TextInputSerializer(TextContentSerializer):
@@ -63,6 +110,7 @@ class TextSummarySerializer(serializers.ModelSerializer):
             "title",
             "author",
             "source",
+            "language",
             "format",
             "revision",
             "passage_count",
@@ -103,6 +151,7 @@ class PassageSerializer(serializers.ModelSerializer):
             "quoted",
             "attribution",
             "cited_works",
+            "footnotes",
             "retired",
             "start_offset",
             "end_offset",

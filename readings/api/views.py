@@ -25,35 +25,45 @@ from ..pack.document import filename as pack_filename
 from ..pack.renderers import PACK_RENDERERS, PackJSONRenderer
 from ..permissions import can_import_texts
 from ..services.assignments import assignment_create, assignment_delete, assignment_update
-from ..services.importing import text_import, text_revise, text_update
+from ..services.importing import text_import, text_inspect, text_revise, text_update
 from ..services.notes import note_create, note_delete, note_set_hidden, note_update
 from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
 from . import serializers as s
 
 
 def _check_body_size(request) -> None:
-    """Refuse a body far over the import limit before reading any of it."""
+    """Refuse a body far over every import limit before reading any of it.
+
+    An uploaded file may be as large as the largest format allows (PDFs and
+    EPUBs have their own limits); the format's own limit is checked once the
+    file is known. A JSON body stays within DATA_UPLOAD_MAX_MEMORY_SIZE.
+    """
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        limit = settings.TEXT_MAX_BYTES / (1024 * 1024)
-        raise serializers.ValidationError(
-            {"file": f"The request is {length / (1024 * 1024):.1f} MB; texts may be up to {limit:.1f} MB."}
-        )
+    multipart = request.content_type.startswith("multipart/")
+    limit = settings.UPLOAD_MAX_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if length > limit:
+        mb = 1024 * 1024
+        message = f"The request is {length / mb:.1f} MB; texts may be up to {settings.TEXT_MAX_BYTES / mb:.1f} MB"
+        if multipart:
+            message += f", EPUBs {settings.EPUB_MAX_BYTES / mb:.1f} MB and PDFs {settings.PDF_MAX_BYTES / mb:.1f} MB"
+        raise serializers.ValidationError({"file": message + "."})
 
 
 def _content_kwargs(validated: dict) -> dict:
     upload = validated.get("file")
+    chapters = validated.get("chapters")
     if upload is not None:
         return {
             "data": upload.read(),
             "filename": upload.name or "",
             "content_type": upload.content_type or "",
             "fmt": validated.get("format"),
+            "chapters": chapters,
         }
-    return {"content": validated["content"], "fmt": validated.get("format")}
+    return {"content": validated["content"], "fmt": validated.get("format"), "chapters": chapters}
 
 
 class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -98,6 +108,30 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             **_content_kwargs(fields),
         )
         return self._detail(text, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": s.TextInspectSerializer},
+        responses={200: s.TextInspectionSerializer},
+    )
+    @action(detail=False, methods=["post"], filter_backends=[])
+    def inspect(self, request):
+        """What a file is before importing it: metadata and an EPUB's chapters. Nothing is saved."""
+        _check_body_size(request)
+        data = s.TextInspectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = membership_for(request.user, data.validated_data["group"])
+        if membership is None:
+            raise serializers.ValidationError({"group": "No such group among yours."})
+        if not can_import_texts(membership):
+            raise PermissionDenied("Only organizers and facilitators can import texts.")
+        upload = data.validated_data["file"]
+        found = text_inspect(
+            data=upload.read(),
+            filename=upload.name or "",
+            content_type=upload.content_type or "",
+            fmt=data.validated_data.get("format"),
+        )
+        return Response(s.TextInspectionSerializer(found).data)
 
     @extend_schema(responses={200: s.TextSerializer})
     def retrieve(self, request, pk=None):

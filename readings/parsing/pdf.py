@@ -405,6 +405,17 @@ class PdfResult:
     metadata: dict[str, str]
 
 
+def inspect_pdf(data: bytes, limits: PdfLimits | None = None) -> tuple[dict[str, str], int]:
+    """The PDF's metadata and page count, without laying out any page."""
+    limits = limits or PdfLimits()
+    token = _budget.set([limits.max_decoded_bytes])
+    try:
+        document = _open(data)
+        return _metadata(document), len(_pages(document, limits))
+    finally:
+        _budget.reset(token)
+
+
 def read_pdf(data: bytes, *, limits: PdfLimits | None = None, on_progress: ProgressCallback | None = None) -> PdfResult:
     """Rebuild the text of a PDF as raw blocks (see the module docstring for the rules).
 

@@ -3,7 +3,10 @@
 `text_import` makes a new Text from a file or pasted content; `text_revise`
 imports a new version into an existing Text, updating its passages in place
 (see `readings/matching.py`). Both are atomic: bad input raises
-`ValidationError` naming the field at fault and writes nothing.
+`ValidationError` naming the field at fault and writes nothing. Text formats
+(txt, md, html) are decoded first; EPUB and PDF files are read from their
+bytes, each under its own size limit. `text_inspect` answers what a file is
+(metadata, an EPUB's chapters) without storing anything.
 """
 
 import hashlib
@@ -21,7 +24,19 @@ from sessions_app.models import StudyGroup, User
 from ..enums import TextFormat
 from ..matching import match_revision
 from ..models import Passage, Text, TextRevision
-from ..parsing import ParsedDocument, TextImportError, decode_bytes, detect_format, parse_document
+from ..parsing import (
+    EpubLimits,
+    ParsedDocument,
+    PdfLimits,
+    TextImportError,
+    decode_bytes,
+    detect_binary_format,
+    detect_format,
+    inspect_epub,
+    parse_binary,
+    parse_document,
+)
+from ..parsing.pdf import inspect_pdf
 from .assignments import reading_minutes_refresh_for_text
 from .notes import notes_reanchor_for_text
 
@@ -47,6 +62,44 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+_BINARY_LIMITS = {"pdf": ("PDF_MAX_BYTES", "PDF"), "epub": ("EPUB_MAX_BYTES", "EPUB")}
+
+
+def _normalised_format(fmt: str | None) -> str | None:
+    if not fmt:
+        return None
+    fmt = fmt.lower().lstrip(".")
+    fmt = {"markdown": "md", "htm": "html", "xhtml": "html", "text": "txt"}.get(fmt, fmt)
+    if fmt not in TextFormat.values:
+        raise TextImportError(
+            f"“{fmt}” is not a format we import; use one of {', '.join(TextFormat.values)}.", field="format"
+        )
+    return fmt
+
+
+def epub_limits() -> EpubLimits:
+    return EpubLimits(
+        max_entries=settings.EPUB_MAX_ENTRIES, max_uncompressed_bytes=settings.EPUB_MAX_UNCOMPRESSED_BYTES
+    )
+
+
+def pdf_limits() -> PdfLimits:
+    return PdfLimits(max_pages=settings.PDF_MAX_PAGES, max_decoded_bytes=settings.PDF_MAX_DECODED_BYTES)
+
+
+def _binary_format(data: bytes, fmt: str | None, filename: str, content_type: str) -> str | None:
+    """ "epub" or "pdf" when the upload is one, checked against its own size limit; None for text."""
+    binary = fmt if fmt in _BINARY_LIMITS else None
+    if fmt is None:
+        binary = detect_binary_format(data, filename=filename or None, content_type=content_type or None)
+    if binary is not None:
+        setting, name = _BINARY_LIMITS[binary]
+        limit = getattr(settings, setting)
+        if len(data) > limit:
+            raise TextImportError(f"The {name} is {_megabytes(len(data))}; the limit is {_megabytes(limit)}.")
+    return binary
+
+
 def read_content(
     *,
     data: bytes | None = None,
@@ -54,16 +107,25 @@ def read_content(
     fmt: str | None = None,
     filename: str = "",
     content_type: str = "",
+    chapters: list[str] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ImportedContent:
     """Decode, size-check and parse an upload (`data`) or pasted `content`.
 
-    Raises ValidationError naming the field at fault: `file` or `content` for
-    the text itself, `format` for an unknown format.
+    `chapters` picks an EPUB's chapters by id (all when None). Raises
+    ValidationError naming the field at fault: `file` or `content` for the
+    text itself, `format` for an unknown format, `chapters` for a chapter
+    the book does not have.
     """
     try:
         return _read_content(
-            data=data, content=content, fmt=fmt, filename=filename, content_type=content_type, on_progress=on_progress
+            data=data,
+            content=content,
+            fmt=fmt,
+            filename=filename,
+            content_type=content_type,
+            chapters=chapters,
+            on_progress=on_progress,
         )
     except TextImportError as error:
         raise ValidationError({error.field: error.message}) from None
@@ -76,13 +138,36 @@ def _read_content(
     fmt: str | None,
     filename: str,
     content_type: str,
+    chapters: list[str] | None,
     on_progress: ProgressCallback | None,
 ) -> ImportedContent:
     field = "content" if content is not None else "file"
+    fmt = _normalised_format(fmt)
     if content is not None:
+        if fmt in _BINARY_LIMITS:
+            raise TextImportError(f"A {fmt.upper()} cannot be pasted as content: upload the file.", field="format")
         data = content.encode("utf-8")
     if data is None:
         raise TextImportError("Send a file, or the text itself as “content”.", field="file")
+    binary = _binary_format(data, fmt, filename, content_type) if content is None else None
+    if binary is not None:
+        document = parse_binary(
+            data,
+            binary,
+            chapters=chapters,
+            epub_limits=epub_limits(),
+            pdf_limits=pdf_limits(),
+            on_progress=on_progress,
+        )
+        return ImportedContent(
+            document=document,
+            checksum=_document_checksum(document),
+            size_bytes=len(data),
+            filename=PurePath(filename).name if filename else "",
+            notices=list(document.notices),
+        )
+    if chapters is not None:
+        raise TextImportError("Chapters can only be chosen from an EPUB.", field="chapters")
     limit = settings.TEXT_MAX_BYTES
     if len(data) > limit:
         raise TextImportError(
@@ -90,14 +175,7 @@ def _read_content(
         )
     try:
         decoded, notices = decode_bytes(data)
-        if fmt:
-            fmt = fmt.lower().lstrip(".")
-            fmt = {"markdown": "md", "htm": "html", "xhtml": "html", "text": "txt"}.get(fmt, fmt)
-            if fmt not in TextFormat.values:
-                raise TextImportError(
-                    f"“{fmt}” is not a format we import; use one of {', '.join(TextFormat.values)}.", field="format"
-                )
-        else:
+        if not fmt:
             fmt = detect_format(filename=filename or None, content_type=content_type or None, text=decoded)
         document = parse_document(decoded, fmt, on_progress=on_progress)
     except TextImportError as error:
@@ -113,6 +191,41 @@ def _read_content(
         filename=PurePath(filename).name if filename else "",
         notices=notices + document.notices,
     )
+
+
+def _document_checksum(document: ParsedDocument) -> str:
+    """SHA-256 of what a binary file's passages say (bodies and footnotes), so a re-import is recognised."""
+    digest = hashlib.sha256()
+    for block in document.blocks:
+        digest.update(block.body.encode("utf-8"))
+        for note in block.footnotes:
+            digest.update(f"\x1f{note.label}\x1f{note.body}".encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def text_inspect(*, data: bytes, filename: str = "", content_type: str = "", fmt: str | None = None) -> dict:
+    """What an upload is, without storing anything: format, metadata, and an EPUB's chapters.
+
+    Returns `{"format", "metadata": {"title", "author", "language", "source"},
+    "chapters": [{"id", "title", "level"}], "pages"}` (chapters empty and pages
+    null where they do not apply). Text formats are parsed for their title.
+    Raises ValidationError naming `file` (or `format`) for what cannot be imported.
+    """
+    try:
+        fmt = _normalised_format(fmt)
+        binary = _binary_format(data, fmt, filename, content_type)
+        if binary == "epub":
+            found = inspect_epub(data, epub_limits())
+            return {"format": "epub", **found, "pages": None}
+        if binary == "pdf":
+            metadata, pages = inspect_pdf(data, pdf_limits())
+            return {"format": "pdf", "metadata": metadata, "chapters": [], "pages": pages}
+    except TextImportError as error:
+        raise ValidationError({error.field: error.message}) from None
+    imported = read_content(data=data, fmt=fmt, filename=filename, content_type=content_type)
+    metadata = {"title": imported.document.title} if imported.document.title else {}
+    return {"format": imported.document.format, "metadata": metadata, "chapters": [], "pages": None}
 
 
 def _passage_fields(document: ParsedDocument) -> tuple[str, list[dict]]:
@@ -132,6 +245,7 @@ def _passage_fields(document: ParsedDocument) -> tuple[str, list[dict]]:
                 "quoted": block.quoted,
                 "attribution": block.attribution[:500],
                 "cited_works": block.cited_works,
+                "footnotes": [note.as_dict() for note in block.footnotes],
                 "start_offset": start,
                 "end_offset": offset,
             }
@@ -159,24 +273,41 @@ def text_import(
     fmt: str | None = None,
     filename: str = "",
     content_type: str = "",
+    chapters: list[str] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> Text:
     """Create a Text from a file or pasted content, with one passage per block.
 
-    The title is the one given, else the document's own (a plain-text file's
-    first line), else the file name. Anchors start at `p-1` in reading order.
+    The title is the one given, else the document's own (an EPUB's or PDF's
+    metadata, a plain-text file's first line; an EPUB chapter imported on
+    its own adds its name), else the file name. Author, source and language
+    come from the file's metadata unless given. Anchors start at `p-1` in
+    reading order. `chapters` picks an EPUB's chapters (all when None).
     """
     imported = read_content(
-        data=data, content=content, fmt=fmt, filename=filename, content_type=content_type, on_progress=on_progress
+        data=data,
+        content=content,
+        fmt=fmt,
+        filename=filename,
+        content_type=content_type,
+        chapters=chapters,
+        on_progress=on_progress,
     )
     document = imported.document
-    title = (title or document.title or PurePath(imported.filename).stem or "Untitled text").strip()[:300]
+    metadata = document.metadata
+    own_title = metadata.get("title") or document.title
+    if own_title and chapters is not None and len(chapters) == 1 and document.format == "epub":
+        chapter = inspect_epub(data or b"", epub_limits())["chapters"]
+        name = next((c["title"] for c in chapter if c["id"] == str(chapters[0])), "")
+        own_title = f"{own_title}: {name}" if name else own_title
+    title = (title.strip() or own_title or PurePath(imported.filename).stem or "Untitled text").strip()[:300]
     full_text, rows = _passage_fields(document)
     text = Text.objects.create(
         group=group,
         title=title,
-        author=author.strip(),
-        source=source.strip(),
+        author=(author.strip() or metadata.get("author", ""))[:200],
+        source=(source.strip() or metadata.get("source", ""))[:500],
+        language=metadata.get("language", "")[:35],
         original_format=document.format,
         full_text=full_text,
         created_by=created_by,
@@ -209,6 +340,7 @@ def text_revise(
     fmt: str | None = None,
     filename: str = "",
     content_type: str = "",
+    chapters: list[str] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> TextRevision:
     """Import a new version of `text` as revision n+1, updating passages in place.
@@ -219,9 +351,16 @@ def text_revise(
     is then resolved again (`notes_reanchor_for_text`) and the reading time
     of assignments recounted, in the same transaction. Content identical to
     the current revision makes no new revision and returns the current one.
+    `chapters` picks an EPUB's chapters, as for `text_import`.
     """
     imported = read_content(
-        data=data, content=content, fmt=fmt, filename=filename, content_type=content_type, on_progress=on_progress
+        data=data,
+        content=content,
+        fmt=fmt,
+        filename=filename,
+        content_type=content_type,
+        chapters=chapters,
+        on_progress=on_progress,
     )
     text = Text.objects.select_for_update().get(pk=text.pk)
     current = text.revisions.order_by("-number").first()

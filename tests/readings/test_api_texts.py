@@ -205,6 +205,7 @@ def test_passages_are_paginated_in_reading_order(world, api):
         "quoted",
         "attribution",
         "cited_works",
+        "footnotes",
         "retired",
         "start_offset",
         "end_offset",
