@@ -230,7 +230,7 @@ def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
     passages = list(
         Passage.objects.filter(scope.ranges(), retired=False)
         .order_by("text_id", "position")
-        .values("id", "text_id", "anchor", "position", "kind", "section", "body")
+        .values("id", "text_id", "anchor", "position", "kind", "section", "body", "footnotes")
     )
     by_text: dict[int, list[dict]] = defaultdict(list)
     for passage in passages:
@@ -254,6 +254,7 @@ def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
                     "kind": passage["kind"],
                     "section": passage["section"],
                     "body": passage["body"],
+                    "footnotes": passage["footnotes"],
                     "notes": [n for n in here if n["anchor_state"] != AnchorState.ORPHANED],
                 }
             )

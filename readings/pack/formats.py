@@ -63,6 +63,10 @@ def markdown(pack: dict) -> bytes:
             else:
                 lines.append(body)
             lines.append("")
+            for footnote in passage.get("footnotes", []):
+                lines.append(f"> *{_md_escape(footnote['label'])}.* {_md_escape(footnote['body'])}  ")
+            if passage.get("footnotes"):
+                lines.append("")
             for note in item.notes:
                 _md_note(lines, note.number, note.note)
             if item.notes:
@@ -174,6 +178,7 @@ def epub(pack: dict) -> bytes:
                 parts.append(f'<blockquote id="{item.html_id}"><p>{number}{item.body_html}</p></blockquote>')
             else:
                 parts.append(f'<p id="{item.html_id}">{number}{item.body_html}</p>')
+            parts.extend(_footnotes_html(passage))
             notes_html.extend(_epub_note(note, f"reading-{index}.xhtml") for note in item.notes)
         notes_html.extend(_epub_note(note, None) for note in view.orphaned)
         chapter = ebook.EpubHtml(title=text["title"], file_name=f"reading-{index}.xhtml", lang="en")
@@ -231,3 +236,14 @@ def _epub_note(view, chapter: str | None) -> str:
         f'<aside epub:type="endnote" id="{view.anchor}"><p><strong>{view.number}.</strong> {quote}</p>'
         f'{body}<p class="meta">— {author}{back}</p>{replies}</aside>'
     )
+
+
+def _footnotes_html(passage: dict) -> list[str]:
+    """The original's footnotes of a passage, small, under it (escaped: they are imported text)."""
+    if not passage.get("footnotes"):
+        return []
+    items = "".join(
+        f'<li><span class="fn-label">{escape(note["label"])}</span> {escape(note["body"])}</li>'
+        for note in passage["footnotes"]
+    )
+    return [f'<aside class="footnotes"><ol>{items}</ol></aside>']

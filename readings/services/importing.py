@@ -10,11 +10,13 @@ bytes, each under its own size limit. `text_inspect` answers what a file is
 """
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -226,6 +228,38 @@ def text_inspect(*, data: bytes, filename: str = "", content_type: str = "", fmt
     imported = read_content(data=data, fmt=fmt, filename=filename, content_type=content_type)
     metadata = {"title": imported.document.title} if imported.document.title else {}
     return {"format": imported.document.format, "metadata": metadata, "chapters": [], "pages": None}
+
+
+# The web import page reads an EPUB's chapters first and imports on a second
+# request; the upload waits in the shared cache (Redis in production, so any
+# web node can take the second step) for this long.
+UPLOAD_STASH_SECONDS = 3600
+
+
+def _stash_key(user_id: int, group_id: int, token: str) -> str:
+    return f"import-upload:{group_id}:{user_id}:{token}"
+
+
+def upload_stash(*, user: User, group: StudyGroup, data: bytes, filename: str, content_type: str) -> str:
+    """Keep an upload for the second step of the import page; returns the token that fetches it.
+
+    The token is only good for the same person and group, for UPLOAD_STASH_SECONDS.
+    """
+    token = secrets.token_urlsafe(16)
+    value = {"data": data, "filename": filename, "content_type": content_type}
+    cache.set(_stash_key(user.pk, group.pk, token), value, timeout=UPLOAD_STASH_SECONDS)
+    return token
+
+
+def upload_unstash(*, user: User, group: StudyGroup, token: str) -> dict | None:
+    """The stashed upload (`data`, `filename`, `content_type`), or None when it expired or is not theirs."""
+    if not token or len(token) > 64:
+        return None
+    return cache.get(_stash_key(user.pk, group.pk, token))
+
+
+def upload_discard(*, user: User, group: StudyGroup, token: str) -> None:
+    cache.delete(_stash_key(user.pk, group.pk, token))
 
 
 def _passage_fields(document: ParsedDocument) -> tuple[str, list[dict]]:

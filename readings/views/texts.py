@@ -1,6 +1,7 @@
 """Texts: importing one by upload, reading its passages, and building a session's assignment from them."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,19 +17,34 @@ from sessions_app.permissions import can_edit_session
 from .. import selectors
 from ..enums import TextFormat
 from ..models import Text
+from ..parsing import detect_binary_format
 from ..permissions import can_import_texts
 from ..services.assignments import assignment_create, assignment_delete
-from ..services.importing import text_import
+from ..services.importing import text_import, text_inspect, upload_discard, upload_stash, upload_unstash
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="A plain-text (.txt), Markdown (.md) or HTML (.html) file, up to 5 MB.")
+    """Step one: the file and its fields. An EPUB with chapters comes back for step two (`upload` + `chapters`)."""
+
+    file = forms.FileField(
+        required=False,
+        help_text="A plain-text (.txt), Markdown (.md), HTML (.html), EPUB (.epub) or PDF (.pdf) file. "
+        "Texts up to 5 MB, EPUBs and PDFs up to 50 MB; an EPUB's chapters are offered next.",
+    )
     title = forms.CharField(max_length=300, required=False, help_text="Leave empty to use the text's own title.")
     author = forms.CharField(max_length=200, required=False)
     source = forms.CharField(max_length=500, required=False, help_text="Where it comes from: a citation or a link.")
     format = forms.ChoiceField(
         choices=[("", "Detect from the file"), *TextFormat.choices], required=False, label="Format"
     )
+    upload = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+    step = forms.CharField(required=False, widget=forms.HiddenInput, max_length=16)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("file") and not cleaned.get("upload"):
+            self.add_error("file", "Choose a file to import.")
+        return cleaned
 
 
 class AssignmentForm(forms.Form):
@@ -47,38 +63,81 @@ def _safe_next(request) -> str | None:
     return None
 
 
+def _too_large(request) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > settings.UPLOAD_MAX_BYTES
+    except ValueError:
+        return False
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def text_import_page(request, group_id: int):
-    """Upload an essay; it is split into passages by the same import service as the API."""
+    """Upload a text; it is split into passages by the same import service as the API.
+
+    An EPUB with more than one chapter takes two steps: the upload shows the
+    book's metadata and chapters (the file waits in the shared cache), then
+    the chosen chapters are imported.
+    """
     group, membership = session_selectors.access_group(request.user, group_id)
     if not can_import_texts(membership):
         raise PermissionDenied("Only organizers and facilitators import texts.")
+    context = {"group": group, "next": _safe_next(request) or ""}
+    if request.method == "POST" and _too_large(request):
+        form = ImportForm()
+        form.add_error("file", f"The file is larger than {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
+        return render(request, "readings/text_import.html", {**context, "form": form}, status=400)
     form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            text = text_import(
-                group=group,
-                created_by=request.user,
-                title=form.cleaned_data["title"],
-                author=form.cleaned_data["author"],
-                source=form.cleaned_data["source"],
-                data=upload.read(),
-                filename=upload.name,
-                content_type=upload.content_type or "",
-                fmt=form.cleaned_data["format"] or None,
-            )
-        except ValidationError as error:
-            apply_errors(form, error, aliases={"content": "file"})
-        else:
-            messages.success(request, f"Imported “{text.title}”: {text.passages.count()} passages.")
-            target = _safe_next(request)
-            if target:
-                return redirect(f"{target}{'&' if '?' in target else '?'}text={text.pk}")
-            return redirect("text-detail", text.pk)
-    context = {"form": form, "group": group, "next": _safe_next(request) or ""}
-    return render(request, "readings/text_import.html", context, status=400 if form.errors else 200)
+    context["form"] = form
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "readings/text_import.html", context, status=400 if form.errors else 200)
+    fields = form.cleaned_data
+    token = fields["upload"]
+    if token:
+        stashed = upload_unstash(user=request.user, group=group, token=token)
+        if stashed is None:
+            form.add_error("file", "The uploaded file has expired; upload it again.")
+            return render(request, "readings/text_import.html", context, status=400)
+    else:
+        upload = fields["file"]
+        stashed = {"data": upload.read(), "filename": upload.name, "content_type": upload.content_type or ""}
+    # Step two sends the chapters; an empty choice is a choice (and an error), so it is not "all".
+    chapters = request.POST.getlist("chapters") if fields["step"] == "chapters" else None
+    fmt = fields["format"] or None
+    try:
+        is_epub = (fmt or detect_binary_format(**stashed)) == "epub"
+        if chapters is None and is_epub:
+            inspection = text_inspect(**stashed, fmt=fmt)
+            if len(inspection["chapters"]) > 1:
+                token = token or upload_stash(user=request.user, group=group, **stashed)
+                context |= {
+                    "inspection": inspection,
+                    "token": token,
+                    "chosen": [c["id"] for c in inspection["chapters"]],
+                }
+                return render(request, "readings/text_import.html", context)
+        text = text_import(
+            group=group,
+            created_by=request.user,
+            title=fields["title"],
+            author=fields["author"],
+            source=fields["source"],
+            fmt=fmt,
+            chapters=chapters,
+            **stashed,
+        )
+    except ValidationError as error:
+        apply_errors(form, error, aliases={"content": "file"})
+        if chapters is not None:
+            context |= {"inspection": text_inspect(**stashed, fmt=fmt), "token": token, "chosen": chapters}
+        return render(request, "readings/text_import.html", context, status=400)
+    if token:
+        upload_discard(user=request.user, group=group, token=token)
+    messages.success(request, f"Imported “{text.title}”: {text.passages.count()} passages.")
+    target = _safe_next(request)
+    if target:
+        return redirect(f"{target}{'&' if '?' in target else '?'}text={text.pk}")
+    return redirect("text-detail", text.pk)
 
 
 @login_required

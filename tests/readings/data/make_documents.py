@@ -17,8 +17,10 @@ Sources:
   structure as the plain-text reader sees it becomes an EPUB 2 with an NCX
   (`october-notes-epub2.epub`) and a typeset PDF (`october-notes.pdf`):
   running header, page numbers, justified and hyphenated text, two footnotes
-  and one two-column page. Its opening paragraphs drawn as an image make the
-  scanned-style PDF without a text layer (`october-notes-scan.pdf`).
+  and one two-column page; `october-notes-corrected.pdf` is the same with one
+  word changed and one paragraph added. Its opening paragraphs drawn as an
+  image make the scanned-style PDF without a text layer
+  (`october-notes-scan.pdf`).
 """
 
 from __future__ import annotations
@@ -287,8 +289,19 @@ p { margin: 0 0 6pt; }
 """
 
 
-def essay_pdf_html() -> str:
+# The corrected edition: one word changed, one paragraph added (for the revision tests).
+CORRECTION = ("Meanwhile, inside Russia itself", "Meanwhile, within Russia itself")
+ADDED_AFTER = "These were as follows:"
+ADDED = "The three circumstances are taken one by one below, in Stalin's own order."
+
+
+def essay_pdf_html(*, corrected: bool = False) -> str:
     blocks = essay_blocks()
+    if corrected:
+        for block in blocks:
+            block.body = block.body.replace(*CORRECTION)
+        at = next(i for i, block in enumerate(blocks) if block.body.endswith(ADDED_AFTER))
+        blocks.insert(at + 1, type(blocks[at])(kind="paragraph", body=ADDED))
     notes = list(PDF_FOOTNOTES)
     parts = [f"<title>{html.escape(blocks[0].body)}</title><style>{PDF_CSS}</style>"]
     parts.append(f"<h1>{html.escape(blocks[0].body)}</h1>")
@@ -320,12 +333,12 @@ def essay_pdf_html() -> str:
     return f'<!DOCTYPE html><html lang="en">{"".join(parts)}</html>'
 
 
-def essay_pdf() -> None:
+def essay_pdf(*, corrected: bool = False) -> None:
     from weasyprint import HTML
 
-    data = HTML(string=essay_pdf_html()).write_pdf(pdf_variant=None)
+    data = HTML(string=essay_pdf_html(corrected=corrected)).write_pdf(pdf_variant=None)
     data = re.sub(rb"/CreationDate \(D:[^)]*\)", b"/CreationDate (D:20260101000000Z)", data)
-    path = HERE / "october-notes.pdf"
+    path = HERE / ("october-notes-corrected.pdf" if corrected else "october-notes.pdf")
     path.write_bytes(data)
     print(f"wrote {path.relative_to(ROOT)} ({len(data):,} bytes)")
 
@@ -352,8 +365,9 @@ def scanned_pdf() -> None:
         y += 60
     buffer = io.BytesIO()
     page.save(buffer, format="PDF", resolution=150)
+    data = re.sub(rb"/(Creation|Mod)Date \(D:[^)]*\)", rb"/\1Date (D:20260101000000Z)", buffer.getvalue())
     path = HERE / "october-notes-scan.pdf"
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(data)
     print(f"wrote {path.relative_to(ROOT)} ({len(buffer.getvalue()):,} bytes)")
 
 
@@ -361,6 +375,7 @@ def main() -> None:
     manifesto_epub()
     essay_epub2()
     essay_pdf()
+    essay_pdf(corrected=True)
     scanned_pdf()
 
 
