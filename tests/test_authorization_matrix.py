@@ -10,7 +10,10 @@ import json
 from datetime import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
+from readings.models import Text
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
 from readings.services.notes import note_create
@@ -22,6 +25,7 @@ from sessions_app.services.schedule import series_create
 
 from .conftest import ROLES
 from .factories import PASSWORD, SessionFactory
+from .readings.documents import ESSAY_PDF, MANIFESTO_EPUB
 
 ENDPOINTS = [
     # Groups
@@ -148,6 +152,20 @@ ENDPOINTS = [
 ]
 
 
+# Uploads (multipart): rows are (method, path, fields with a `file`, expected codes).
+UPLOADS = [
+    ("POST", "/api/v1/texts/inspect/", {"group": "{group}", "file": MANIFESTO_EPUB}, (401, 400, 403, 200, 200)),
+    (
+        "POST",
+        "/api/v1/texts/",
+        {"group": "{group}", "file": MANIFESTO_EPUB, "chapters": "chapter-1"},
+        (401, 400, 403, 201, 201),
+    ),
+    ("POST", "/api/v1/texts/", {"group": "{group}", "file": ESSAY_PDF}, (401, 400, 403, 201, 201)),
+    ("POST", "/api/v1/texts/{text}/revisions/", {"file": MANIFESTO_EPUB}, (401, 404, 403, 201, 201)),
+]
+
+
 def _fill(value, names: dict):
     if isinstance(value, str):
         if value.startswith("{") and value.endswith("}") and value[1:-1] in names:
@@ -219,3 +237,26 @@ def test_facilitator_not_listed_on_a_session_cannot_edit_it(world, api):
 
     assert response.status_code == 403
     assert response.json()["detail"] == "Only organizers and this session's facilitators can edit it."
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "fields", "expected"),
+    UPLOADS,
+    ids=[f"{row[0]} {row[1]} {row[2]['file'].name}" for row in UPLOADS],
+)
+def test_authorization_matrix_for_uploads(world, api, names, role, method, path, fields, expected):
+    names = {**names, "role": role}
+    client = api(world.user(role))
+    body = {
+        key: SimpleUploadedFile(value.name, value.read_bytes()) if key == "file" else _fill(value, names)
+        for key, value in fields.items()
+    }
+
+    response = client.generic(
+        method, _fill(path, names), data=encode_multipart(BOUNDARY, body), content_type=MULTIPART_CONTENT
+    )
+
+    assert response.status_code == expected[ROLES.index(role)], response.content[:300]
+    if response.status_code != 201:
+        assert Text.objects.filter(group=world.group).count() == 1  # only the fixture's text: nothing was written

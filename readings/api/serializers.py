@@ -137,7 +137,14 @@ class TextSerializer(TextSummarySerializer):
         return self.context["notices"]
 
 
+class FootnoteSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="The reference mark as printed: “1”, “*”.")
+    body = serializers.CharField()
+
+
 class PassageSerializer(serializers.ModelSerializer):
+    footnotes = FootnoteSerializer(many=True, read_only=True, help_text="The original's footnotes/endnotes.")
+
     class Meta:
         model = Passage
         fields = [
@@ -406,6 +413,7 @@ class PackPassageSerializer(serializers.Serializer):
     kind = serializers.CharField()
     section = serializers.CharField()
     body = serializers.CharField()
+    footnotes = FootnoteSerializer(many=True, help_text="The original's own footnotes/endnotes (not people's notes).")
     notes = PackNoteSerializer(many=True)
 
 

@@ -103,7 +103,7 @@ def test_pack_has_exactly_the_contract_fields(world, api, discussed):
     [reading] = pack["readings"]
     assert set(reading) == {"text", "required", "instructions", "reading_minutes", "passages", "orphaned_notes"}
     assert set(reading["text"]) == {"id", "title", "author", "source"}
-    assert set(reading["passages"][0]) == {"id", "anchor", "position", "kind", "section", "body", "notes"}
+    assert set(reading["passages"][0]) == {"id", "anchor", "position", "kind", "section", "body", "footnotes", "notes"}
     assert all(set(note) == NOTE_KEYS for note in all_notes(pack).values())
     assert set(pack["questions"][0]) == {"id", "position", "prompt", "kind", "passages", "minutes"}
     assert [p["position"] for p in reading["passages"]] == list(range(10, 26))
