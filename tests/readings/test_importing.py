@@ -167,3 +167,16 @@ def test_sample_essay_heading_rule_rejects_sentence_case_lines(sample_text):
 
     assert (supported.kind, supported.quoted) == ("paragraph", False)
     assert sample_text.passages.filter(kind="heading").count() == 3
+
+
+def test_import_text_command_takes_an_epub_chapter(world, capsys):
+    from .documents import MANIFESTO_EPUB
+
+    call_command("import_text", str(MANIFESTO_EPUB), "--group", world.group.slug, "--chapter", "chapter-1")
+
+    text = Text.objects.get()
+    assert capsys.readouterr().out == (
+        f"Imported “Manifesto of the Communist Party: I. Bourgeois and Proletarians” (text {text.pk}): "
+        "7 passages, revision 1.\n"
+    )
+    assert (text.original_format, text.author, text.language) == ("epub", "Karl Marx and Friedrich Engels", "en-GB")

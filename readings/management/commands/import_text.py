@@ -25,9 +25,16 @@ class Command(BaseCommand):
         parser.add_argument("--title", default="")
         parser.add_argument("--author", default="")
         parser.add_argument("--source", default="")
-        parser.add_argument("--format", choices=["txt", "md", "html"], help="default: detected")
+        parser.add_argument("--format", choices=["txt", "md", "html", "epub", "pdf"], help="default: detected")
+        parser.add_argument(
+            "--chapter",
+            action="append",
+            dest="chapters",
+            metavar="ID",
+            help="EPUB only: import this chapter (repeat for several; default: the whole book)",
+        )
 
-    def handle(self, *args, path: Path, group, into, title, author, source, format, **options):
+    def handle(self, *args, path: Path, group, into, title, author, source, format, chapters, **options):
         try:
             data = path.read_bytes()
         except OSError as error:
@@ -39,7 +46,7 @@ class Command(BaseCommand):
             bar.n = done
             bar.refresh()
 
-        content = {"data": data, "filename": path.name, "fmt": format, "on_progress": progress}
+        content = {"data": data, "filename": path.name, "fmt": format, "chapters": chapters, "on_progress": progress}
         try:
             if into is not None:
                 text = Text.objects.filter(pk=into).first()
