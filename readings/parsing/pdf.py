@@ -345,7 +345,7 @@ def _open(data: bytes) -> PDFDocument:
         raise
     except (PSException, ValueError, KeyError, TypeError, IndexError, AttributeError, zlib.error) as error:
         raise _damaged(_short(error)) from None
-    if "Root" not in document.catalog and not document.catalog:
+    if not document.catalog:
         raise _damaged("it has no document catalogue")
     return document
 
@@ -358,9 +358,7 @@ def _short(error: Exception) -> str:
 def _metadata(document: PDFDocument) -> dict[str, str]:
     result: dict[str, str] = {}
     info = document.info[0] if document.info else {}
-    for key, name in (("Title", "title"), ("Author", "author"), ("Subject", "")):
-        if not name:
-            continue
+    for key, name in (("Title", "title"), ("Author", "author")):
         value = resolve1(info.get(key)) if isinstance(info, dict) else None
         if isinstance(value, bytes):
             value = decode_text(value)
