@@ -33,8 +33,9 @@ class TextContentSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         # A multipart form sends each chosen chapter as its own `chapters` field.
         if hasattr(data, "getlist") and "chapters" in data:
-            data = data.copy()
-            data.setlist("chapters", [item for value in data.getlist("chapters") for item in _split(value)])
+            # A plain dict, not QueryDict.copy(): that deep-copies the uploaded file.
+            chapters = [item for value in data.getlist("chapters") for item in _split(value)]
+            data = {key: data.get(key) for key in data} | {"chapters": chapters}
         return super().to_internal_value(data)
 
     def validate(self, attrs):

@@ -448,7 +448,9 @@ def read_pdf(data: bytes, *, limits: PdfLimits | None = None, on_progress: Progr
 
 def _layout(pdf_pages: list[PDFPage], on_progress: ProgressCallback | None) -> list[_Page]:
     resources = PDFResourceManager(caching=True)
-    device = PDFPageAggregator(resources, laparams=LAParams(char_margin=1.0, line_margin=0.5, all_texts=True, boxes_flow=None))
+    device = PDFPageAggregator(
+        resources, laparams=LAParams(char_margin=1.0, line_margin=0.5, all_texts=True, boxes_flow=None)
+    )
     interpreter = PDFPageInterpreter(resources, device)
     pages: list[_Page] = []
     for number, pdf_page in enumerate(pdf_pages, start=1):

@@ -389,3 +389,11 @@ def test_a_pdf_larger_than_texts_may_be_passes_the_request_limits(world, api, se
 def test_default_limits_let_fifty_megabyte_pdfs_through(settings):
     assert settings.PDF_MAX_BYTES == settings.EPUB_MAX_BYTES == 50 * 1024 * 1024
     assert settings.UPLOAD_MAX_BYTES > settings.PDF_MAX_BYTES
+
+
+def test_chapters_with_a_file_spooled_to_disk(world, api, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000  # the EPUB goes to a temporary file, as a large one would
+
+    response = post_file(api, world.organizer, world.group, MANIFESTO_EPUB, chapters=["chapter-1", "chapter-2"])
+
+    assert (response.status_code, response.json()["passage_count"]) == (201, 16)
