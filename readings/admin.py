@@ -2,9 +2,10 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from .enums import TextFormat
+from .enums import NoteVisibility, TextFormat
 from .models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text, TextRevision
 from .services.importing import read_content, text_import
+from .services.notes import note_set_hidden
 
 
 class TextImportForm(forms.ModelForm):
@@ -133,9 +134,38 @@ class NoteAdmin(admin.ModelAdmin):
 
     list_display = ("id", "author", "passage", "visibility", "anchor_state", "hidden", "created_at")
     list_filter = ("visibility", "anchor_state", "hidden")
-    raw_id_fields = ("author", "passage", "parent", "question", "hidden_by")
-    readonly_fields = ("body_html", "selector", "candidates", "anchor_state")
+    raw_id_fields = ("author", "passage", "question")
+    # A thread's audience, passage and hiding are kept consistent by the note services, at every depth:
+    # here they are read-only, and hiding goes through the actions below.
+    readonly_fields = (
+        "body_html",
+        "selector",
+        "candidates",
+        "anchor_state",
+        "parent",
+        "root",
+        "visibility",
+        "hidden",
+        "hidden_by",
+        "hidden_root",
+    )
     inlines = [NoteTagInline]
+    actions = ["hide_notes", "show_notes"]
+
+    @admin.action(description="Hide the selected notes and their replies from the group")
+    def hide_notes(self, request, queryset):
+        self._set_hidden(request, queryset, hidden=True)
+
+    @admin.action(description="Show the selected hidden notes again")
+    def show_notes(self, request, queryset):
+        self._set_hidden(request, queryset, hidden=False)
+
+    def _set_hidden(self, request, queryset, *, hidden: bool) -> None:
+        done = 0
+        for note in queryset.exclude(visibility=NoteVisibility.PRIVATE).order_by("pk"):
+            note_set_hidden(note=note, hidden=hidden, by=request.user)
+            done += 1
+        self.message_user(request, f"{'Hid' if hidden else 'Showed'} {done} note(s); private notes are left alone.")
 
 
 @admin.register(NoteTag)

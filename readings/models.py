@@ -179,12 +179,20 @@ class Note(models.Model):
         DiscussionQuestion, on_delete=models.SET_NULL, null=True, blank=True, related_name="answers"
     )
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    # The top-level note of this reply's thread (null for a top-level note): the thread's audience is
+    # its root's, at any depth. Set by the note services.
+    root = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="thread")
     anchor_state = models.CharField(max_length=16, choices=AnchorState.choices, default=AnchorState.ANCHORED)
     # Where an orphaned quote could go: [{"passage", "anchor", "position", "start", "end"}].
     candidates = models.JSONField(default=list, blank=True)
     hidden = models.BooleanField(default=False)
     hidden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The topmost hidden note at or above this one (this note itself, if it is that one), or null:
+    # hiding a note takes it and every reply under it out of view. Kept by the note services.
+    hidden_root = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="hidden_subtree"
     )
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -202,6 +210,11 @@ class Note(models.Model):
             models.CheckConstraint(
                 condition=~Q(hidden=True, visibility=NoteVisibility.PRIVATE), name="note_private_never_hidden"
             ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True, root__isnull=True) | Q(parent__isnull=False, root__isnull=False),
+                name="note_reply_has_root",
+            ),
+            models.CheckConstraint(condition=~Q(hidden=True, hidden_root__isnull=True), name="note_hidden_in_subtree"),
         ]
 
     def __str__(self) -> str:

@@ -111,30 +111,40 @@ def _peek_guarded(group_id: int) -> Exists:
     )
 
 
+def _of_thread(**lookup) -> Q:
+    """`lookup` on the note's thread root: the note itself if it is top-level, else its `root`."""
+    return Q(root__isnull=True, **lookup) | Q(**{f"root__{field}": value for field, value in lookup.items()})
+
+
 def _visible_in_group(user: User, membership: Membership) -> Q:
     """The notes of one group that `user`, with this membership, may see: DESIGN.md's table.
 
-    Their own notes (hidden ones too, marked); the group's `group` notes;
-    `facilitators` notes if they have facilitator rights; replies to their own
-    notes. Never anyone else's private note. Hidden notes only to their
-    author. Under "post before you peek", a plain member sees another's group
-    note on a guarded passage only once they have a note on that passage.
+    A whole thread has one audience, its root's: the root's visibility (a
+    `group` thread for every member, a `facilitators` thread for those with
+    facilitator rights, a `private` one for nobody else), and the root's
+    author, who sees every reply in their thread. Hiding a note takes it and
+    every reply under it out of view (`hidden_root`) for everyone but the
+    author of the hidden note, who still sees it (marked), and the
+    organizers. Under "post before you peek", a plain member sees a `group`
+    thread on a guarded passage only once they have a note on that passage.
+    So a reply is only ever seen with the note it answers.
     """
     audiences = [NoteVisibility.GROUP]
     if membership.has_facilitator_rights:
         audiences.append(NoteVisibility.FACILITATORS)
-    shared = Q(hidden=False) & (
-        Q(visibility__in=audiences) | (Q(parent__author=user) & ~Q(visibility=NoteVisibility.PRIVATE))
+    visible = Q(passage__text__group_id=membership.group_id) & (
+        _of_thread(visibility__in=audiences) | _of_thread(author=user)
     )
+    if membership.role != Role.ORGANIZER:
+        visible &= Q(hidden_root__isnull=True) | Q(hidden_root__author=user)
     if membership.role == Role.MEMBER:
         unpeeked = (
-            Q(visibility=NoteVisibility.GROUP)
+            _of_thread(visibility=NoteVisibility.GROUP)
             & _peek_guarded(membership.group_id)
             & ~Q(passage__in=Note.objects.filter(author=user).values("passage_id"))
-            & ~Q(parent__author=user)
         )
-        shared &= ~unpeeked
-    return Q(passage__text__group_id=membership.group_id) & (Q(author=user) | shared)
+        visible &= ~unpeeked
+    return visible
 
 
 def notes_visible_to(user: User, *, membership: Membership | None = None) -> QuerySet[Note]:
@@ -162,27 +172,6 @@ def access_note(user: User, note_id: int | str) -> Note:
         raise Http404("No such note.") from None
 
 
-def access_note_to_moderate(user: User, note_id: int | str) -> Note:
-    """A note the user sees, or, for an organizer, a hidden note of their group: what moderation acts on.
-
-    Anyone else gets the same 404 as for a note that does not exist.
-    """
-    shown = notes_visible_to(user)
-    organized = Membership.objects.filter(user=user, role=Role.ORGANIZER).values("group_id")
-    hidden = Note.objects.filter(hidden=True, passage__text__group_id__in=organized).exclude(
-        visibility=NoteVisibility.PRIVATE
-    )
-    try:
-        return (
-            Note.objects.filter(Q(pk__in=shown.values("pk")) | Q(pk__in=hidden.values("pk")))
-            .select_related("author", "passage__text", "parent")
-            .prefetch_related("tags")
-            .get(pk=int(note_id))
-        )
-    except (Note.DoesNotExist, TypeError, ValueError):
-        raise Http404("No such note.") from None
-
-
 def access_passage(user: User, passage_id: int | str) -> Passage:
     """A passage of one of the user's groups, or a 400-worthy None."""
     try:
@@ -192,11 +181,11 @@ def access_passage(user: User, passage_id: int | str) -> Passage:
 
 
 def answers_by_question(user: User, session: Session) -> list[dict]:
-    """For each accepted question, the notes the user may see that answer it (private ones never)."""
+    """For each accepted question, the notes the user may see that answer it (private and hidden ones never)."""
     questions = list(questions_for(user, session, sees_all=False).filter(state=QuestionState.ACCEPTED))
     answers = (
         notes_for_api(user)
-        .filter(question__in=questions, deleted_at__isnull=True)
+        .filter(question__in=questions, deleted_at__isnull=True, hidden_root__isnull=True)
         .exclude(visibility=NoteVisibility.PRIVATE)
         .order_by("created_at", "id")
     )
@@ -207,12 +196,12 @@ def answers_by_question(user: User, session: Session) -> list[dict]:
 
 
 def busiest_passages(user: User, session: Session, *, limit: int = 10) -> list[dict]:
-    """The session's passages with the most group notes the user can see."""
+    """The session's passages with the most group notes the user can see (hidden ones are not counted)."""
     assignments = list(readings_of(session))
     rows = (
         notes_visible_to(user)
         .filter(session_passages_q(assignments, prefix="passage__"), visibility=NoteVisibility.GROUP)
-        .filter(deleted_at__isnull=True, passage__retired=False)
+        .filter(deleted_at__isnull=True, passage__retired=False, hidden_root__isnull=True)
         .values("passage_id", "passage__anchor", "passage__position", "passage__text_id", "passage__text__title")
         .annotate(note_count=Count("id"))
         .order_by("-note_count", "passage__text_id", "passage__position")[:limit]

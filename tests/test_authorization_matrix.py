@@ -13,10 +13,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
-from readings.models import Text
+from readings.models import Note, Passage, Text
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
-from readings.services.notes import note_create
+from readings.services.notes import note_create, note_set_hidden, note_update
 from readings.services.questions import question_create
 from sessions_app.models import Invitation
 from sessions_app.services.api_tokens import api_token_create
@@ -260,3 +260,98 @@ def test_authorization_matrix_for_uploads(world, api, names, role, method, path,
     assert response.status_code == expected[ROLES.index(role)], response.content[:300]
     if response.status_code != 201:
         assert Text.objects.filter(group=world.group).count() == 1  # only the fixture's text: nothing was written
+
+
+# --- Threads: deep replies and hidden threads, in every place a note can be read -------------------
+
+# (case, note, who sees it among member, facilitator, organizer). Anonymous gets 401, the outsider 404.
+THREAD_CASES = [
+    # The member's group thread, replied to by themself twice, then made private.
+    ("private thread", "root", (True, False, False)),
+    ("private thread", "grandchild", (True, False, False)),
+    # The facilitator's group thread, replied to by themself twice, then narrowed to facilitators.
+    ("facilitators thread", "child", (False, True, True)),
+    ("facilitators thread", "grandchild", (False, True, True)),
+    # The member asks the facilitators; the facilitator answers and the organizer adds to the answer.
+    ("member's facilitators thread", "grandchild", (True, True, True)),
+    # The facilitator's group note, the member's reply, the organizer's reply to that; the note is hidden.
+    ("hidden thread", "root", (False, True, True)),
+    ("hidden thread", "child", (False, True, True)),
+    ("hidden thread", "grandchild", (False, True, True)),
+    # The member's group note stays; the facilitator's reply to it is hidden, and the member's answer to that.
+    ("hidden reply", "root", (True, True, True)),
+    ("hidden reply", "child", (False, True, True)),
+    ("hidden reply", "grandchild", (False, True, True)),
+]
+
+
+@pytest.fixture
+def threads(world, names) -> dict[str, dict[str, int]]:
+    passage = Passage.objects.get(pk=names["p1"])
+
+    def thread(root_author, child_author, grandchild_author, visibility="group") -> dict[str, Note]:
+        root = note_create(author=root_author, passage=passage, body="root", visibility=visibility)
+        child = note_create(author=child_author, passage=passage, body="child", parent=root)
+        grandchild = note_create(author=grandchild_author, passage=passage, body="grandchild", parent=child)
+        return {"root": root, "child": child, "grandchild": grandchild}
+
+    made_private = thread(world.member, world.member, world.member)
+    note_update(note=made_private["root"], visibility="private")
+    narrowed = thread(world.facilitator, world.facilitator, world.facilitator)
+    note_update(note=narrowed["root"], visibility="facilitators")
+    asked = thread(world.member, world.facilitator, world.organizer, visibility="facilitators")
+    hidden = thread(world.facilitator, world.member, world.organizer)
+    note_set_hidden(note=hidden["root"], hidden=True, by=world.organizer)
+    hidden_reply = thread(world.member, world.facilitator, world.member)
+    note_set_hidden(note=hidden_reply["child"], hidden=True, by=world.organizer)
+    cases = {
+        "private thread": made_private,
+        "facilitators thread": narrowed,
+        "member's facilitators thread": asked,
+        "hidden thread": hidden,
+        "hidden reply": hidden_reply,
+    }
+    return {case: {place: note.pk for place, note in notes.items()} for case, notes in cases.items()}
+
+
+def _pack_notes(pack: dict) -> tuple[set[int], set[int]]:
+    """(every note id in the pack, the ids shown as threads of their own)."""
+    every, top = set(), set()
+
+    def walk(notes, nested):
+        for note in notes:
+            every.add(note["id"])
+            if not nested:
+                top.add(note["id"])
+            walk(note["replies"], True)
+
+    for reading in pack["readings"]:
+        for passage in reading["passages"]:
+            walk(passage["notes"], False)
+        walk(reading["orphaned_notes"], False)
+    return every, top
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("case", "place", "seen_by"), THREAD_CASES, ids=[f"{c[0]}: {c[1]}" for c in THREAD_CASES])
+def test_thread_privacy_matrix(world, api, names, threads, role, case, place, seen_by):
+    client = api(world.user(role))
+    note_id = threads[case][place]
+    members = ("member", "facilitator", "organizer")
+    sees = role in members and seen_by[members.index(role)]
+
+    detail = client.get(f"/api/v1/notes/{note_id}/")
+    listed = client.get("/api/v1/notes/?page_size=500")
+    pack = client.get(f"/api/v1/sessions/{names['session']}/pack/")
+
+    if role == "anonymous":
+        assert (detail.status_code, listed.status_code, pack.status_code) == (401, 401, 401)
+        return
+    assert detail.status_code == (200 if sees else 404)
+    assert (note_id in {note["id"] for note in listed.json()["results"]}) == sees
+    if role == "outsider":
+        assert pack.status_code == 404
+        return
+    in_pack, top_level = _pack_notes(pack.json())
+    assert (note_id in in_pack) == sees
+    assert top_level.isdisjoint(set(threads[case].values()) - {threads[case]["root"]})

@@ -404,6 +404,9 @@ class PackNoteSerializer(serializers.Serializer):
     anchor_state = serializers.CharField()
     question = serializers.IntegerField(allow_null=True)
     tags = serializers.ListField(child=serializers.CharField())
+    hidden = serializers.BooleanField(
+        help_text="Hidden by an organizer: only in its author's and the organizers' packs (with its replies)."
+    )
     replies = serializers.ListField(child=serializers.DictField(), help_text="NOTE objects")
 
 

@@ -483,9 +483,11 @@ class NoteViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.HideSerializer, responses={200: s.NoteSerializer})
     @action(detail=True, methods=["post"])
     def hide(self, request, pk=None):
-        """Organizers hide a note from everyone but its author (`{"hidden": false}` shows it again)."""
-        # A hidden note is out of view for all but its author; an organizer must still reach it to show it again.
-        note = selectors.access_note_to_moderate(request.user, pk)
+        """Organizers hide a note and the replies under it from everyone but its author and the organizers.
+
+        `{"hidden": false}` shows them again.
+        """
+        note = selectors.access_note(request.user, pk)
         if not can_manage_group(membership_for(request.user, note.passage.text.group_id)):
             raise PermissionDenied("Only organizers can hide notes.")
         data = s.HideSerializer(data=request.data)

@@ -24,7 +24,7 @@ from ..selectors import notes_visible_to
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
 # ETags from before do not outlive it.
-PACK_FORMAT = 1
+PACK_FORMAT = 2
 
 
 class PackScope:
@@ -75,9 +75,12 @@ def pack_scope(*, user: User, session: Session, membership: Membership) -> PackS
 
 
 def pack_notes(scope: PackScope):
-    """The notes of the session's readings that go in this user's pack (hidden ones never do)."""
+    """The notes of the session's readings that go in this user's pack: exactly those they may see.
+
+    That includes their own hidden notes (the pack marks them), as DESIGN.md says.
+    """
     visible = notes_visible_to(scope.user, membership=scope.membership)
-    return visible.filter(scope.ranges("passage__"), hidden=False)
+    return visible.filter(scope.ranges("passage__"))
 
 
 def pack_version(scope: PackScope) -> str:
@@ -162,6 +165,7 @@ def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int
             "selector_json",
             "anchor_state",
             "question_id",
+            "hidden",
             "deleted_at",
         )
     )
@@ -191,6 +195,7 @@ def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int
         selector_json,
         anchor_state,
         question_id,
+        hidden,
         deleted_at,
     ) in rows:
         note = {
@@ -205,16 +210,20 @@ def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int
             "anchor_state": anchor_state,
             "question": question_id,
             "tags": tags.get(note_id, []),
+            "hidden": hidden,
             "replies": [],
         }
-        notes[note_id] = note
-        # Ordered by creation, so a parent is always in `notes` before its replies.
-        parent = notes.get(parent_id)
-        if parent is not None:
-            parent["replies"].append(note)
-        else:
+        if parent_id is None:
             top[passage_id].append(note)
-        text_of[passage_id] = text_id
+            text_of[passage_id] = text_id
+        elif parent_id in notes:
+            notes[parent_id]["replies"].append(note)
+        else:
+            # Who sees a reply sees the note it answers (selectors._visible_in_group); a reply is never
+            # shown as a thread of its own, whatever the rows say.
+            continue
+        # Ordered by creation, so a parent is always in `notes` before its replies.
+        notes[note_id] = note
     return top, text_of
 
 

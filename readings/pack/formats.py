@@ -9,6 +9,8 @@ from django.utils.html import escape
 from .document import layout, thread
 
 PDF_NO_FETCH_MESSAGE = "The pack renderer fetches nothing: no remote or file URLs."
+# How a pack marks a note an organizer hid, which only its author and the organizers still see.
+HIDDEN_MARK = "hidden by an organizer"
 
 
 # --- Markdown ------------------------------------------------------------------------------
@@ -25,10 +27,14 @@ def _md_note(lines: list[str], number: int, note: dict) -> None:
     author = note["author"]["name"] if note.get("author") else "(deleted)"
     body = " ".join(note["body"].split()) if note.get("author") else "(deleted)"
     tags = "".join(f" #{tag}" for tag in note.get("tags", []))
-    lines.append(f"- **[{number}]** {quote}{body} — *{_md_escape(author)}*{tags}")
+    lines.append(f"- **[{number}]** {quote}{body} — *{_md_escape(author)}*{tags}{_md_hidden(note)}")
     for reply in thread(note):
         reply_by = reply["author"]["name"] if reply.get("author") else "(deleted)"
-        lines.append(f"    - ↳ {' '.join(reply['body'].split())} — *{_md_escape(reply_by)}*")
+        lines.append(f"    - ↳ {' '.join(reply['body'].split())} — *{_md_escape(reply_by)}*{_md_hidden(reply)}")
+
+
+def _md_hidden(note: dict) -> str:
+    return f" ({HIDDEN_MARK})" if note.get("hidden") else ""
 
 
 def markdown(pack: dict) -> bytes:
@@ -226,9 +232,11 @@ def _epub_note(view, chapter: str | None) -> str:
     quote = f"<em>“{escape(view.quote)}”</em> " if view.quote else ""
     body = note["body_html"] if note.get("author") else "<p>(deleted)</p>"
     author = escape(note["author"]["name"]) if note.get("author") else ""
+    author += f" · {HIDDEN_MARK}" if note.get("hidden") else ""
     back = f' <a href="{chapter}#ref-{note["id"]}">↩</a>' if chapter else ""
     replies = "".join(
-        f"<li>{reply['body_html']} — {escape(reply['author']['name']) if reply.get('author') else '(deleted)'}</li>"
+        f"<li>{reply['body_html']} — {escape(reply['author']['name']) if reply.get('author') else '(deleted)'}"
+        f"{f' · {HIDDEN_MARK}' if reply.get('hidden') else ''}</li>"
         for reply in view.replies
     )
     replies = f"<ul>{replies}</ul>" if replies else ""

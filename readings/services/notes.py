@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sessions_app.models import User
@@ -80,20 +81,31 @@ def note_create(
     """Write a note on `passage` (or on the quoted span given by `selector`).
 
     The caller has checked that the author may see the passage and, for a
-    reply, the parent. A reply sits on its parent's passage and takes its
-    parent's audience, whatever visibility was asked for.
+    reply, the parent. A reply sits on its parent's passage, belongs to its
+    parent's thread (`root`) and takes the thread root's audience, whatever
+    visibility was asked for; a reply under a hidden note is out of view with
+    it (`hidden_root`). The thread's root is locked while the reply is
+    written, so an audience change cannot slip in between.
     """
     if visibility not in NoteVisibility.values:
         raise ValidationError({"visibility": f"“{visibility}” is not one of: {', '.join(NoteVisibility.values)}."})
     if passage.retired:
         raise ValidationError({"passage": "That passage was removed in a later revision of the text."})
     _check_body(body, required=True)
+    root_id = hidden_root_id = None
     if parent is not None:
         if parent.passage_id != passage.pk:
             raise ValidationError({"parent": "A reply belongs on the same passage as the note it answers."})
         if parent.deleted_at is not None:
             raise ValidationError({"parent": "That note was deleted; it takes no new replies."})
-        visibility = parent.visibility
+        root_id = parent.root_id or parent.pk
+        current = {
+            pk: (root_visibility, parent_hidden_root)
+            for pk, root_visibility, parent_hidden_root in Note.objects.select_for_update()
+            .filter(pk__in={root_id, parent.pk})
+            .values_list("pk", "visibility", "hidden_root_id")
+        }
+        visibility, hidden_root_id = current[root_id][0], current[parent.pk][1]
         selector = None
     _check_question(question, passage)
     note = Note.objects.create(
@@ -104,6 +116,8 @@ def note_create(
         body_html=render_markdown(body),
         visibility=visibility,
         parent=parent,
+        root_id=root_id,
+        hidden_root_id=hidden_root_id,
         question=question,
     )
     _set_tags(note, _clean_tags(tags))
@@ -112,7 +126,13 @@ def note_create(
 
 @transaction.atomic
 def note_update(*, note: Note, **changes) -> Note:
-    """Edit one's own note: body, visibility, selector, question, tags; or re-attach it to a passage."""
+    """Edit one's own note: body, visibility, selector, question, tags; or re-attach it to a passage.
+
+    The audience and the passage belong to the thread: changing them on a
+    top-level note changes them for every reply under it, at any depth, in
+    the same transaction. A thread where anyone else has replied keeps its
+    audience; a reply keeps its thread's audience and passage.
+    """
     allowed = {"body", "visibility", "selector", "question", "tags", "passage"}
     if unknown := set(changes) - allowed:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
@@ -122,23 +142,32 @@ def note_update(*, note: Note, **changes) -> Note:
         note.body = _check_body(changes["body"], required=True)
         note.body_html = render_markdown(note.body)
     if "visibility" in changes and changes["visibility"] != note.visibility:
-        if note.replies.exclude(author=note.author).exists():
-            # Others replied to this audience; changing it would show their words to people they did not write for.
-            raise ValidationError(
-                {"visibility": "Others have replied to this note, so its audience can no longer change."}
-            )
         if changes["visibility"] not in NoteVisibility.values:
             raise ValidationError(
                 {"visibility": f"“{changes['visibility']}” is not one of: {', '.join(NoteVisibility.values)}."}
             )
-        if note.parent_id is not None and changes["visibility"] != note.parent.visibility:
+        if note.parent_id is not None:
             raise ValidationError({"visibility": "A reply keeps the audience of the note it answers."})
+        # Locks the thread, so no reply is written to the old audience while it changes.
+        writers = set(
+            Note.objects.select_for_update().filter(Q(pk=note.pk) | Q(root=note)).values_list("author_id", flat=True)
+        )
+        if writers - {note.author_id}:
+            # Others wrote for this audience; changing it would show their words to people they did not write for.
+            raise ValidationError(
+                {"visibility": "Others have replied in this thread, so its audience can no longer change."}
+            )
         note.visibility = changes["visibility"]
+        thread_fields = {"visibility": note.visibility, "updated_at": timezone.now()}
         if note.visibility == NoteVisibility.PRIVATE:
-            note.hidden = False
-        note.replies.update(visibility=note.visibility)
+            # Nothing of a private thread is shown to anyone else, so there is nothing left to hide.
+            note.hidden, note.hidden_by, note.hidden_root = False, None, None
+            thread_fields.update(hidden=False, hidden_by=None, hidden_root=None)
+        Note.objects.filter(root=note).update(**thread_fields)
     if "passage" in changes or "selector" in changes:
         passage = changes.get("passage", note.passage)
+        if note.parent_id is not None and passage.pk != note.passage_id:
+            raise ValidationError({"passage": "A reply stays on the passage of the note it answers."})
         if passage.text.group_id != note.passage.text.group_id:
             raise ValidationError({"passage": "No such passage in this note's group."})
         if passage.retired:
@@ -146,7 +175,10 @@ def note_update(*, note: Note, **changes) -> Note:
         note.passage = passage
         note.selector = _selector(passage, changes.get("selector", note.selector))
         note.anchor_state, note.candidates = AnchorState.ANCHORED, []
-        note.replies.update(passage=passage)
+        if note.parent_id is None:
+            Note.objects.filter(root=note).update(
+                passage=passage, anchor_state=AnchorState.ANCHORED, candidates=[], updated_at=timezone.now()
+            )
     if "question" in changes:
         _check_question(changes["question"], note.passage)
         note.question = changes["question"]
@@ -175,12 +207,47 @@ def note_delete(*, note: Note) -> None:
 
 @transaction.atomic
 def note_set_hidden(*, note: Note, hidden: bool, by: User) -> Note:
-    """An organizer hides a group or facilitators note from everyone but its author (or shows it again)."""
+    """An organizer hides a group or facilitators note, and every reply under it, or shows them again.
+
+    Hidden notes are seen only by the author of the (topmost) hidden note and
+    the group's organizers (`selectors._visible_in_group`). The whole thread
+    is locked and each of its notes gets its `hidden_root` again, so nested
+    hiding and showing again always leave the thread consistent. The caller
+    has checked that `by` organizes the note's group.
+    """
     if note.visibility == NoteVisibility.PRIVATE:
         raise ValidationError({"hidden": "A private note is seen by its author alone; there is nothing to hide."})
-    note.hidden, note.hidden_by = hidden, (by if hidden else None)
-    note.save(update_fields=["hidden", "hidden_by", "updated_at"])
+    root_id = note.root_id or note.pk
+    thread = list(Note.objects.select_for_update().filter(Q(pk=root_id) | Q(root_id=root_id)).order_by("pk"))
+    target = next(one for one in thread if one.pk == note.pk)
+    target.hidden, target.hidden_by = hidden, (by if hidden else None)
+    changed = {target.pk: target}
+    by_id = {one.pk: one for one in thread}
+    for one in thread:
+        if one.hidden_root_id != (topmost := _topmost_hidden(one, by_id)):
+            one.hidden_root_id = topmost
+            changed[one.pk] = one
+    now = timezone.now()
+    for one in changed.values():
+        one.updated_at = now
+    Note.objects.bulk_update(changed.values(), ["hidden", "hidden_by", "hidden_root", "updated_at"])
+    note.hidden, note.hidden_by, note.hidden_root_id, note.updated_at = (
+        target.hidden,
+        target.hidden_by,
+        target.hidden_root_id,
+        now,
+    )
     return note
+
+
+def _topmost_hidden(note: Note, thread: dict[int, Note]) -> int | None:
+    """The id of the highest hidden note on the way from `note` up to its thread's root, or None."""
+    topmost, current = None, note
+    while current is not None:
+        if current.hidden:
+            topmost = current.pk
+        current = thread.get(current.parent_id)
+    return topmost
 
 
 def _neighbourhood(passage: Passage, active: list[Passage], changed_ids: set[int]) -> list[Passage]:

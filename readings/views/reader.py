@@ -202,10 +202,17 @@ class Reader:
 
 
 def _cards(notes: list[Note], user: User, questions: dict[int, DiscussionQuestion]) -> list[NoteCard]:
-    """Top-level notes as cards with their threads; a reply whose parent this user cannot see stands alone."""
+    """Top-level notes as cards, each with its whole thread flattened under it.
+
+    Whoever sees a reply sees the note it answers (`selectors._visible_in_group`),
+    so every reply finds its thread; one that did not would be left out, never
+    shown as a note of its own.
+    """
     cards: dict[int, NoteCard] = {}
     roots: list[NoteCard] = []
     for note in notes:  # oldest first, so a parent always comes before its replies
+        if note.parent_id is not None and note.parent_id not in cards:
+            continue
         card = NoteCard(
             note=note,
             own=note.author_id == user.pk,
@@ -213,13 +220,10 @@ def _cards(notes: list[Note], user: User, questions: dict[int, DiscussionQuestio
             question=questions.get(note.question_id),
         )
         cards[note.pk] = card
-        parent = cards.get(note.parent_id)
-        if parent is None:
+        if note.root_id is None:
             roots.append(card)
-            continue
-        while parent.note.parent_id in cards:  # a reply to a reply joins the thread of its root
-            parent = cards[parent.note.parent_id]
-        parent.replies.append(card)
+        else:
+            cards[note.root_id].replies.append(card)
     return roots
 
 

@@ -58,3 +58,28 @@ def test_admin_shows_import_errors_on_the_file_field(admin_client_, world):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["file"][0].startswith("This file")
     assert not Text.objects.exists()
+
+
+def test_admin_hides_a_note_with_its_replies_and_shows_it_again(admin_client_, world, api):
+    from readings.models import Note
+    from readings.services.notes import note_create
+
+    text = Text.objects.create(group=world.group, title="T", original_format="txt")
+    passage = Passage.objects.create(text=text, anchor="p-1", position=1, kind="paragraph", body="B", word_count=1)
+    note = note_create(author=world.facilitator, passage=passage, body="Off topic.", visibility="group")
+    reply = note_create(author=world.member, passage=passage, body="Indeed.", parent=note)
+
+    def seen_by_member() -> set[int]:
+        return {n["id"] for n in api(world.member).get("/api/v1/notes/").json()["results"]}
+
+    hid = admin_client_.post(
+        "/admin/readings/note/", {"action": "hide_notes", "_selected_action": [note.pk]}, follow=True
+    )
+    hidden = seen_by_member()
+    admin_client_.post("/admin/readings/note/", {"action": "show_notes", "_selected_action": [note.pk]})
+
+    assert "Hid 1 note(s); private notes are left alone." in hid.content.decode()
+    assert hidden == set()
+    assert Note.objects.get(pk=reply.pk).hidden_root_id is None
+    assert seen_by_member() == {note.pk, reply.pk}
+    assert admin_client_.get(f"/admin/readings/note/{note.pk}/change/").status_code == 200

@@ -193,7 +193,9 @@ def test_deleting_a_note_without_replies_removes_it(world, api, essay, reading):
     assert not Note.objects.exists()
 
 
-def test_organizer_hides_a_group_note_and_only_its_author_still_sees_it(world, api, essay, reading, member_b):
+def test_organizer_hides_a_group_note_and_only_its_author_and_the_organizers_see_it(
+    world, api, essay, reading, member_b
+):
     note = write(api, member_b, at(essay, 12), "off topic", visibility="group").json()
 
     by_member = api(world.member).post(f"/api/v1/notes/{note['id']}/hide/", {"hidden": True}, format="json")
@@ -202,7 +204,8 @@ def test_organizer_hides_a_group_note_and_only_its_author_still_sees_it(world, a
     assert by_member.status_code == 403
     assert (hidden.status_code, hidden.json()["hidden"]) == (200, True)
     assert seen(api, world.member) == set()
-    assert seen(api, world.organizer) == set()
+    assert seen(api, world.facilitator) == set()
+    assert seen(api, world.organizer) == {"off topic"}
     own = api(member_b).get(f"/api/v1/notes/{note['id']}/").json()
     assert (own["body"], own["hidden"]) == ("off topic", True)
 
@@ -288,7 +291,7 @@ def test_note_with_others_replies_cannot_widen_its_audience(world, api, essay, r
     assert widened.status_code == 400
     assert (
         widened.json()["detail"]
-        == "visibility: Others have replied to this note, so its audience can no longer change."
+        == "visibility: Others have replied in this thread, so its audience can no longer change."
     )
     assert api(member_b).get(f"/api/v1/notes/{reply['id']}/").status_code == 404
 
@@ -303,3 +306,139 @@ def test_organizer_shows_a_hidden_note_again_and_members_cannot_find_it(world, a
     assert by_member.status_code == 404
     assert (shown.status_code, shown.json()["hidden"]) == (200, False)
     assert seen(api, world.member) == {"off topic"}
+
+
+# --- Threads: a reply has its root's audience at any depth; hiding takes the subtree along ----------
+
+
+def ids_seen(api, user, **filters) -> set[int]:
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    response = api(user).get(f"/api/v1/notes/?page_size=500&{query}")
+    assert response.status_code == 200
+    return {note["id"] for note in response.json()["results"]}
+
+
+def thread_of_three(api, essay, root_author, child_author, grandchild_author, visibility="group") -> list[int]:
+    """A root note, a reply to it and a reply to that reply, on passage 12."""
+    root = write(api, root_author, at(essay, 12), "root", visibility=visibility).json()
+    child = write(api, child_author, at(essay, 12), "child", parent=root["id"]).json()
+    grandchild = write(api, grandchild_author, at(essay, 12), "grandchild", parent=child["id"]).json()
+    return [root["id"], child["id"], grandchild["id"]]
+
+
+def test_making_a_thread_private_reaches_the_replies_to_replies(world, api, essay, reading, member_b):
+    root, child, grandchild = thread_of_three(api, essay, world.member, world.member, world.member)
+
+    changed = api(world.member).patch(f"/api/v1/notes/{root}/", {"visibility": "private"}, format="json")
+
+    assert changed.status_code == 200
+    for user in (member_b, world.facilitator, world.organizer):
+        assert api(user).get(f"/api/v1/notes/{grandchild}/").status_code == 404
+        assert ids_seen(api, user) == set()
+    own = api(world.member).get(f"/api/v1/notes/{grandchild}/").json()
+    assert (own["body"], own["visibility"]) == ("grandchild", "private")
+    assert ids_seen(api, world.member) == {root, child, grandchild}
+
+
+def test_narrowing_a_thread_to_facilitators_reaches_the_replies_to_replies(world, api, essay, reading, member_b):
+    root, child, grandchild = thread_of_three(api, essay, world.facilitator, world.facilitator, world.facilitator)
+
+    api(world.facilitator).patch(f"/api/v1/notes/{root}/", {"visibility": "facilitators"}, format="json")
+
+    assert api(world.member).get(f"/api/v1/notes/{grandchild}/").status_code == 404
+    assert ids_seen(api, world.member) == set()
+    assert ids_seen(api, world.organizer) == {root, child, grandchild}
+    assert api(world.organizer).get(f"/api/v1/notes/{grandchild}/").json()["visibility"] == "facilitators"
+
+
+def test_a_thread_with_someone_elses_reply_anywhere_keeps_its_audience(world, api, essay, reading, member_b):
+    root, child, grandchild = thread_of_three(api, essay, world.member, world.member, member_b)
+
+    narrowed = api(world.member).patch(f"/api/v1/notes/{root}/", {"visibility": "private"}, format="json")
+
+    assert narrowed.status_code == 400
+    assert narrowed.json()["detail"] == (
+        "visibility: Others have replied in this thread, so its audience can no longer change."
+    )
+    assert ids_seen(api, member_b) == {root, child, grandchild}
+    assert api(member_b).get(f"/api/v1/notes/{grandchild}/").json()["visibility"] == "group"
+
+
+def test_a_reply_inherits_the_roots_audience_at_any_depth(world, api, essay, reading, member_b):
+    root, child, grandchild = thread_of_three(
+        api, essay, world.member, world.facilitator, world.organizer, visibility="facilitators"
+    )
+    deeper = write(api, world.member, at(essay, 12), "deeper", parent=grandchild, visibility="group").json()
+
+    assert deeper["visibility"] == "facilitators"
+    assert ids_seen(api, member_b) == set()
+    assert ids_seen(api, world.member) == {root, child, grandchild, deeper["id"]}
+    assert ids_seen(api, world.facilitator) == {root, child, grandchild, deeper["id"]}
+
+
+def test_replies_to_a_hidden_note_are_hidden_with_it(world, api, essay, reading, member_b):
+    root, child, grandchild = thread_of_three(api, essay, member_b, world.member, world.facilitator)
+
+    hidden = api(world.organizer).post(f"/api/v1/notes/{root}/hide/", {"hidden": True}, format="json")
+
+    assert hidden.status_code == 200
+    for user in (world.member, world.facilitator):
+        assert ids_seen(api, user) == set()
+        for note in (root, child, grandchild):
+            assert api(user).get(f"/api/v1/notes/{note}/").status_code == 404
+    # Its author still sees it, marked, with the replies written to it; so do the organizers, who moderate.
+    for user in (member_b, world.organizer):
+        assert ids_seen(api, user) == {root, child, grandchild}
+        assert api(user).get(f"/api/v1/notes/{root}/").json()["hidden"] is True
+
+
+def test_hiding_a_reply_hides_what_answers_it_and_leaves_the_thread_above(world, api, essay, reading, member_b):
+    root, child, grandchild = thread_of_three(api, essay, world.facilitator, member_b, world.member)
+
+    api(world.organizer).post(f"/api/v1/notes/{child}/hide/", {"hidden": True}, format="json")
+
+    assert ids_seen(api, world.member) == {root}
+    assert ids_seen(api, world.facilitator) == {root}
+    assert ids_seen(api, member_b) == {root, child, grandchild}
+    assert ids_seen(api, world.organizer) == {root, child, grandchild}
+
+
+def test_showing_a_hidden_note_again_brings_its_thread_back(world, api, essay, reading, member_b):
+    root, child, grandchild = thread_of_three(api, essay, member_b, world.member, world.facilitator)
+    api(world.organizer).post(f"/api/v1/notes/{root}/hide/", {"hidden": True}, format="json")
+
+    api(world.organizer).post(f"/api/v1/notes/{root}/hide/", {"hidden": False}, format="json")
+
+    assert ids_seen(api, world.member) == {root, child, grandchild}
+    assert ids_seen(api, world.facilitator) == {root, child, grandchild}
+
+
+def test_a_reply_to_a_hidden_note_stays_out_of_view_with_it(world, api, essay, reading, member_b):
+    root = write(api, member_b, at(essay, 12), "off topic", visibility="group").json()["id"]
+    api(world.organizer).post(f"/api/v1/notes/{root}/hide/", {"hidden": True}, format="json")
+
+    reply = write(api, member_b, at(essay, 12), "but why?", parent=root).json()["id"]
+
+    assert ids_seen(api, world.member) == set()
+    assert api(world.member).get(f"/api/v1/notes/{reply}/").status_code == 404
+    assert ids_seen(api, member_b) == {root, reply}
+
+
+def test_reattaching_a_note_moves_its_whole_thread(world, api, essay, reading, member_b):
+    root, child, grandchild = thread_of_three(api, essay, world.member, member_b, world.member)
+
+    moved = api(world.member).patch(f"/api/v1/notes/{root}/", {"passage": at(essay, 14).id}, format="json")
+
+    assert moved.status_code == 200
+    assert ids_seen(api, member_b, passage=at(essay, 14).id) == {root, child, grandchild}
+    assert ids_seen(api, member_b, passage=at(essay, 12).id) == set()
+
+
+def test_a_reply_cannot_leave_its_thread_for_another_passage(world, api, essay, reading, member_b):
+    root, child, grandchild = thread_of_three(api, essay, world.member, world.member, world.member)
+
+    moved = api(world.member).patch(f"/api/v1/notes/{child}/", {"passage": at(essay, 14).id}, format="json")
+
+    assert moved.status_code == 400
+    assert moved.json()["detail"] == "passage: A reply stays on the passage of the note it answers."
+    assert ids_seen(api, world.member, passage=at(essay, 12).id) == {root, child, grandchild}

@@ -38,6 +38,7 @@ NOTE_KEYS = {
     "anchor_state",
     "question",
     "tags",
+    "hidden",
     "replies",
 }
 
@@ -126,8 +127,20 @@ def test_pack_content_for_the_member_who_wrote_the_notes(world, api, discussed):
 def test_pack_for_another_member_never_holds_a_private_note(world, api, discussed, member_b):
     pack = api(member_b).get(pack_url(world)).json()
 
-    assert set(all_notes(pack)) == {"B: group", "A: reply", "B: answer"}
+    assert set(all_notes(pack)) == {"B: group", "A: reply", "B: answer", "B: hidden"}
     assert "A: private" not in json.dumps(pack)
+
+
+def test_pack_holds_the_authors_own_hidden_note_marked_hidden(world, api, discussed, member_b):
+    own = all_notes(api(member_b).get(pack_url(world)).json())
+    others = all_notes(api(world.member).get(pack_url(world)).json())
+
+    assert (own["B: hidden"]["hidden"], own["B: group"]["hidden"]) == (True, False)
+    assert "B: hidden" not in others
+    assert "- **[2]** B: hidden — *Member\\_B* (hidden by an organizer)" in (
+        api(member_b).get(pack_url(world, "md")).content.decode()
+    )
+    assert "— Member_B · hidden by an organizer</span>" in api(member_b).get(pack_url(world, "html")).content.decode()
 
 
 def test_pack_for_facilitators_has_facilitator_notes_and_facilitators_notes(world, api, discussed):
@@ -459,3 +472,49 @@ def test_replies_to_replies_are_in_every_format(world, api, reading, fmt):
     text = body.decode()
     assert "first reply" in text
     assert "second-level reply" in text
+
+
+# --- Threads in the pack -------------------------------------------------------------------------
+
+
+def top_level(pack: dict) -> list[str]:
+    """The bodies of the notes the pack shows as threads of their own (not as replies)."""
+    return [
+        note["body"]
+        for reading in pack["readings"]
+        for notes in [*(p["notes"] for p in reading["passages"]), reading["orphaned_notes"]]
+        for note in notes
+    ]
+
+
+def test_replies_to_a_hidden_note_are_in_no_one_elses_pack(world, api, essay, reading, member_b):
+    hidden = note_create(author=member_b, passage=at(essay, 12), body="B: off topic", visibility="group")
+    reply = note_create(author=world.member, passage=at(essay, 12), body="A: reply", parent=hidden)
+    note_create(author=world.facilitator, passage=at(essay, 12), body="F: reply to the reply", parent=reply)
+    note_set_hidden(note=hidden, hidden=True, by=world.organizer)
+
+    for user in (world.member, world.facilitator):
+        pack = api(user).get(pack_url(world)).json()
+        assert all_notes(pack) == {}
+    for user in (member_b, world.organizer):
+        pack = api(user).get(pack_url(world)).json()
+        assert top_level(pack) == ["B: off topic"]
+        assert set(all_notes(pack)) == {"B: off topic", "A: reply", "F: reply to the reply"}
+        assert all_notes(pack)["B: off topic"]["hidden"] is True
+
+
+def test_a_thread_made_private_leaves_every_other_pack_down_to_its_deepest_reply(world, api, essay, reading):
+    root = note_create(author=world.member, passage=at(essay, 12), body="root", visibility="group")
+    child = note_create(author=world.member, passage=at(essay, 12), body="child", parent=root)
+    note_create(author=world.member, passage=at(essay, 12), body="grandchild", parent=child)
+
+    api(world.member).patch(f"/api/v1/notes/{root.id}/", {"visibility": "private"}, format="json")
+
+    for user in (world.facilitator, world.organizer):
+        assert all_notes(api(user).get(pack_url(world)).json()) == {}
+    own = all_notes(api(world.member).get(pack_url(world)).json())
+    assert {body: note["visibility"] for body, note in own.items()} == {
+        "root": "private",
+        "child": "private",
+        "grandchild": "private",
+    }

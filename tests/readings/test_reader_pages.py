@@ -185,7 +185,7 @@ def test_facilitators_notes_reach_facilitators_only(client, world, essay, readin
     assert note_ids(read(client, other, world.session)) == []
 
 
-def test_hidden_note_shows_to_its_author_marked_and_to_nobody_else(client, world, essay, reading):
+def test_hidden_note_shows_to_its_author_marked_and_to_no_other_member(client, world, essay, reading):
     passage = at(essay, 12)
     note = note_create(author=world.member, passage=passage, body="Off topic.", visibility="group")
     note_set_hidden(note=note, hidden=True, by=world.organizer)
@@ -195,6 +195,26 @@ def test_hidden_note_shows_to_its_author_marked_and_to_nobody_else(client, world
     assert f'<article class="note-card own is-hidden" id="note-{note.pk}"' in own
     assert "Hidden by an organizer</span>" in own
     assert note_ids(read(client, world.facilitator, world.session)) == []
+
+
+def reply_ids(response) -> list[int]:
+    return [int(i) for i in re.findall(r'<li class="reply[^"]*" id="note-(\d+)"', response.content.decode())]
+
+
+def test_replies_to_a_hidden_note_never_stand_alone_on_the_page(client, world, essay, reading, member_b):
+    passage = at(essay, 12)
+    hidden = note_create(author=member_b, passage=passage, body="Off topic.", visibility="group")
+    reply = note_create(author=world.member, passage=passage, body="Indeed.", parent=hidden)
+    deeper = note_create(author=world.facilitator, passage=passage, body="Quite.", parent=reply)
+    note_set_hidden(note=hidden, hidden=True, by=world.organizer)
+
+    for user in (world.member, world.facilitator):
+        page = read(client, user, world.session)
+        assert (note_ids(page), reply_ids(page)) == ([], [])
+        assert "Indeed." not in page.content.decode()
+    for user in (member_b, world.organizer):
+        page = read(client, user, world.session)
+        assert (note_ids(page), reply_ids(page)) == ([hidden.pk], [reply.pk, deeper.pk])
 
 
 def test_note_card_shows_quote_body_author_audience_tags_question_and_replies(client, world, essay, reading):
