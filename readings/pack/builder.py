@@ -83,19 +83,32 @@ def pack_notes(scope: PackScope):
     return visible.filter(scope.ranges("passage__"))
 
 
+def _question_fields(facilitator_rights: bool) -> tuple[str, ...]:
+    """What the pack shows of a question to this reader: `facilitator_notes` only with facilitator rights."""
+    fields = ("id", "position", "prompt", "kind", "minutes")
+    return (*fields, "facilitator_notes") if facilitator_rights else fields
+
+
 def pack_version(scope: PackScope) -> str:
-    """A short key that changes whenever anything in this user's pack changes (four small queries).
+    """A short key that changes whenever anything in this user's pack changes, and only then (four small queries).
 
     It covers the session (times, details, status, facilitators), the group's
     name, the user's role, the assignments and the revisions of their texts,
-    the accepted questions, and the notes *this user* may see. Nobody else's
-    private note is in it, so it cannot leak one. Small separate aggregates
-    plan and run faster here than one query with correlated subqueries.
+    the accepted questions as this user sees them, and the notes *this user*
+    may see. Questions enter by content, not by their `updated_at`, because a
+    question's row holds `facilitator_notes`, which a member's pack leaves out:
+    editing them must not change a member's version. Nobody else's private
+    note, hidden note or facilitator notes are in it, so it cannot leak one.
+    Small separate aggregates plan and run faster here than one query with
+    correlated subqueries.
     """
     session = scope.session
     readings = [(a["id"], a["updated_at"], a["text__updated_at"], a["text__revision"]) for a in scope.assignments]
-    questions = DiscussionQuestion.objects.filter(session_id=session.pk, state=QuestionState.ACCEPTED).aggregate(
-        n=Count("id"), at=Max("updated_at")
+    # One row per question and passage it is about (a LEFT JOIN): a handful of rows for a session.
+    questions = list(
+        DiscussionQuestion.objects.filter(session_id=session.pk, state=QuestionState.ACCEPTED)
+        .order_by("position", "id", "passages__id")
+        .values_list(*_question_fields(has_facilitator_rights(scope.membership)), "passages")
     )
     facilitators = Session.facilitators.through.objects.filter(session_id=session.pk).aggregate(
         n=Count("id"), ids=Sum("user_id")
@@ -108,7 +121,7 @@ def pack_version(scope: PackScope) -> str:
         f"session={session.pk},{session.updated_at.isoformat()},{session.sequence},{session.status}",
         f"group={session.group.name}",
         f"readings={readings}",
-        f"questions={questions['n']},{questions['at']}",
+        f"questions={questions}",
         f"facilitators={facilitators['n']},{facilitators['ids']}",
         f"notes={notes['n']},{notes['at']},{notes['ids']}",
     ]

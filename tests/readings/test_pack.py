@@ -19,8 +19,8 @@ from readings.models import Note
 from readings.pack import formats
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import, text_revise
-from readings.services.notes import note_create, note_set_hidden
-from readings.services.questions import question_create
+from readings.services.notes import note_create, note_set_hidden, note_update
+from readings.services.questions import question_create, question_decide, question_update, questions_reorder
 
 from ..conftest import service_unavailable
 from ..factories import MembershipFactory, UserFactory
@@ -518,3 +518,93 @@ def test_a_thread_made_private_leaves_every_other_pack_down_to_its_deepest_reply
         "child": "private",
         "grandchild": "private",
     }
+
+
+# --- The version depends only on what each person's pack holds -------------------------------------
+
+
+VIEWERS = ("member", "member_b", "facilitator", "organizer")
+
+
+def _change(change: str, world, essay, discussed, member_b) -> None:
+    question: object = discussed["question"]
+    private = Note.objects.get(body="A: private")
+    if change == "facilitator notes of a question":
+        question_update(question=question, facilitator_notes="Start from §13 instead.")
+    elif change == "a proposal":
+        question_create(session=world.session, author=member_b, prompt="Another proposal", propose=True)
+    elif change == "a proposal's wording":
+        proposal = world.session.questions.get(prompt="A proposal")
+        question_update(question=proposal, prompt="A better proposal")
+    elif change == "a rejected question":
+        proposal = world.session.questions.get(prompt="A proposal")
+        question_decide(question=proposal, accept=False)
+        question_update(question=proposal, prompt="Rejected, then edited")
+    elif change == "member's private note":
+        note_update(note=private, body="A: private, edited")
+    elif change == "member_b's new private note":
+        note_create(author=member_b, passage=at(essay, 12), body="B: secret", visibility="private")
+    elif change == "member's facilitators note":
+        note_update(note=Note.objects.get(body="A: facilitators"), body="A: facilitators, edited")
+    elif change == "a reply to member's facilitators note":
+        facilitators_note = Note.objects.get(body="A: facilitators")
+        note_create(author=world.facilitator, passage=facilitators_note.passage, body="F", parent=facilitators_note)
+    elif change == "member_b's hidden note":
+        note_update(note=Note.objects.get(body="B: hidden"), body="B: hidden, edited")
+    elif change == "a reply to the hidden note":
+        hidden = Note.objects.get(body="B: hidden")
+        note_create(author=world.organizer, passage=hidden.passage, body="O: please stay on topic", parent=hidden)
+    elif change == "a group note that post-before-you-peek holds back":
+        note_create(author=world.facilitator, passage=at(essay, 15), body="F: on 15", visibility="group")
+    else:  # pragma: no cover
+        raise AssertionError(change)
+
+
+@pytest.mark.parametrize(
+    ("change", "changed_for"),
+    [
+        ("facilitator notes of a question", {"facilitator", "organizer"}),
+        ("a proposal", set()),
+        ("a proposal's wording", set()),
+        ("a rejected question", set()),
+        ("member's private note", {"member"}),
+        ("member_b's new private note", {"member_b"}),
+        ("member's facilitators note", {"member", "facilitator", "organizer"}),
+        ("a reply to member's facilitators note", {"member", "facilitator", "organizer"}),
+        ("member_b's hidden note", {"member_b", "organizer"}),
+        ("a reply to the hidden note", {"member_b", "organizer"}),
+        ("a group note that post-before-you-peek holds back", {"facilitator", "organizer"}),
+    ],
+)
+def test_version_changes_for_exactly_those_whose_pack_changes(
+    world, api, essay, discussed, member_b, change, changed_for
+):
+    world.session.post_before_peek = True
+    world.session.save()
+    people = {"member": world.member, "member_b": member_b, "facilitator": world.facilitator}
+    people["organizer"] = world.organizer
+    before = {name: etag(api, people[name], world) for name in VIEWERS}
+    packs_before = {name: api(people[name]).get(pack_url(world)).json() for name in VIEWERS}
+
+    _change(change, world, essay, discussed, member_b)
+
+    after = {name: etag(api, people[name], world) for name in VIEWERS}
+    packs_after = {name: api(people[name]).get(pack_url(world)).json() for name in VIEWERS}
+    content_changed = {
+        name
+        for name in VIEWERS
+        if {**packs_before[name], "generated_at": None, "version": None}
+        != {**packs_after[name], "generated_at": None, "version": None}
+    }
+    assert {name for name in VIEWERS if before[name] != after[name]} == changed_for
+    assert content_changed == changed_for
+
+
+def test_version_changes_when_questions_are_reordered(world, api, discussed):
+    second = question_create(session=world.session, author=world.organizer, prompt="Second")
+    before = etag(api, world.member, world)
+
+    proposal = world.session.questions.get(prompt="A proposal")
+    questions_reorder(session=world.session, order=[second.id, discussed["question"].id, proposal.id])
+
+    assert etag(api, world.member, world) != before
