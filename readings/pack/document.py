@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 from ..anchoring import segments
+from ..rendering import safe_url
 
 
 @dataclass
@@ -146,6 +147,8 @@ def layout(pack: dict, *, link_prefix: str = "") -> dict:
     return {
         "pack": pack,
         "session": session,
+        # The online address is a link only if it is http(s); anything else (an old row, say) is shown as text.
+        "online_link": session["online_url"] if safe_url(session["online_url"]) else "",
         "group": pack["group"],
         "readings": readings,
         "questions": questions,

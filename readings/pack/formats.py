@@ -2,10 +2,12 @@
 
 import re
 from io import BytesIO
+from urllib.parse import quote
 
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
+from ..rendering import inert_tokens, safe_url, without_controls
 from .document import layout, thread
 
 PDF_NO_FETCH_MESSAGE = "The pack renderer fetches nothing: no remote or file URLs."
@@ -14,23 +16,99 @@ HIDDEN_MARK = "hidden by an organizer"
 
 
 # --- Markdown ------------------------------------------------------------------------------
+#
+# The file is our structure (headings, list items, quotes), and every field is text inside one line of it:
+# whitespace and line breaks in a single-line field become spaces, Markdown characters are escaped, and a
+# field that starts a line cannot start a block (a heading, a list item, a fence). Multi-line fields keep
+# their lines as hard breaks inside their own block. Note bodies are Markdown: their emphasis, code and
+# http(s)/mailto links are written out again, their raw HTML is escaped text, other links are their text and
+# images are links (the rendering policy of readings/rendering.py).
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>#|~&])")
+# What would open a block at the start of a line: list bullets, ordered-list numbers, setext underlines.
+_MD_LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def _md_escape(text: str) -> str:
     """Keep the author's words literal: escape what Markdown would treat as markup."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+    return _MD_INLINE.sub(r"\\\1", without_controls(text))
+
+
+def _md_line_start(line: str) -> str:
+    """`line`, with what would open a block at its start escaped."""
+    return _MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", line)
+
+
+def _md_line(text: str) -> str:
+    """A single-line field: one line, literal, that cannot open a block even at the start of a line."""
+    return _md_line_start(_md_escape(_WHITESPACE.sub(" ", text).strip()))
+
+
+def _md_lines(text: str, prefix: str) -> str:
+    """A multi-line field inside a block: each of its lines literal, joined by hard breaks under `prefix`."""
+    lines = [_md_line(line) for line in text.splitlines() if line.strip()]
+    return f"\\\n{prefix}".join(lines)
+
+
+def _md_url(url: str) -> str:
+    """A URL as a link destination: the characters that would end or break it percent-encoded."""
+    return re.sub(r"[\s()<>\\`]", lambda m: quote(m[0]), url)
+
+
+def _md_from_note(source: str) -> str:
+    """A note's Markdown as one line of inert Markdown: blocks run together, inline markup kept by policy."""
+    parts = []
+    for token in inert_tokens(source):
+        if token.type == "inline":
+            parts.append(_md_inline(token.children or []))
+        elif token.type in ("fence", "code_block"):
+            parts.append(_md_code(token.content))
+    return _md_line_start(" ".join(part for part in parts if part))
+
+
+def _md_inline(children) -> str:
+    out, hrefs = [], []
+    for token in children:
+        if token.type == "text":
+            out.append(_md_escape(_WHITESPACE.sub(" ", token.content)))
+        elif token.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif token.type == "code_inline":
+            out.append(_md_code(token.content))
+        elif token.type in ("em_open", "em_close"):
+            out.append("*")
+        elif token.type in ("strong_open", "strong_close"):
+            out.append("**")
+        elif token.type in ("s_open", "s_close"):
+            out.append("~~")
+        elif token.type == "link_open":
+            hrefs.append(token.attrGet("href"))
+            out.append("[")
+        elif token.type == "link_close":
+            out.append(f"]({_md_url(hrefs.pop())})")
+    return "".join(out)
+
+
+def _md_code(code: str) -> str:
+    code = _WHITESPACE.sub(" ", without_controls(code)).strip()
+    if not code:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", code)), default=0) + 1)
+    return f"{fence} {code} {fence}"
 
 
 def _md_note(lines: list[str], number: int, note: dict) -> None:
     selector = note.get("selector")
-    quote = f"“{_md_escape(selector['exact'])}” " if selector else ""
-    author = note["author"]["name"] if note.get("author") else "(deleted)"
-    body = " ".join(note["body"].split()) if note.get("author") else "(deleted)"
-    tags = "".join(f" #{tag}" for tag in note.get("tags", []))
-    lines.append(f"- **[{number}]** {quote}{body} — *{_md_escape(author)}*{tags}{_md_hidden(note)}")
+    quoted = f"“{_md_line(selector['exact'])}” " if selector else ""
+    author = _md_line(note["author"]["name"]) if note.get("author") else "(deleted)"
+    body = _md_from_note(note["body"]) if note.get("author") else "(deleted)"
+    tags = "".join(f" #{_md_line(tag)}" for tag in note.get("tags", []))
+    lines.append(f"- **[{number}]** {quoted}{body} — *{author}*{tags}{_md_hidden(note)}")
     for reply in thread(note):
-        reply_by = reply["author"]["name"] if reply.get("author") else "(deleted)"
-        lines.append(f"    - ↳ {' '.join(reply['body'].split())} — *{_md_escape(reply_by)}*{_md_hidden(reply)}")
+        reply_by = _md_line(reply["author"]["name"]) if reply.get("author") else "(deleted)"
+        reply_body = _md_from_note(reply["body"]) if reply.get("author") else "(deleted)"
+        lines.append(f"    - ↳ {reply_body} — *{reply_by}*{_md_hidden(reply)}")
 
 
 def _md_hidden(note: dict) -> str:
@@ -40,34 +118,35 @@ def _md_hidden(note: dict) -> str:
 def markdown(pack: dict) -> bytes:
     doc = layout(pack)
     session = doc["session"]
-    lines = [f"# {_md_escape(session['title'])}", "", f"**{_md_escape(doc['group']['name'])}** · {doc['when']}"]
+    lines = [f"# {_md_line(session['title'])}", "", f"**{_md_line(doc['group']['name'])}** · {doc['when']}"]
     if session["location"]:
-        lines.append(f"Where: {_md_escape(session['location'])}")
+        lines.append(f"Where: {_md_line(session['location'])}")
     if session["online_url"]:
-        lines.append(f"Online: <{session['online_url']}>")
+        online = session["online_url"].strip()
+        safe = safe_url(online) and not re.search(r"[\s<>]", online)
+        lines.append(f"Online: <{online}>" if safe else f"Online: {_md_line(online)}")
     lines += ["", f"About {pack['reading_minutes']} minutes of reading.", ""]
     for view in doc["readings"]:
         text = view.reading["text"]
         lines += [
-            f"## {_md_escape(text['title'])}" + (f" — {_md_escape(text['author'])}" if text["author"] else ""),
+            f"## {_md_line(text['title'])}" + (f" — {_md_line(text['author'])}" if text["author"] else ""),
             "",
         ]
         span = f"§{view.first}–§{view.last} · " if view.first else ""
         required = "required" if view.reading["required"] else "optional"
         lines += [f"*{span}about {view.reading['reading_minutes']} min · {required}*", ""]
         if view.reading["instructions"]:
-            lines += [f"> {_md_escape(view.reading['instructions'])}", ""]
+            lines += [f"> {_md_lines(view.reading['instructions'], '> ')}", ""]
         for item in view.passages:
             passage = item.passage
-            body = f"**§{passage['position']}** {_md_escape(passage['body'])}"
             if passage["kind"] == "heading":
-                lines.append(f"### §{passage['position']} {_md_escape(passage['body'])}")
+                lines.append(f"### §{passage['position']} {_md_line(passage['body'])}")
             elif passage["kind"] == "quotation":
-                lines.append(f"> {body}")
+                lines.append(f"> **§{passage['position']}** {_md_lines(passage['body'], '> ')}")
             elif passage["kind"] == "list_item":
-                lines.append(f"- {body}")
+                lines.append(f"- **§{passage['position']}** {_md_lines(passage['body'], '  ')}")
             else:
-                lines.append(body)
+                lines.append(f"**§{passage['position']}** {_md_lines(passage['body'], '')}")
             lines.append("")
             for footnote in passage.get("footnotes", []):
                 lines.append(f"> *{_md_escape(footnote['label'])}.* {_md_escape(footnote['body'])}  ")
@@ -91,9 +170,9 @@ def markdown(pack: dict) -> bytes:
                 for part in (question["kind"], f"{question['minutes']} min" if question["minutes"] else "", refs)
                 if part
             )
-            lines.append(f"{number}. {_md_escape(' '.join(question['prompt'].split()))} *({meta})*")
+            lines.append(f"{number}. {_md_line(question['prompt'])} *({_md_line(meta)})*")
             if question.get("facilitator_notes"):
-                lines.append(f"    - For facilitators: {_md_escape(question['facilitator_notes'])}")
+                lines.append(f"    - For facilitators: {_md_lines(question['facilitator_notes'], '      ')}")
         lines.append("")
     return "\n".join(lines).encode("utf-8")
 
@@ -136,7 +215,8 @@ aside { font-size: 0.9em; }
 
 
 def _xhtml_page(title: str, body: str) -> str:
-    return (
+    # Control characters are not allowed anywhere in XML, whichever field brought them.
+    return without_controls(
         '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">'
         f'<head><title>{escape(title)}</title><link rel="stylesheet" href="style.css" type="text/css"/></head>'
         f"<body>{body}</body></html>"
@@ -151,9 +231,9 @@ def epub(pack: dict) -> bytes:
     session = doc["session"]
     book = ebook.EpubBook()
     book.set_identifier(f"studycircle-pack-{session['id']}-{pack['version']}")
-    book.set_title(f"{session['title']} · {doc['group']['name']}")
+    book.set_title(without_controls(f"{session['title']} · {doc['group']['name']}"))
     book.set_language("en")
-    book.add_author(doc["group"]["name"])
+    book.add_author(without_controls(doc["group"]["name"]))
     style = ebook.EpubItem(uid="style", file_name="style.css", media_type="text/css", content=EPUB_CSS)
     book.add_item(style)
 
