@@ -218,25 +218,24 @@ def note_set_hidden(*, note: Note, hidden: bool, by: User) -> Note:
     if note.visibility == NoteVisibility.PRIVATE:
         raise ValidationError({"hidden": "A private note is seen by its author alone; there is nothing to hide."})
     root_id = note.root_id or note.pk
-    thread = list(Note.objects.select_for_update().filter(Q(pk=root_id) | Q(root_id=root_id)).order_by("pk"))
-    target = next(one for one in thread if one.pk == note.pk)
-    target.hidden, target.hidden_by = hidden, (by if hidden else None)
-    changed = {target.pk: target}
+    thread = list(
+        Note.objects.select_for_update()
+        .filter(Q(pk=root_id) | Q(root_id=root_id))
+        .only("pk", "parent_id", "hidden", "hidden_by", "hidden_root", "updated_at")
+    )
     by_id = {one.pk: one for one in thread}
+    target = by_id[note.pk]
+    # Only the note's own row changes in what anyone's pack shows (its `hidden` mark); the replies under it
+    # change who sees them, not what they say, so their `updated_at` stays.
+    target.hidden, target.hidden_by, target.updated_at = hidden, (by if hidden else None), timezone.now()
+    changed = {target.pk: target}
     for one in thread:
         if one.hidden_root_id != (topmost := _topmost_hidden(one, by_id)):
             one.hidden_root_id = topmost
             changed[one.pk] = one
-    now = timezone.now()
-    for one in changed.values():
-        one.updated_at = now
     Note.objects.bulk_update(changed.values(), ["hidden", "hidden_by", "hidden_root", "updated_at"])
-    note.hidden, note.hidden_by, note.hidden_root_id, note.updated_at = (
-        target.hidden,
-        target.hidden_by,
-        target.hidden_root_id,
-        now,
-    )
+    note.hidden, note.hidden_by = target.hidden, target.hidden_by
+    note.hidden_root_id, note.updated_at = target.hidden_root_id, target.updated_at
     return note
 
 
