@@ -51,6 +51,15 @@ def inert_tokens(source: str) -> list[Token]:
     return tokens
 
 
+def inert_inline_tokens(source: str) -> list[Token]:
+    """The Markdown read as one run of inline text (no blocks), with the link policy applied.
+
+    For exports that keep a note on one line: block markers stay as the author typed them.
+    """
+    [inline] = _markdown.parseInline(without_controls(source))
+    return _inert_inline(inline.children or [])
+
+
 def _inert_inline(children: list[Token]) -> list[Token]:
     out: list[Token] = []
     links: list[bool] = []  # for each open link, whether it is kept

@@ -508,7 +508,7 @@ class PackView(APIView):
 
     The ETag is the pack's `version`, computed in one query from what this
     user may see; a matching If-None-Match is answered 304 without building
-    the pack. PDF and EPUB are rendered once per version and kept in the cache.
+    the pack. Markdown, PDF and EPUB are rendered once per version and kept in the cache.
     """
 
     renderer_classes = PACK_RENDERERS

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from ..rendering import inert_tokens, safe_url, without_controls
+from ..rendering import inert_inline_tokens, safe_url, without_controls
 from .document import layout, thread
 
 PDF_NO_FETCH_MESSAGE = "The pack renderer fetches nothing: no remote or file URLs."
@@ -20,14 +20,17 @@ HIDDEN_MARK = "hidden by an organizer"
 # The file is our structure (headings, list items, quotes), and every field is text inside one line of it:
 # whitespace and line breaks in a single-line field become spaces, Markdown characters are escaped, and a
 # field that starts a line cannot start a block (a heading, a list item, a fence). Multi-line fields keep
-# their lines as hard breaks inside their own block. Note bodies are Markdown: their emphasis, code and
-# http(s)/mailto links are written out again, their raw HTML is escaped text, other links are their text and
-# images are links (the rendering policy of readings/rendering.py).
+# their lines as hard breaks inside their own block. Note bodies are Markdown, read as one line of inline
+# text: their emphasis, code and http(s)/mailto links are written out again, their raw HTML and block
+# markers are escaped text, other links are their text and images are links (the rendering policy of
+# readings/rendering.py).
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>#|~&])")
 # What would open a block at the start of a line: list bullets, ordered-list numbers, setext underlines.
 _MD_LINE_START = re.compile(r"^([-+=])|^(\d+)([.)])")
 _WHITESPACE = re.compile(r"\s+")
+# Characters that can make Markdown inline markup (emphasis, code, links, images, HTML, entities, escapes).
+_MD_MARKUP = re.compile(r"[\\`*_\[\]!<>&~]")
 
 
 def _md_escape(text: str) -> str:
@@ -57,14 +60,10 @@ def _md_url(url: str) -> str:
 
 
 def _md_from_note(source: str) -> str:
-    """A note's Markdown as one line of inert Markdown: blocks run together, inline markup kept by policy."""
-    parts = []
-    for token in inert_tokens(source):
-        if token.type == "inline":
-            parts.append(_md_inline(token.children or []))
-        elif token.type in ("fence", "code_block"):
-            parts.append(_md_code(token.content))
-    return _md_line_start(" ".join(part for part in parts if part))
+    """A note's Markdown as one line of inert Markdown: its inline markup kept by the rendering policy."""
+    if not _MD_MARKUP.search(source):
+        return _md_line(source)  # words alone (most notes): nothing to keep but them, and parsing is slow
+    return _md_line_start(_WHITESPACE.sub(" ", _md_inline(inert_inline_tokens(source))).strip())
 
 
 def _md_inline(children) -> str:

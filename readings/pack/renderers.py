@@ -40,6 +40,7 @@ class PackMarkdownRenderer(PackRenderer):
     format = "md"
     extension = "md"
     charset = "utf-8"
+    cache_rendered = True  # every note's Markdown is parsed again to write it out inert
 
     def build(self, pack: dict) -> bytes:
         return formats.markdown(pack)

@@ -394,16 +394,17 @@ def test_etag_does_not_change_when_someone_elses_private_note_changes(world, api
     assert etag(api, member_b, world) != etag(api, world.member, world)
 
 
-def test_pdf_is_rendered_once_per_version(world, api, discussed, monkeypatch):
+@pytest.mark.parametrize(("fmt", "function"), [("pdf", "pdf"), ("md", "markdown")])
+def test_pdf_and_markdown_are_rendered_once_per_version(world, api, discussed, monkeypatch, fmt, function):
     calls = []
-    real_pdf = formats.pdf
-    monkeypatch.setattr(formats, "pdf", lambda pack: calls.append(pack["version"]) or real_pdf(pack))
+    real = getattr(formats, function)
+    monkeypatch.setattr(formats, function, lambda pack: calls.append(pack["version"]) or real(pack))
     cache.clear()
 
-    first = api(world.member).get(pack_url(world, "pdf"))
-    second = api(world.member).get(pack_url(world, "pdf"))
+    first = api(world.member).get(pack_url(world, fmt))
+    second = api(world.member).get(pack_url(world, fmt))
     note_create(author=world.member, passage=discussed["b_note"].passage, body="changes it", visibility="group")
-    third = api(world.member).get(pack_url(world, "pdf"))
+    third = api(world.member).get(pack_url(world, fmt))
 
     assert first.content == second.content
     assert len(calls) == 2
