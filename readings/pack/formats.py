@@ -148,7 +148,7 @@ def markdown(pack: dict) -> bytes:
                 lines.append(f"**§{passage['position']}** {_md_lines(passage['body'], '')}")
             lines.append("")
             for footnote in passage.get("footnotes", []):
-                lines.append(f"> *{_md_escape(footnote['label'])}.* {_md_escape(footnote['body'])}  ")
+                lines.append(f"> *{_md_line(footnote['label'])}.* {_md_lines(footnote['body'], '> ')}  ")
             if passage.get("footnotes"):
                 lines.append("")
             for note in item.notes:

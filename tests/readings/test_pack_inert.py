@@ -61,6 +61,10 @@ def hostile(world, essay, reading):
         facilitator_notes="Start here.\n# Not a heading\n![pixel](http://tracker.example/f.png)",
     )
     passage = at(essay, 12)
+    passage.footnotes = [
+        {"label": "1\n# x", "body": "An imported note.\n# Not a heading\n<script>alert('fn')</script>"}
+    ]
+    passage.save()
     start = passage.body.index("hungry for land")
     first = note_create(
         author=world.member,
@@ -193,6 +197,9 @@ def test_markdown_pack_keeps_every_field_on_its_line_and_every_note_inert(world,
         "- **[6]** Good links: [site](https://example.org/a_%28b%29?q=1&r=2) "
         "[https://example.org/auto](https://example.org/auto) [mail](mailto:a@example.org) — " + author
     ) in lines
+    assert "> *1 \\# x.* An imported note.\\" in lines
+    assert "> \\# Not a heading\\" in lines
+    assert "> \\<script\\>alert('fn')\\</script\\>  " in lines
     assert "1. \\- Why? 1. Really? \\<script\\>alert('q')\\</script\\> *(discussion · §12)*" in lines
 
 
@@ -216,7 +223,8 @@ def test_markdown_pack_renders_to_exactly_its_own_structure_and_nothing_active(w
     # Six notes, one reply, the question and its hint, and the passages that are list items: nothing else.
     list_items = sum(p["kind"] == "list_item" for p in passages)
     assert len(page.find_all("li")) == 6 + 1 + 1 + 1 + list_items
-    assert len(page.find_all("blockquote")) == 1 + sum(p["kind"] == "quotation" for p in passages)
+    footnotes = sum(bool(p.get("footnotes")) for p in passages)
+    assert len(page.find_all("blockquote")) == 1 + footnotes + sum(p["kind"] == "quotation" for p in passages)
     assert [t.type for t in tokens if t.type.startswith("html")] == []
     assert inertness_faults(str(page)) == []
 
