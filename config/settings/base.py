@@ -267,6 +267,9 @@ TEXT_MAX_BYTES = env.int("TEXT_MAX_BYTES", default=5 * 1024 * 1024)
 # How long a rendered PDF or EPUB pack is kept (it is keyed by the pack's version,
 # so a stale one is never served; this only bounds the cache's size).
 PACK_CACHE_SECONDS = env.int("PACK_CACHE_SECONDS", default=7 * 24 * 3600)
+# Extra font folders for PDF packs (e.g. /usr/share/fonts/opentype/noto for CJK). The PDF
+# uses the fonts inside the typst wheel (Libertinus Serif, DejaVu Sans Mono) and these, never the system's.
+PACK_PDF_FONT_DIRS = env.list("PACK_PDF_FONT_DIRS", default=[])
 # The longest note body, in characters of Markdown source.
 NOTE_BODY_MAX_CHARS = env.int("NOTE_BODY_MAX_CHARS", default=20_000)
 # EPUB and PDF files are larger than texts (figures, fonts): their own limits.

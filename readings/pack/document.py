@@ -59,26 +59,85 @@ def passage_html_id(text_id: int, anchor: str) -> str:
     return f"t{text_id}-{anchor}"
 
 
-def marked_body(body: str, notes: list[NoteView], *, link_prefix: str = "") -> SafeString:
-    """The passage body, escaped, with each noted span in <mark> and a numbered link after it.
+@dataclass
+class Segment:
+    """A piece of a passage body: its text, whether a note quotes it, and the notes whose markers follow it."""
 
-    Overlapping spans are cut into segments, each marked once. A note on the
-    whole passage gets its number at the end of the passage.
+    text: str
+    marked: bool
+    markers: list[NoteView]
+
+
+def marked_segments(body: str, notes: list[NoteView]) -> list[Segment]:
+    """`body` cut where quoted spans start and end, each note's marker after the last piece it quotes.
+
+    Overlapping spans are cut into segments, each marked once. A note that
+    quotes nothing in this body (on the whole passage, or its words no longer
+    fit) gets its marker at the end of the passage. Every format that marks
+    quotes (printable HTML, PDF, EPUB) uses these pieces, so markers and the
+    note lists always carry the same numbers.
     """
     spans = []
     for view in notes:
         selector = view.note.get("selector")
         if selector and 0 <= selector["start"] < selector["end"] <= len(body):
             spans.append((selector["start"], selector["end"], view))
+    pieces = [
+        Segment(body[start:end], bool(covered), [view for _, e, view in spans if e == end])
+        for start, end, covered in segments(len(body), spans)
+    ]
+    spanned = {id(view) for _, _, view in spans}
+    rest = [view for view in notes if id(view) not in spanned]
+    if rest:
+        pieces.append(Segment("", False, rest))
+    return pieces
+
+
+def marker_groups(numbers: list[int]) -> list[list[int]]:
+    """`numbers` (ascending) cut into runs of consecutive numbers: [1, 2, 3, 5] -> [[1, 2, 3], [5]]."""
+    groups: list[list[int]] = []
+    for number in numbers:
+        if groups and groups[-1][-1] + 1 == number:
+            groups[-1].append(number)
+        else:
+            groups.append([number])
+    return groups
+
+
+def marker_text(numbers: list[int]) -> str:
+    """How note numbers after the same words print: "4", "4,5", "4–9,12" (three or more in a row as a range)."""
+    return ",".join(
+        f"{group[0]}–{group[-1]}" if len(group) > 2 else ",".join(map(str, group)) for group in marker_groups(numbers)
+    )
+
+
+def marked_body(body: str, notes: list[NoteView], *, link_prefix: str = "") -> SafeString:
+    """The passage body, escaped, with each noted span in <mark> and its note numbers after it.
+
+    Markers that follow the same words are one superscript, as `marker_text`
+    prints them ("4,5", "4–9"), so they never run together into another
+    number; each note still has its `ref-<id>` anchor to link back to.
+    """
     out = []
-    for start, end, covered in segments(len(body), spans):
-        text = escape(body[start:end])
-        out.append(f'<mark class="quoted">{text}</mark>' if covered else text)
-        for _, e, view in spans:
-            if e == end:
-                out.append(_ref(view, link_prefix))
-    out.extend(_ref(view, link_prefix) for view in notes if not view.note.get("selector"))
+    for piece in marked_segments(body, notes):
+        text = escape(piece.text)
+        out.append(f'<mark class="quoted">{text}</mark>' if piece.marked else text)
+        if piece.markers:
+            out.append(f'<sup class="note-refs">{_refs(piece.markers, link_prefix)}</sup>')
     return mark_safe("".join(out))  # noqa: S308 (every piece above is escaped or our own markup)
+
+
+def _refs(views: list[NoteView], link_prefix: str) -> str:
+    by_number = {view.number: view for view in views}
+    parts = []
+    for group in marker_groups(sorted(by_number)):
+        first, last = by_number[group[0]], by_number[group[-1]]
+        if len(group) > 2:
+            middle = "".join(f'<span id="ref-{by_number[n].note["id"]}"></span>' for n in group[1:-1])
+            parts.append(f"{_ref(first, link_prefix)}–{middle}{_ref(last, link_prefix)}")
+        else:
+            parts.append(",".join(_ref(by_number[n], link_prefix) for n in group))
+    return ",".join(parts)
 
 
 def _ref(view: NoteView, link_prefix: str) -> str:

@@ -9,8 +9,8 @@ from django.utils.html import escape
 
 from ..rendering import inert_inline_tokens, safe_url, without_controls
 from .document import layout, thread
+from .typesetting import typeset_pdf
 
-PDF_NO_FETCH_MESSAGE = "The pack renderer fetches nothing: no remote or file URLs."
 # How a pack marks a note an organizer hid, which only its author and the organizers still see.
 HIDDEN_MARK = "hidden by an organizer"
 
@@ -176,7 +176,7 @@ def markdown(pack: dict) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
-# --- HTML and PDF -------------------------------------------------------------------------
+# --- HTML and PDF (both from `layout`; the PDF is typeset by Typst) ---------------------
 
 
 def html(pack: dict) -> bytes:
@@ -184,18 +184,7 @@ def html(pack: dict) -> bytes:
 
 
 def pdf(pack: dict) -> bytes:
-    # Imported here: WeasyPrint needs Pango, and nothing else in the app does.
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    class RefuseEveryFetch(URLFetcher):
-        """A note's image or link never makes the server fetch anything: no http(s), no file://."""
-
-        def fetch(self, url, headers=None):
-            raise ValueError(f"{PDF_NO_FETCH_MESSAGE} Refused: {url[:100]}")
-
-    document = HTML(string=html(pack).decode("utf-8"), base_url=None, url_fetcher=RefuseEveryFetch())
-    return document.write_pdf()
+    return typeset_pdf(pack)
 
 
 # --- EPUB ----------------------------------------------------------------------------------
@@ -207,7 +196,8 @@ h1, h2, h3 { font-family: sans-serif; }
 .num { font-family: sans-serif; font-size: 0.7em; color: #777; margin-right: 0.4em; text-decoration: none; }
 blockquote { margin-left: 1.2em; padding-left: 0.8em; border-left: 2px solid #ccc; }
 mark { background: #fff1b8; }
-a.note-ref { font-size: 0.7em; vertical-align: super; text-decoration: none; }
+sup.note-refs { font-size: 0.7em; line-height: 0; }
+a.note-ref { text-decoration: none; }
 .meta { font-family: sans-serif; font-size: 0.85em; color: #555; }
 aside { font-size: 0.9em; }
 """

@@ -1,0 +1,139 @@
+"""The pack as PDF: a committed Typst template lays out the pack, handed to it as JSON data.
+
+No user text is ever spliced into markup: `pdf_document` turns the pack into
+plain data (strings, numbers, note bodies as blocks of styled runs), the
+template reads it with `json(bytes(sys.inputs.pack))` and places every string
+as text. The sections, numbering and words are those of the printable HTML
+(`document.layout` numbers both). Typst is a self-contained wheel: fonts are
+the ones it embeds (Libertinus Serif, DejaVu Sans Mono) plus any folders in
+`PACK_PDF_FONT_DIRS`; it never fetches anything (the template loads no
+package, image or file besides itself).
+"""
+
+from pathlib import Path
+
+import orjson
+from django.conf import settings
+from django.template.defaultfilters import capfirst, pluralize
+
+from .document import NoteView, ReadingView, Segment, layout, marked_segments, marker_text
+from .note_blocks import clickable, note_blocks
+
+TEMPLATE = Path(__file__).resolve().parent / "pack.typ"
+DELETED = [{"type": "paragraph", "runs": [{"text": "(deleted)", "em": True}]}]
+
+
+def _truncate(text: str, length: int) -> str:
+    """Django's `truncatechars` (the printable HTML shows quotes with it), without its per-call overhead."""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{pluralize(count)}"
+
+
+def _reply(reply: dict) -> dict:
+    author = reply.get("author")
+    return {
+        "blocks": note_blocks(reply["body_html"]),
+        "by": f"— {author['name'] if author else '(deleted)'}",
+        "replies": [_reply(child) for child in reply.get("replies", [])],
+    }
+
+
+def _note(view: NoteView) -> dict:
+    note = view.note
+    author = note.get("author")
+    by = ""
+    if author:
+        by = f"— {author['name']}"
+        if note["visibility"] != "group":
+            by += f" · {note['visibility']}"
+        by += "".join(f" · #{tag}" for tag in note.get("tags", []))
+    return {
+        "number": view.number,
+        "quote": f"“{_truncate(view.quote, 120)}”" if view.quote else "",
+        "blocks": note_blocks(note["body_html"]) if author else DELETED,
+        "by": by,
+        "replies": [_reply(reply) for reply in note.get("replies", [])],
+    }
+
+
+def _piece(piece: Segment) -> dict:
+    return {"text": piece.text, "marked": piece.marked, "markers": marker_text([view.number for view in piece.markers])}
+
+
+def _reading(view: ReadingView) -> dict:
+    reading = view.reading
+    text = reading["text"]
+    span = f"§{view.first}–§{view.last} · " if view.first else ""
+    required = "required" if reading["required"] else "optional"
+    passages = []
+    for item in view.passages:
+        passage = item.passage
+        passages.append(
+            {
+                "label": item.html_id,
+                "number": f"§{passage['position']}",
+                "kind": passage["kind"],
+                "pieces": [_piece(piece) for piece in marked_segments(passage["body"], item.notes)],
+                "notes": [_note(note) for note in item.notes],
+            }
+        )
+    return {
+        "title": text["title"],
+        "author": text["author"],
+        "meta": f"{span}about {reading['reading_minutes']} min · {required}",
+        "source": text["source"],
+        "instructions": reading["instructions"],
+        "passages": passages,
+        "orphaned": [_note(note) for note in view.orphaned],
+    }
+
+
+def pdf_document(pack: dict) -> dict:
+    """Everything the template prints, as JSON-ready data in reading order."""
+    doc = layout(pack)
+    session = doc["session"]
+    readings, questions, note_count = doc["readings"], doc["questions"], doc["note_count"]
+    summary = (
+        f"{_plural(len(readings), 'reading')} · about {_plural(pack['reading_minutes'], 'minute')} · "
+        f"{_plural(len(questions), 'question')}"
+    )
+    if note_count:
+        summary += f" · {_plural(note_count, 'note')}"
+    return {
+        "group": doc["group"]["name"],
+        "title": session["title"],
+        "when": doc["when"],
+        "location": session["location"],
+        "online_url": session["online_url"],
+        "online_link": clickable(session["online_url"] or ""),
+        "summary": summary,
+        "description": session["description"],
+        "readings": [_reading(view) for view in readings],
+        "questions": [
+            {
+                "prompt": question["prompt"],
+                "meta": capfirst(question["kind"]) + (f" · {question['minutes']} min" if question["minutes"] else ""),
+                "refs": [{"label": ref["html_id"], "number": f"§{ref['position']}"} for ref in question["refs"]],
+                "facilitator_notes": question.get("facilitator_notes") or "",
+            }
+            for question in questions
+        ],
+        "colophon": f"Studycircle pack · version {pack['version'][:8]} · generated {pack['generated_at']}",
+    }
+
+
+def typeset_pdf(pack: dict) -> bytes:
+    """The pack as a PDF (A4), laid out by Typst from `pack.typ`; reads no file but the template."""
+    import typst  # the compiler is a large native module: load it only where PDFs are made
+
+    data = orjson.dumps(pdf_document(pack)).decode()
+    return typst.compile(
+        str(TEMPLATE),
+        root=str(TEMPLATE.parent),
+        font_paths=[str(path) for path in settings.PACK_PDF_FONT_DIRS],
+        ignore_system_fonts=True,
+        sys_inputs={"pack": data},
+    )
