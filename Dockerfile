@@ -6,12 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production
 
-# WeasyPrint (PDF packs) needs Pango and fonts; nothing else is native.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-      fonts-dejavu-core fonts-liberation2 \
- && rm -rf /var/lib/apt/lists/*
-
+# No system packages: every native part (psycopg, lxml, the typst PDF compiler) is a wheel.
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
