@@ -134,8 +134,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and shared cache -------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
+# Keys of this installation in a Redis shared with others (and of one test in the suite's).
+CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
 else:
     # One machine only: a file cache is shared by the web process and the worker.
     CACHES = {
@@ -270,6 +278,15 @@ PACK_CACHE_SECONDS = env.int("PACK_CACHE_SECONDS", default=7 * 24 * 3600)
 # Extra font folders for PDF packs (e.g. /usr/share/fonts/opentype/noto for CJK). The PDF
 # uses the fonts inside the typst wheel (Libertinus Serif, DejaVu Sans Mono) and these, never the system's.
 PACK_PDF_FONT_DIRS = env.list("PACK_PDF_FONT_DIRS", default=[])
+# PDF and EPUB packs are rendered by a worker into the shared cache, never in a request:
+# until the file is there, the pack URL answers 202 with Retry-After (seconds).
+PACK_RETRY_AFTER_SECONDS = env.int("PACK_RETRY_AFTER_SECONDS", default=2)
+# The first request claims the render for this long; if its task is lost, a request after that queues it again.
+PACK_RENDER_CLAIM_SECONDS = env.int("PACK_RENDER_CLAIM_SECONDS", default=120)
+# After a render fails, requests get a 503 for this long, then a new attempt is queued.
+PACK_RENDER_RETRY_SECONDS = env.int("PACK_RENDER_RETRY_SECONDS", default=60)
+# The Celery queue of render tasks (a worker must consume it; "celery" is the default queue).
+PACK_RENDER_QUEUE = env("PACK_RENDER_QUEUE", default="celery")
 # The longest note body, in characters of Markdown source.
 NOTE_BODY_MAX_CHARS = env.int("NOTE_BODY_MAX_CHARS", default=20_000)
 # EPUB and PDF files are larger than texts (figures, fonts): their own limits.

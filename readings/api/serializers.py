@@ -455,3 +455,12 @@ class PackSerializer(serializers.Serializer):
     reading_minutes = serializers.IntegerField()
     generated_at = serializers.CharField()
     version = serializers.CharField(help_text="Also the ETag.")
+
+
+class PackPreparingSerializer(serializers.Serializer):
+    """The answer while a worker prepares a PDF or EPUB (202), or after its render failed (503)."""
+
+    detail = serializers.CharField()
+    status = serializers.ChoiceField(choices=["preparing", "failed"])
+    format = serializers.ChoiceField(choices=["pdf", "epub"])
+    version = serializers.CharField(help_text="The pack version being prepared (the ETag the file will have).")

@@ -27,6 +27,7 @@ from ..permissions import can_import_texts
 from ..services.assignments import assignment_create, assignment_delete, assignment_update
 from ..services.importing import text_import, text_inspect, text_revise, text_update
 from ..services.notes import note_create, note_delete, note_set_hidden, note_update
+from ..services.pack_files import FAILED, PackFile, file_key, pack_file_request
 from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
 from . import serializers as s
 
@@ -506,9 +507,11 @@ def _etags(header: str) -> set[str]:
 class PackView(APIView):
     """The session pack for the requesting user: JSON, or `?format=` md, html, pdf, epub.
 
-    The ETag is the pack's `version`, computed in one query from what this
-    user may see; a matching If-None-Match is answered 304 without building
-    the pack. Markdown, PDF and EPUB are rendered once per version and kept in the cache.
+    The ETag is the pack's `version`, computed from what this user may see; a
+    matching If-None-Match is answered 304 without building the pack. Markdown
+    is rendered once per version and kept in the cache. PDF and EPUB are never
+    rendered here: a worker renders each version once into the shared cache,
+    and until it is there the answer is 202 with Retry-After.
     """
 
     renderer_classes = PACK_RENDERERS
@@ -520,7 +523,15 @@ class PackView(APIView):
             (200, "text/html"): OpenApiTypes.STR,
             (200, "application/pdf"): OpenApiTypes.BINARY,
             (200, "application/epub+zip"): OpenApiTypes.BINARY,
+            (202, "application/json"): OpenApiResponse(
+                s.PackPreparingSerializer,
+                description="PDF or EPUB: a worker is preparing this version; ask again after Retry-After seconds.",
+            ),
             304: OpenApiResponse(description="Not modified: the If-None-Match ETag is still current."),
+            (503, "application/json"): OpenApiResponse(
+                s.PackPreparingSerializer,
+                description="PDF or EPUB: the last render failed; it is tried again after Retry-After seconds.",
+            ),
         },
         parameters=[
             OpenApiParameter("format", str, enum=["json", "md", "html", "pdf", "epub"], description="Default json."),
@@ -537,13 +548,17 @@ class PackView(APIView):
         if_none_match = request.headers.get("If-None-Match", "")
         if if_none_match and (version in _etags(if_none_match) or if_none_match.strip() == "*"):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        if getattr(renderer, "cache_rendered", False):
-            key = f"pack:{renderer.format}:{session.pk}:{version}"
-            body = cache.get(key)
-            if body is None:
-                body = renderer.build(build_pack(scope, version=version))
-                cache.set(key, body, timeout=settings.PACK_CACHE_SECONDS)
-            data = body
+        if renderer.rendered_by_worker:
+            file = pack_file_request(scope=scope, version=version, fmt=renderer.format)
+            if file.body is None:
+                return self._not_ready(file, renderer, version)
+            data = file.body
+        elif renderer.cache_rendered:
+            key = file_key(fmt=renderer.format, session_id=session.pk, version=version)
+            data = cache.get(key)
+            if data is None:
+                data = renderer.build(build_pack(scope, version=version))
+                cache.set(key, data, timeout=settings.PACK_CACHE_SECONDS)
         else:
             data = build_pack(scope, version=version)
         name = pack_filename(
@@ -558,6 +573,19 @@ class PackView(APIView):
         )
         headers["Content-Disposition"] = f'{renderer.disposition}; filename="{name}"'
         return Response(data, headers=headers)
+
+    def _not_ready(self, file: PackFile, renderer, version: str) -> Response:
+        label = renderer.format.upper()
+        if file.state == FAILED:
+            code, seconds = status.HTTP_503_SERVICE_UNAVAILABLE, settings.PACK_RENDER_RETRY_SECONDS
+            detail = f"Your {label} could not be prepared; it will be tried again in {seconds} seconds."
+        else:
+            code, seconds = status.HTTP_202_ACCEPTED, settings.PACK_RETRY_AFTER_SECONDS
+            detail = f"Your {label} is being prepared; ask again in {seconds} seconds."
+        self.request.accepted_renderer = PackJSONRenderer()
+        self.request.accepted_media_type = PackJSONRenderer.media_type
+        body = {"detail": detail, "status": file.state, "format": renderer.format, "version": version}
+        return Response(body, status=code, headers={"Retry-After": str(seconds), "Cache-Control": "no-store"})
 
     def handle_exception(self, exc):
         # Errors are JSON whatever format was asked for: a PDF renderer cannot say "404".

@@ -1,4 +1,4 @@
-"""DRF renderers for the session pack: `?format=` json (default), md, html, pdf, epub."""
+"""DRF renderers for the session pack: `?format=` json (default), md, html, pdf, epub (the last two by a worker)."""
 
 import orjson
 from rest_framework.renderers import BaseRenderer
@@ -7,12 +7,15 @@ from . import formats
 
 
 class PackRenderer(BaseRenderer):
-    """Renders a pack dict; passes finished bytes (a cached PDF, say) through untouched."""
+    """Renders a pack dict; passes finished bytes (a PDF from the cache, say) through untouched."""
 
     extension = "json"
     disposition = "attachment"
-    # Expensive formats are rendered once per pack version and kept in the cache.
+    # Formats worth keeping are rendered once per pack version, in the request, and kept in the cache.
     cache_rendered = False
+    # Formats that can take long are rendered by a worker, once per pack version, into the shared
+    # cache (readings/services/pack_files.py); a request only serves them or says when to come back.
+    rendered_by_worker = False
 
     def build(self, pack: dict) -> bytes:
         raise NotImplementedError
@@ -62,7 +65,7 @@ class PackPDFRenderer(PackRenderer):
     format = "pdf"
     extension = "pdf"
     charset = None
-    cache_rendered = True
+    rendered_by_worker = True
 
     def build(self, pack: dict) -> bytes:
         return formats.pdf(pack)
@@ -73,7 +76,7 @@ class PackEPUBRenderer(PackRenderer):
     format = "epub"
     extension = "epub"
     charset = None
-    cache_rendered = True
+    rendered_by_worker = True
 
     def build(self, pack: dict) -> bytes:
         return formats.epub(pack)

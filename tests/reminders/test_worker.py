@@ -14,7 +14,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 from uuid import uuid4
 
 import pytest
@@ -31,29 +30,11 @@ from sessions_app.services.schedule import session_create
 
 from ..conftest import service_unavailable
 from ..factories import GroupFactory, UserFactory
-from .realparts import RedisServer, SmtpRecorder, Worker, wait_for
+from .realparts import RedisServer, SmtpRecorder, Worker, database_url, redis_answers, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 LEASE_SECONDS = 6
-
-
-def database_url() -> str:
-    """The test database, as the worker process must see it."""
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def redis_answers(url: str) -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
 
 
 class Beat:
