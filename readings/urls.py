@@ -6,6 +6,7 @@ from .views import reader, sessions, texts
 
 urlpatterns = [
     path("sessions/<int:session_id>/", sessions.session_detail, name="session-detail"),
+    path("sessions/<int:session_id>/pack/<slug:fmt>/", sessions.session_pack_download, name="session-pack-download"),
     path("sessions/<int:session_id>/readings/new/", texts.assignment_new, name="assignment-new"),
     path(
         "sessions/<int:session_id>/readings/<int:assignment_id>/remove/",

@@ -24,6 +24,7 @@ from django.utils.html import escape
 
 from readings.models import DiscussionQuestion, ReadingAssignment
 from sessions_app.calendar import calendar_bytes, session_url
+from sessions_app.links import pack_download_url
 from sessions_app.models import Session, User
 
 from .enums import PREFERENCE_FIELD, ReminderKind
@@ -60,7 +61,8 @@ def preferences_url() -> str:
 
 
 def pack_url(session: Session) -> str:
-    return f"{settings.SITE_URL}/api/v1/sessions/{session.pk}/pack/?format=pdf"
+    """The page that prepares the PDF and downloads it (the file itself is rendered by a worker)."""
+    return pack_download_url(session.pk, "pdf")
 
 
 def _site_host() -> str:

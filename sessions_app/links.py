@@ -4,6 +4,8 @@ from django.conf import settings
 from django.urls import reverse
 
 PACK_FORMATS = ("md", "html", "pdf", "epub")
+# Formats a worker renders: a person gets them through a page that waits for the file.
+PACK_FILE_FORMATS = ("pdf", "epub")
 
 
 def session_url(session_id: int) -> str:
@@ -18,3 +20,9 @@ def pack_urls(session_id: int, *, base: str | None = None) -> dict[str, str]:
     urls = {"json": pack, **{fmt: f"{pack}?format={fmt}" for fmt in PACK_FORMATS}}
     urls["ics"] = base + reverse("session-calendar", kwargs={"pk": session_id})
     return urls
+
+
+def pack_download_url(session_id: int, fmt: str, *, base: str | None = None) -> str:
+    """The page that prepares and downloads a PDF or EPUB pack (what buttons and emails link to)."""
+    base = settings.SITE_URL if base is None else base
+    return base + reverse("session-pack-download", kwargs={"session_id": session_id, "fmt": fmt})

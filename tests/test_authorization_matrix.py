@@ -136,6 +136,9 @@ ENDPOINTS = [
     ("GET", "/api/v1/sessions/{session}/pack/", None, (401, 404, 200, 200, 200)),
     ("GET", "/api/v1/sessions/{session}/pack/?format=md", None, (401, 404, 200, 200, 200)),
     ("GET", "/api/v1/sessions/{session}/pack/?format=html", None, (401, 404, 200, 200, 200)),
+    # PDF and EPUB: a worker renders them; the first answer is "being prepared".
+    ("GET", "/api/v1/sessions/{session}/pack/?format=pdf", None, (401, 404, 202, 202, 202)),
+    ("GET", "/api/v1/sessions/{session}/pack/?format=epub", None, (401, 404, 202, 202, 202)),
     ("GET", "/api/v1/sessions/{session}/calendar.ics", None, (401, 404, 200, 200, 200)),
     ("GET", "/api/v1/me/calendar-feed/", None, (401, 200, 200, 200, 200)),
     ("POST", "/api/v1/me/calendar-feed/", None, (401, 200, 200, 200, 200)),

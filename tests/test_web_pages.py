@@ -192,9 +192,33 @@ def test_session_page_for_member_shows_reading_questions_and_downloads(world, cl
     assert "§10–§25" in words
     assert "Why did October succeed?" in words
     assert "Start with the peasants." not in words
-    assert f'href="/api/v1/sessions/{world.session.pk}/pack/?format=pdf"' in html
+    assert f'href="/sessions/{world.session.pk}/pack/pdf/"' in html
+    assert f'href="/sessions/{world.session.pk}/pack/epub/"' in html
+    assert f'href="/api/v1/sessions/{world.session.pk}/pack/?format=md"' in html
     assert "Who is coming" not in words
     assert "Propose question" in words
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "epub"])
+def test_pack_download_page_waits_for_the_file_with_a_script_of_its_own(world, client, prepared, fmt):
+    response = page(client, world.member, f"/sessions/{world.session.pk}/pack/{fmt}/")
+
+    html = response.content.decode()
+    label = fmt.upper()
+    assert response.status_code == 200
+    assert f'data-url="/api/v1/sessions/{world.session.pk}/pack/?format={fmt}" data-label="{label}"' in html
+    assert f"Preparing your {label}…" in text_of(response)
+    assert '<script src="/static/js/pack-download.js" defer></script>' in html
+
+
+def test_pack_download_page_is_404_for_other_formats_and_asks_strangers_to_log_in(world, client):
+    assert page(client, world.member, f"/sessions/{world.session.pk}/pack/docx/").status_code == 404
+    client.logout()
+    response = client.get(f"/sessions/{world.session.pk}/pack/pdf/")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        f"/accounts/login/?next=/sessions/{world.session.pk}/pack/pdf/",
+    )
 
 
 def test_session_page_for_facilitator_shows_notes_and_who_is_coming(world, client, prepared):
@@ -309,6 +333,8 @@ def test_cancel_page_says_who_will_be_emailed_and_cancels_on_post(world, client)
         "/sessions/{session}/cancel/",
         "/sessions/{session}/readings/new/",
         "/sessions/{session}/questions/",
+        "/sessions/{session}/pack/pdf/",
+        "/sessions/{session}/pack/epub/",
         "/texts/{text}/",
         "/groups/{group}/texts/import/",
         "/groups/{group}/sessions/new/",

@@ -4,13 +4,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sessions_app import selectors as session_selectors
 from sessions_app.forms import apply_errors
-from sessions_app.links import pack_urls
+from sessions_app.links import PACK_FILE_FORMATS, pack_download_url, pack_urls
 from sessions_app.models import Session
 from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
 
@@ -75,7 +76,10 @@ def session_detail(request, session_id: int):
             "readings": selectors.readings_of(session),
             "questions": questions,
             "propose_form": ProposeForm(),
-            "downloads": pack_urls(session.pk, base=""),
+            "downloads": {
+                **pack_urls(session.pk, base=""),
+                **{fmt: pack_download_url(session.pk, fmt, base="") for fmt in PACK_FILE_FORMATS},
+            },
             "differs": bool(request.viewer_timezone) and request.viewer_timezone != session.timezone,
         }
     )
@@ -85,6 +89,20 @@ def session_detail(request, session_id: int):
         context["answers"] = selectors.answers_by_question(user, session)
         context["busiest"] = selectors.busiest_passages(user, session)
     return render(request, "readings/session_detail.html", context)
+
+
+@login_required
+def session_pack_download(request, session_id: int, fmt: str):
+    """The page behind "PDF" and "EPUB": it asks for the file until a worker has made it, then saves it.
+
+    The file itself comes from the pack API (202 until ready); the page's
+    script (static/js/pack-download.js) polls it and starts the download.
+    """
+    if fmt not in PACK_FILE_FORMATS:
+        raise Http404("No such format.")
+    session, context = _session_context(request, session_id)
+    context.update({"label": fmt.upper(), "file_url": pack_urls(session.pk, base="")[fmt]})
+    return render(request, "readings/pack_download.html", context)
 
 
 @login_required

@@ -1,6 +1,6 @@
 """An organizer's journey in a real browser, every step through the pages:
 log in, import the sample essay, schedule a session, assign a passage range,
-add two questions, download the PDF pack.
+add two questions, download the PDF pack (rendered by a real worker).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -14,12 +14,14 @@ from sessions_app.models import Session
 
 from ..factories import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample-texts" / "october-revolution-study-notes.txt"
 
 
-def test_organizer_imports_schedules_assigns_asks_and_downloads_the_pdf(world, page, login, screenshot, tmp_path):
+def test_organizer_imports_schedules_assigns_asks_and_downloads_the_pdf(
+    world, page, login, screenshot, tmp_path, render_worker
+):
     # The group's other session, at a plausible hour for the dashboard screenshot.
     world.session.starts_at = datetime(2030, 2, 28, 0, 0, tzinfo=UTC)
     world.session.ends_at = world.session.starts_at + timedelta(minutes=90)
@@ -79,8 +81,9 @@ def test_organizer_imports_schedules_assigns_asks_and_downloads_the_pdf(world, p
     expect(page.locator("#questions")).to_contain_text("Which of the internal conditions still hold today?")
     screenshot(page, "session-page", full_page=True)
 
-    # Download the PDF pack.
-    with page.expect_download() as download_info:
+    # Download the PDF pack: the page waits for the worker, then saves the file.
+    render_worker.start()
+    with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("link", name="PDF").click()
     download = download_info.value
     saved = tmp_path / download.suggested_filename

@@ -63,12 +63,12 @@ def test_reading_email_lists_what_to_read_the_accepted_questions_and_the_links(
         "1. What did you expect the text to argue?\n"
         "2. What does the essay mean by “proletarian dictatorship”? (15 min)\n\n"
         f"Session page: {SITE}/sessions/{session.pk}/\n"
-        f"Session pack (PDF, to print or read offline): {SITE}/api/v1/sessions/{session.pk}/pack/?format=pdf\n\n"
+        f"Session pack (PDF, to print or read offline): {SITE}/sessions/{session.pk}/pack/pdf/\n\n"
         + footer(world.member.pk, "What to read", "reading")
     )
     html = message.alternatives[0].content
     assert message.alternatives[0].mimetype == "text/html"
-    assert f'href="{SITE}/api/v1/sessions/{session.pk}/pack/?format=pdf"' in html
+    assert f'href="{SITE}/sessions/{session.pk}/pack/pdf/"' in html
     assert f'href="{SITE}/sessions/{session.pk}/"' in html
     assert "Is this a proposal?" not in html + message.body  # proposals are not the group's questions yet
     assert "Steer towards" not in html + message.body  # facilitator notes never go out
