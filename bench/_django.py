@@ -58,6 +58,23 @@ def median_ms(function: Callable[[], object], *, repeat: int = 5, setup: Callabl
     return statistics.median(times)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, which starts afresh at exec.
+
+    (getrusage's ru_maxrss does not: on Linux it keeps the parent's peak from
+    before the exec, so a child started by a large benchmark would report it.)
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def machine() -> str:
     """One line naming the machine and database the figures came from."""
     cpu = platform.processor() or platform.machine()

@@ -14,12 +14,11 @@ without it only Typst is measured.
 
 import json
 import os
-import resource
 import statistics
 import sys
 import time
 
-from _django import machine, throwaway_database
+from _django import machine, peak_rss_mb, throwaway_database
 from django.conf import settings
 from pack import build_large_session, build_ordinary_session, in_fresh_process, pdf_pages
 
@@ -52,8 +51,7 @@ def engine_child(engine: str, session_id: int, user_id: int) -> None:
     membership = Membership.objects.get(user=user, group=session.group)
     data = ENGINES[engine](build_pack(pack_scope(user=user, session=session, membership=membership)))
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    figures = {"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": peak_mb}
+    figures = {"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": peak_rss_mb()}
     print(json.dumps({**figures, "pages": pdf_pages(data), "bytes": len(data)}))
 
 
