@@ -318,6 +318,7 @@ def main() -> None:
         huge_pack = build_pack(
             pack_scope(user=huge_organizer, session=huge, membership=huge_organizer.memberships.get())
         )
+        figures["html rendering, 5x session"] = median_ms(lambda: formats.html(huge_pack), repeat=1)
         figures["epub rendering, 5x session"] = median_ms(lambda: formats.epub(huge_pack), repeat=1)
 
         large_pdf = in_fresh_process(__file__, "--pdf-child", session.pk, organizer.pk)
