@@ -136,4 +136,7 @@ def typeset_pdf(pack: dict) -> bytes:
         font_paths=[str(path) for path in settings.PACK_PDF_FONT_DIRS],
         ignore_system_fonts=True,
         sys_inputs={"pack": data},
+        # Untagged, as the PDF always was: tags make the file four times larger and cost ~10 MB
+        # while compiling; the printable HTML and the EPUB are the accessible formats.
+        pdf_tags=False,
     )
