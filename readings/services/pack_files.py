@@ -32,14 +32,14 @@ from ..pack.renderers import PACK_RENDERERS
 logger = logging.getLogger("readings.pack_files")
 
 RENDERERS = {renderer.format: renderer for renderer in PACK_RENDERERS if renderer.rendered_by_worker}
-PREPARING, FAILED = "preparing", "failed"
+READY, PREPARING, FAILED = "ready", "preparing", "failed"
 
 
 @dataclass(frozen=True)
 class PackFile:
     """A pack file as a request finds it: `body` when ready, else the state of its render."""
 
-    state: str  # "ready", PREPARING or FAILED
+    state: str  # READY, PREPARING or FAILED
     body: bytes | None = None
 
 
@@ -66,7 +66,7 @@ def pack_file_request(*, scope: PackScope, version: str, fmt: str) -> PackFile:
     key = file_key(fmt=fmt, session_id=scope.session.pk, version=version)
     body = cache.get(key)
     if body is not None:
-        return PackFile("ready", body)
+        return PackFile(READY, body)
     claim = _claim_key(key)
     if cache.add(claim, PREPARING, timeout=settings.PACK_RENDER_CLAIM_SECONDS):
         arguments = (scope.session.pk, scope.user.pk, fmt, version)
@@ -111,7 +111,7 @@ def pack_file_render(*, session_id: int, user_id: int, fmt: str, version: str) -
         scope = pack_scope(user=user, session=session, membership=membership)
         current = pack_version(scope)
         key = file_key(fmt=fmt, session_id=session_id, version=current)
-        if cache.get(key) is None:
+        if not cache.has_key(key):  # only asks whether it is there; the file stays in the cache
             started = time.perf_counter()
             body = RENDERERS[fmt]().build(build_pack(scope, version=current))
             cache.set(key, body, timeout=settings.PACK_CACHE_SECONDS)
