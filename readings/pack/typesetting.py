@@ -82,10 +82,10 @@ def _reading(view: ReadingView) -> dict:
         )
     return {
         "title": text["title"],
-        "author": text["author"],
+        "author": text["author"] or "",
         "meta": f"{span}about {reading['reading_minutes']} min · {required}",
-        "source": text["source"],
-        "instructions": reading["instructions"],
+        "source": text["source"] or "",
+        "instructions": reading["instructions"] or "",
         "passages": passages,
         "orphaned": [_note(note) for note in view.orphaned],
     }
@@ -106,11 +106,11 @@ def pdf_document(pack: dict) -> dict:
         "group": doc["group"]["name"],
         "title": session["title"],
         "when": doc["when"],
-        "location": session["location"],
-        "online_url": session["online_url"],
+        "location": session["location"] or "",
+        "online_url": session["online_url"] or "",
         "online_link": clickable(session["online_url"] or ""),
         "summary": summary,
-        "description": session["description"],
+        "description": session["description"] or "",
         "readings": [_reading(view) for view in readings],
         "questions": [
             {
