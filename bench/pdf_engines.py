@@ -6,10 +6,9 @@ For the large session of `bench/pack.py` (200 passages, 1,600 notes in the
 organizer's pack, 20 questions) and the ordinary one (the sample essay with
 36 notes), each engine renders the organizer's pack in a fresh process that
 loads the session and builds the pack first, as a worker does; three runs
-each, the median time and the largest peak RSS are printed. WeasyPrint is no
-longer a dependency: to run its half, `pip install weasyprint==70.0` and
-Pango (`libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0` and fonts);
-without it only Typst is measured.
+each, the median time and the largest peak RSS are printed. WeasyPrint is a
+development dependency only (requirements-dev.txt; it needs Pango, which
+chromium brings); where it cannot be imported only Typst is measured.
 """
 
 import json
