@@ -77,6 +77,10 @@ def _reading(view: ReadingView) -> dict:
                 "number": f"§{passage['position']}",
                 "kind": passage["kind"],
                 "pieces": [_piece(piece) for piece in marked_segments(passage["body"], item.notes)],
+                "footnotes": [
+                    {"label": footnote["label"], "body": footnote["body"]}
+                    for footnote in passage.get("footnotes") or []
+                ],
                 "notes": [_note(note) for note in item.notes],
             }
         )

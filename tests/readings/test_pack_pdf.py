@@ -71,14 +71,18 @@ def squeeze(text: str) -> str:
 
 
 def printed_text(element) -> str:
-    """The words a browser prints for an HTML element: its text, with ordered lists' numbers, CSS capitals."""
+    """The words a browser prints for an HTML element: its text, with ordered lists' numbers, CSS capitals.
+
+    (The footnotes' list shows no numbers: each footnote prints its own label.)
+    """
     parts: list[str] = []
 
     def walk(node, upper: bool) -> None:
         if not isinstance(node.tag, str):
             return
         upper = upper or "group" in node.get("class", "").split()
-        if node.tag == "li" and node.getparent().tag == "ol":
+        numbered = not node.xpath("ancestor::*[contains(concat(' ', @class, ' '), ' footnotes ')]")
+        if node.tag == "li" and node.getparent().tag == "ol" and numbered:
             siblings = [li for li in node.getparent() if li.tag == "li"]
             start = int(node.getparent().get("start", "1"))
             parts.append(f"{node.get('value') or start + siblings.index(node)}. ")
@@ -149,6 +153,12 @@ def discussed(world, essay, reading, member_b):
     thirteen = at(essay, 13)
     note_create(author=member_b, passage=thirteen, body="On words that go.", visibility="group")
     text_revise(text=essay, created_by=None, content=essay.full_text.replace(thirteen.body + "\n\n", ""))
+    twelve.refresh_from_db()  # the original's own footnotes, as an imported EPUB or PDF brings them
+    twelve.footnotes = [
+        {"label": "1", "body": "Lenin, “The Tasks of the Proletariat”, 1917."},
+        {"label": "*", "body": "As the 1924 text has it."},
+    ]
+    twelve.save()
     return {"twelve": twelve, "fourteen": fourteen}
 
 
