@@ -75,6 +75,25 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the Typst compile), user and system."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def children_peak_rss_mb() -> float:
+    """The largest peak RSS of this process's finished children (the Typst compile), in MB.
+
+    An upper bound: a child started with vfork counts the parent's resident
+    memory at its exec too, so it reads at least the parent's size then.
+    """
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def machine() -> str:
     """One line naming the machine and database the figures came from."""
     cpu = platform.processor() or platform.machine()

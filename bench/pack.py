@@ -29,7 +29,15 @@ import orjson
 # The 202 path queues a render task: keep it in memory, never on a real broker's queue.
 os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
 
-from _django import ROOT, machine, median_ms, peak_rss_mb, throwaway_database
+from _django import (
+    ROOT,
+    children_peak_rss_mb,
+    cpu_seconds,
+    machine,
+    median_ms,
+    peak_rss_mb,
+    throwaway_database,
+)
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -252,7 +260,7 @@ def pdf_pages(data: bytes) -> int | None:
 
 def pdf_child(session_id: int, user_id: int) -> None:
     """Run in a fresh process, as the worker does: load, build and render the PDF once; print figures."""
-    start, cpu_start = time.perf_counter(), time.process_time()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     session = Session.objects.select_related("group").get(pk=session_id)
     user = User.objects.get(pk=user_id)
     membership = Membership.objects.get(user=user, group=session.group)
@@ -261,8 +269,10 @@ def pdf_child(session_id: int, user_id: int) -> None:
     data = formats.pdf(pack)
     done = time.perf_counter()
     figures = {"seconds": done - start, "build_seconds": built - start, "render_seconds": done - built}
-    figures["cpu_seconds"] = time.process_time() - cpu_start
-    print(json.dumps({**figures, "peak_mb": peak_rss_mb(), "bytes": len(data), "pages": pdf_pages(data)}))
+    figures["cpu_seconds"] = cpu_seconds() - cpu_start
+    peaks = {"worker_mb": peak_rss_mb(), "typst_mb": children_peak_rss_mb()}
+    figures["peak_mb"] = max(peaks.values())
+    print(json.dumps({**figures, **peaks, "bytes": len(data), "pages": pdf_pages(data)}))
 
 
 def in_fresh_process(script: str, mode: str, *args: object) -> dict:
@@ -280,7 +290,8 @@ def pdf_figures(session: Session, user: User, runs: int = 3) -> dict:
     """`pdf_child` in `runs` fresh processes: the median of each time, the largest peak RSS."""
     results = [in_fresh_process(__file__, "--pdf-child", session.pk, user.pk) for _ in range(runs)]
     figures = {key: statistics.median(r[key] for r in results) for key in results[0] if key.endswith("seconds")}
-    return {**results[0], **figures, "peak_mb": max(r["peak_mb"] for r in results)}
+    peaks = {key: max(r[key] for r in results) for key in ("peak_mb", "worker_mb", "typst_mb")}
+    return {**results[0], **figures, **peaks}
 
 
 def verdict(ok: bool) -> str:
@@ -347,7 +358,8 @@ def main() -> None:
             print(
                 f"  {'pdf, ' + label + ' (fresh process)':<32}{pdf['seconds'] * 1000:>10.2f} ms "
                 f"(build {pdf['build_seconds'] * 1000:.0f} ms + render {pdf['render_seconds'] * 1000:.0f} ms), "
-                f"{pdf['pages']} pages, CPU {pdf['cpu_seconds'] * 1000:.0f} ms, peak RSS {pdf['peak_mb']:.0f} MB"
+                f"{pdf['pages']} pages, CPU {pdf['cpu_seconds'] * 1000:.0f} ms, "
+                f"peak RSS {pdf['worker_mb']:.0f} MB (this process) / {pdf['typst_mb']:.0f} MB (Typst's)"
             )
         pack_ms, me_ms = figures["JSON pack (full stack)"], figures["GET /api/v1/me/"]
         floor_ms, not_modified_ms = figures["raw floor (SQL + orjson)"], figures["304 (If-None-Match)"]
@@ -361,7 +373,11 @@ def main() -> None:
             print(f"{label}: {ratio:.2f}x -> {verdict(ratio <= limit)}")
         targets = [
             ("Large pack PDF <= 1.5 s", f"{large_pdf['seconds']:.2f} s", large_pdf["seconds"] <= 1.5),
-            ("Large pack PDF peak RSS <= 200 MB", f"{large_pdf['peak_mb']:.0f} MB", large_pdf["peak_mb"] <= 200),
+            (
+                "Large pack PDF peak RSS <= 200 MB (largest process)",
+                f"{large_pdf['peak_mb']:.0f} MB",
+                large_pdf["peak_mb"] <= 200,
+            ),
             ("Ordinary pack PDF <= 0.3 s", f"{ordinary_pdf['seconds']:.2f} s", ordinary_pdf["seconds"] <= 0.3),
         ]
         web_pdf = max(figures["pdf request, preparing (202)"], figures["pdf request, ready (200)"])

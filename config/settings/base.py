@@ -278,6 +278,8 @@ PACK_CACHE_SECONDS = env.int("PACK_CACHE_SECONDS", default=7 * 24 * 3600)
 # Extra font folders for PDF packs (e.g. /usr/share/fonts/opentype/noto for CJK). The PDF
 # uses the fonts inside the typst wheel (Libertinus Serif, DejaVu Sans Mono) and these, never the system's.
 PACK_PDF_FONT_DIRS = env.list("PACK_PDF_FONT_DIRS", default=[])
+# Typst compiles each PDF in a child process, killed after this long (the render then fails and is retried later).
+PACK_PDF_TIMEOUT_SECONDS = env.int("PACK_PDF_TIMEOUT_SECONDS", default=60)
 # PDF and EPUB packs are rendered by a worker into the shared cache, never in a request:
 # until the file is there, the pack URL answers 202 with Retry-After (seconds).
 PACK_RETRY_AFTER_SECONDS = env.int("PACK_RETRY_AFTER_SECONDS", default=2)

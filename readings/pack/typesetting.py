@@ -7,9 +7,11 @@ as text. The sections, numbering and words are those of the printable HTML
 (`document.layout` numbers both). Typst is a self-contained wheel: fonts are
 the ones it embeds (Libertinus Serif, DejaVu Sans Mono) plus any folders in
 `PACK_PDF_FONT_DIRS`; it never fetches anything (the template loads no
-package, image or file besides itself).
+package, image or file besides itself). It compiles in a child process.
 """
 
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -20,6 +22,7 @@ from .document import NoteView, ReadingView, Segment, layout, marked_segments, m
 from .note_blocks import clickable, note_blocks
 
 TEMPLATE = Path(__file__).resolve().parent / "pack.typ"
+COMPILER = Path(__file__).resolve().parent / "typst_compile.py"
 DELETED = [{"type": "paragraph", "runs": [{"text": "(deleted)", "em": True}]}]
 
 
@@ -129,18 +132,33 @@ def pdf_document(pack: dict) -> dict:
     }
 
 
-def typeset_pdf(pack: dict) -> bytes:
-    """The pack as a PDF (A4), laid out by Typst from `pack.typ`; reads no file but the template."""
-    import typst  # the compiler is a large native module: load it only where PDFs are made
+class TypesetError(RuntimeError):
+    """Typst could not make the PDF (its message), or took longer than PACK_PDF_TIMEOUT_SECONDS."""
 
-    data = orjson.dumps(pdf_document(pack)).decode()
-    return typst.compile(
-        str(TEMPLATE),
-        root=str(TEMPLATE.parent),
-        font_paths=[str(path) for path in settings.PACK_PDF_FONT_DIRS],
-        ignore_system_fonts=True,
-        sys_inputs={"pack": data},
-        # Untagged, as the PDF always was: tags make the file four times larger and cost ~10 MB
-        # while compiling; the printable HTML and the EPUB are the accessible formats.
-        pdf_tags=False,
-    )
+
+def typeset_pdf(pack: dict) -> bytes:
+    """The pack as a PDF (A4), laid out by Typst from `pack.typ`; reads no file but the template.
+
+    Typst runs in a child process (`typst_compile.py`): the worker that asks
+    keeps none of the layout's memory, and a compile that runs past
+    PACK_PDF_TIMEOUT_SECONDS is killed (TypesetError) without harming it.
+    """
+    request = {
+        "template": str(TEMPLATE),
+        "root": str(TEMPLATE.parent),
+        "fonts": [str(path) for path in settings.PACK_PDF_FONT_DIRS],
+        "inputs": {"pack": orjson.dumps(pdf_document(pack)).decode()},
+    }
+    try:
+        result = subprocess.run(  # noqa: S603 (our own script, no shell; the pack goes in as JSON on stdin)
+            [sys.executable, str(COMPILER)],
+            input=orjson.dumps(request),
+            capture_output=True,
+            timeout=settings.PACK_PDF_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TypesetError(f"Typst took longer than {settings.PACK_PDF_TIMEOUT_SECONDS} s.") from None
+    if result.returncode != 0:
+        raise TypesetError(result.stderr.decode("utf-8", "replace")[-2000:].strip() or f"exit {result.returncode}")
+    return result.stdout

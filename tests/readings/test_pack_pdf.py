@@ -16,7 +16,7 @@ import pytest
 import rest_framework
 from lxml import html as lxml_html
 
-from readings.pack import formats
+from readings.pack import formats, typesetting
 from readings.pack.builder import build_pack, pack_scope
 from readings.services.importing import text_revise
 from readings.services.notes import note_create, note_delete
@@ -307,3 +307,22 @@ def test_pdf_takes_missing_glyphs_from_the_font_folders_in_settings(world, essay
 
     assert "FontAwesome" not in families(without)
     assert "FontAwesome" in families(with_folder)
+
+
+def test_a_typst_error_or_a_compile_past_its_time_fails_the_render_with_the_reason(
+    world, essay, reading, pack_of, tmp_path, settings, monkeypatch
+):
+    pack = pack_of(world.member)
+    broken = tmp_path / "broken.typ"
+    broken.write_text("#let doc = json(bytes(sys.inputs.pack))\n#doc.no_such_field\n")
+    monkeypatch.setattr(typesetting, "TEMPLATE", broken)
+
+    with pytest.raises(typesetting.TypesetError, match='dictionary does not contain key "no_such_field"'):
+        formats.pdf(pack)
+
+    slow = tmp_path / "slow.typ"
+    slow.write_text("#for i in range(50000000) { }\n")  # about 5 s of Typst's time
+    monkeypatch.setattr(typesetting, "TEMPLATE", slow)
+    settings.PACK_PDF_TIMEOUT_SECONDS = 1
+    with pytest.raises(typesetting.TypesetError, match=r"Typst took longer than 1 s\."):
+        formats.pdf(pack)
