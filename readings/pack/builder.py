@@ -24,7 +24,7 @@ from ..selectors import notes_visible_to
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
 # ETags from before do not outlive it.
-PACK_FORMAT = 2
+PACK_FORMAT = 3
 
 
 class PackScope:
