@@ -24,3 +24,16 @@ def at(text: Text, position: int) -> Passage:
 def reading(world, essay) -> ReadingAssignment:
     """Passages 10–25 of the essay, assigned to the world's session."""
     return assignment_create(session=world.session, text=essay, start_passage=at(essay, 10), end_passage=at(essay, 25))
+
+
+def pack_response(api, user, world, fmt: str | None = None):
+    """The pack in `fmt` as `user` gets it; PDF and EPUB once the worker has rendered them (its part run here)."""
+    from readings.services.pack_files import pack_file_render
+
+    url = f"/api/v1/sessions/{world.session.id}/pack/" + (f"?format={fmt}" if fmt else "")
+    response = api(user).get(url)
+    if response.status_code == 202:
+        version = response.json()["version"]
+        pack_file_render(session_id=world.session.id, user_id=user.id, fmt=fmt, version=version)
+        response = api(user).get(url)
+    return response

@@ -17,12 +17,11 @@ from readings.pack import formats
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import, text_revise
 from readings.services.notes import note_create, note_set_hidden, note_update
-from readings.services.pack_files import pack_file_render
 from readings.services.questions import question_create, question_decide, question_update, questions_reorder
 
 from ..conftest import service_unavailable
 from ..factories import MembershipFactory, UserFactory
-from .conftest import at
+from .conftest import at, pack_response
 
 pytestmark = pytest.mark.django_db
 
@@ -43,16 +42,6 @@ NOTE_KEYS = {
 
 def pack_url(world, fmt: str | None = None) -> str:
     return f"/api/v1/sessions/{world.session.id}/pack/" + (f"?format={fmt}" if fmt else "")
-
-
-def fetched(api, user, world, fmt: str | None = None):
-    """The pack in `fmt` as `user` gets it; for PDF and EPUB once the worker has rendered it (its part run here)."""
-    response = api(user).get(pack_url(world, fmt))
-    if response.status_code == 202:
-        preparing = response.json()
-        pack_file_render(session_id=world.session.id, user_id=user.id, fmt=fmt, version=preparing["version"])
-        response = api(user).get(pack_url(world, fmt))
-    return response
 
 
 def all_notes(pack: dict) -> dict[str, dict]:
@@ -197,7 +186,7 @@ def test_pack_respects_post_before_you_peek(world, api, discussed, member_b, ess
 def test_each_format_has_its_content_type_and_file_name(
     world, api, discussed, fmt, content_type, extension, disposition
 ):
-    response = fetched(api, world.member, world, fmt)
+    response = pack_response(api, world.member, world, fmt)
 
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
@@ -257,7 +246,7 @@ def test_printable_html_marks_quoted_words_numbers_passages_and_refers_questions
 
 
 def test_epub_is_a_valid_zip_with_mimetype_first_and_the_passages_inside(world, api, discussed):
-    data = fetched(api, world.member, world, "epub").content
+    data = pack_response(api, world.member, world, "epub").content
 
     archive = zipfile.ZipFile(io.BytesIO(data))
     first = archive.infolist()[0]
@@ -277,7 +266,7 @@ def test_epub_passes_epubcheck(world, api, discussed, tmp_path):
     if not shutil.which("java") or not os.path.exists(jar):
         service_unavailable("epubcheck", "install epubcheck (.ci/system-packages does)")
     book = tmp_path / "pack.epub"
-    book.write_bytes(fetched(api, world.member, world, "epub").content)
+    book.write_bytes(pack_response(api, world.member, world, "epub").content)
 
     result = subprocess.run(["java", "-jar", jar, str(book)], capture_output=True, text=True, timeout=300)
 
@@ -430,7 +419,7 @@ def test_replies_to_replies_are_in_every_format(world, api, reading, fmt):
     reply = note_create(author=world.facilitator, passage=passage, body="first reply", parent=root)
     note_create(author=world.member, passage=passage, body="second-level reply", parent=reply)
 
-    body = fetched(api, world.organizer, world, fmt).content
+    body = pack_response(api, world.organizer, world, fmt).content
     if fmt == "epub":
         body = zipfile.ZipFile(io.BytesIO(body)).read("EPUB/notes.xhtml")
 

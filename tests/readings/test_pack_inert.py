@@ -17,7 +17,7 @@ from readings.services.notes import note_create
 from readings.services.questions import question_create
 
 from ..conftest import service_unavailable
-from .conftest import at
+from .conftest import at, pack_response
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def hostile(world, essay, reading):
 
 
 def pack(api, user, world, fmt: str) -> bytes:
-    response = api(user).get(f"/api/v1/sessions/{world.session.id}/pack/?format={fmt}")
+    response = pack_response(api, user, world, fmt)
     assert response.status_code == 200
     return response.content
 
