@@ -9,11 +9,7 @@ from django.utils.html import escape
 
 from ..rendering import inert_inline_tokens, safe_url, without_controls
 from .document import layout, thread
-from .typesetting import typeset_pdf
-
-# How a pack marks a note an organizer hid, which only its author and the organizers still see.
-HIDDEN_MARK = "hidden by an organizer"
-
+from .typesetting import HIDDEN_MARK, typeset_pdf
 
 # --- Markdown ------------------------------------------------------------------------------
 #

@@ -22,6 +22,8 @@ from .document import NoteView, ReadingView, Segment, layout, marked_segments, m
 from .note_blocks import clickable, note_blocks
 
 TEMPLATE = Path(__file__).resolve().parent / "pack.typ"
+# How a pack marks a note an organizer hid, which only its author and the organizers still see.
+HIDDEN_MARK = "hidden by an organizer"
 COMPILER = Path(__file__).resolve().parent / "typst_compile.py"
 DELETED = [{"type": "paragraph", "runs": [{"text": "(deleted)", "em": True}]}]
 
@@ -35,11 +37,15 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{pluralize(count)}"
 
 
+def _hidden(note: dict) -> str:
+    return f" · {HIDDEN_MARK}" if note.get("hidden") else ""
+
+
 def _reply(reply: dict) -> dict:
     author = reply.get("author")
     return {
         "blocks": note_blocks(reply["body_html"]),
-        "by": f"— {author['name'] if author else '(deleted)'}",
+        "by": f"— {author['name'] if author else '(deleted)'}{_hidden(reply)}",
         "replies": [_reply(child) for child in reply.get("replies", [])],
     }
 
@@ -52,7 +58,7 @@ def _note(view: NoteView) -> dict:
         by = f"— {author['name']}"
         if note["visibility"] != "group":
             by += f" · {note['visibility']}"
-        by += "".join(f" · #{tag}" for tag in note.get("tags", []))
+        by += "".join(f" · #{tag}" for tag in note.get("tags", [])) + _hidden(note)
     return {
         "number": view.number,
         "quote": f"“{_truncate(view.quote, 120)}”" if view.quote else "",
