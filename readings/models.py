@@ -5,15 +5,18 @@ from django.db import models
 from django.db.models import Q
 
 from sessions_app.models import Session, StudyGroup
+from sessions_app.validators import validate_multiline_text, validate_single_line
 
 from .enums import AnchorState, NoteVisibility, PassageKind, QuestionKind, QuestionState, TextFormat
 
 
 class Text(models.Model):
     group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="texts")
-    title = models.CharField(max_length=300)
-    author = models.CharField(max_length=200, blank=True)
-    source = models.CharField(max_length=500, blank=True, help_text="Citation or URL of the original.")
+    title = models.CharField(max_length=300, validators=[validate_single_line])
+    author = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+    source = models.CharField(
+        max_length=500, blank=True, help_text="Citation or URL of the original.", validators=[validate_single_line]
+    )
     # BCP 47 tag from the file's own metadata (EPUB dc:language, PDF /Lang), when it says.
     language = models.CharField(max_length=35, blank=True)
     original_format = models.CharField(max_length=8, choices=TextFormat.choices)
@@ -41,7 +44,7 @@ class TextRevision(models.Model):
     text = models.ForeignKey(Text, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
     format = models.CharField(max_length=8, choices=TextFormat.choices)
-    filename = models.CharField(max_length=255, blank=True)
+    filename = models.CharField(max_length=255, blank=True, validators=[validate_single_line])
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the normalised text.")
     size_bytes = models.PositiveIntegerField()
     notices = models.JSONField(default=list, blank=True)
@@ -120,7 +123,7 @@ class ReadingAssignment(models.Model):
     start_passage = models.ForeignKey(Passage, on_delete=models.PROTECT, related_name="+")
     end_passage = models.ForeignKey(Passage, on_delete=models.PROTECT, related_name="+")
     required = models.BooleanField(default=True)
-    instructions = models.TextField(blank=True)
+    instructions = models.TextField(blank=True, validators=[validate_multiline_text])
     position = models.PositiveIntegerField(default=1)
     reading_minutes = models.PositiveIntegerField(default=0)
     word_count = models.PositiveIntegerField(default=0)
@@ -137,11 +140,12 @@ class ReadingAssignment(models.Model):
 class DiscussionQuestion(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
     position = models.PositiveIntegerField(default=1)
-    prompt = models.TextField()
+    # A question may run over a few lines (a quotation, then the question).
+    prompt = models.TextField(validators=[validate_multiline_text])
     kind = models.CharField(max_length=16, choices=QuestionKind.choices, default=QuestionKind.DISCUSSION)
     passages = models.ManyToManyField(Passage, blank=True, related_name="questions")
     minutes = models.PositiveSmallIntegerField(null=True, blank=True)
-    facilitator_notes = models.TextField(blank=True)
+    facilitator_notes = models.TextField(blank=True, validators=[validate_multiline_text])
     state = models.CharField(max_length=16, choices=QuestionState.choices, default=QuestionState.ACCEPTED)
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -172,7 +176,7 @@ class Note(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
     passage = models.ForeignKey(Passage, on_delete=models.CASCADE, related_name="notes")
     selector = models.JSONField(null=True, blank=True)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, validators=[validate_multiline_text])
     body_html = models.TextField(blank=True)
     visibility = models.CharField(max_length=16, choices=NoteVisibility.choices, default=NoteVisibility.PRIVATE)
     question = models.ForeignKey(
@@ -223,7 +227,7 @@ class Note(models.Model):
 
 class NoteTag(models.Model):
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="tags")
-    name = models.CharField(max_length=40)
+    name = models.CharField(max_length=40, validators=[validate_single_line])
 
     class Meta:
         ordering = ["name"]

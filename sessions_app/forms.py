@@ -11,7 +11,7 @@ from .enums import SESSION_STATUSES_ON_CREATE, Role
 from .models import Session, StudyGroup
 from .recurrence import local_to_utc
 from .services.accounts import user_password_set
-from .validators import known_timezones
+from .validators import known_timezones, validate_multiline_text, validate_single_line
 
 
 def apply_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -47,7 +47,10 @@ class AdminPasswordForm(_PasswordSetThroughService, AdminPasswordChangeForm):
 
 class SignupForm(forms.Form):
     username = forms.CharField(
-        max_length=150, label="User name", widget=forms.TextInput(attrs={"autocomplete": "username"})
+        max_length=150,
+        label="User name",
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+        validators=[validate_single_line],
     )
     email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(
@@ -63,8 +66,10 @@ class LoginForm(AuthenticationForm):
 
 
 class GroupForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    name = forms.CharField(max_length=200, validators=[validate_single_line])
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, validators=[validate_multiline_text]
+    )
     timezone = forms.ChoiceField(
         choices=timezone_choices, initial="Europe/London", help_text="Where the group meets; sessions default to it."
     )
@@ -83,15 +88,17 @@ class RoleForm(forms.Form):
 class SessionForm(forms.Form):
     """A session in local wall-clock time; the service stores it in UTC."""
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_single_line])
     starts_at = forms.DateTimeField(
         label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
     duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=24 * 60, initial=90)
     timezone = forms.ChoiceField(choices=timezone_choices, help_text="The start time is local time in this zone.")
-    location = forms.CharField(max_length=300, required=False)
+    location = forms.CharField(max_length=300, required=False, validators=[validate_single_line])
     online_url = forms.URLField(max_length=500, required=False, label="Online link", assume_scheme="https")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, validators=[validate_multiline_text]
+    )
     status = forms.ChoiceField(
         choices=[(status.value, status.label) for status in SESSION_STATUSES_ON_CREATE],
         initial="scheduled",
@@ -155,7 +162,7 @@ FREQUENCIES = [("WEEKLY", "Every week"), ("DAILY", "Every day"), ("MONTHLY", "Ev
 class SeriesForm(forms.Form):
     """A run of sessions at the same local time; the recurrence is built as an RFC 5545 RRULE."""
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[validate_single_line])
     first_starts_at = forms.DateTimeField(
         label="First session",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -171,9 +178,11 @@ class SeriesForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Leave empty to use the number of sessions.",
     )
-    location = forms.CharField(max_length=300, required=False)
+    location = forms.CharField(max_length=300, required=False, validators=[validate_single_line])
     online_url = forms.URLField(max_length=500, required=False, label="Online link", assume_scheme="https")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, validators=[validate_multiline_text]
+    )
 
     def __init__(self, *args, group: StudyGroup, **kwargs):
         super().__init__(*args, **kwargs)

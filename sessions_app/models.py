@@ -9,11 +9,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .enums import Role, RSVPStatus, SessionStatus
-from .validators import validate_timezone
+from .validators import validate_multiline_text, validate_single_line, validate_timezone
 
 
 class User(AbstractUser):
-    display_name = models.CharField(max_length=150, blank=True)
+    # Names go into email headers and calendar files: one line each.
+    first_name = models.CharField("first name", max_length=150, blank=True, validators=[validate_single_line])
+    last_name = models.CharField("last name", max_length=150, blank=True, validators=[validate_single_line])
+    display_name = models.CharField(max_length=150, blank=True, validators=[validate_single_line])
 
     @property
     def name(self) -> str:
@@ -21,9 +24,9 @@ class User(AbstractUser):
 
 
 class StudyGroup(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     slug = models.SlugField(max_length=80, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[validate_multiline_text])
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     # Reminder defaults for the group's sessions (a session may override them).
     reading_lead_minutes = models.PositiveIntegerField(default=3 * 24 * 60)
@@ -89,16 +92,16 @@ class Series(models.Model):
     """A run of sessions generated from an RRULE at a fixed local wall-clock time."""
 
     group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="series")
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=200, validators=[validate_single_line])
+    description = models.TextField(blank=True, validators=[validate_multiline_text])
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     # Local wall-clock start of the first occurrence, kept without an offset
     # so that the time of day stays fixed across DST changes.
     first_starts_on = models.DateField()
     local_start_time = models.TimeField(help_text="Wall-clock time in the series' timezone.")
     duration_minutes = models.PositiveIntegerField(default=90)
-    rrule = models.CharField(max_length=500, blank=True)
-    location = models.CharField(max_length=300, blank=True)
+    rrule = models.CharField(max_length=500, blank=True, validators=[validate_single_line])
+    location = models.CharField(max_length=300, blank=True, validators=[validate_single_line])
     online_url = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -125,12 +128,12 @@ class Session(models.Model):
     occurrence_index = models.PositiveIntegerField(null=True, blank=True)
     # Edited or cancelled on its own: later edits of the series leave it be.
     detached = models.BooleanField(default=False)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=200, validators=[validate_single_line])
+    description = models.TextField(blank=True, validators=[validate_multiline_text])
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
-    location = models.CharField(max_length=300, blank=True)
+    location = models.CharField(max_length=300, blank=True, validators=[validate_single_line])
     online_url = models.URLField(max_length=500, blank=True)
     status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     facilitators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="facilitated_sessions")

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sessions_app.api.fields import AwareDateTimeField
+from sessions_app.api.fields import AwareDateTimeField, MultiLineField, SingleLineField
 from sessions_app.api.serializers import ChoiceField
 
 from ..enums import NoteVisibility, QuestionKind, TextFormat
@@ -81,15 +81,15 @@ class TextInspectionSerializer(serializers.Serializer):
 
 class TextInputSerializer(TextContentSerializer):
     group = serializers.IntegerField()
-    title = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    author = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    source = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    title = SingleLineField(max_length=300, required=False, allow_blank=True, default="")
+    author = SingleLineField(max_length=200, required=False, allow_blank=True, default="")
+    source = SingleLineField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class TextUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300, required=False)
-    author = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    source = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    title = SingleLineField(max_length=300, required=False)
+    author = SingleLineField(max_length=200, required=False, allow_blank=True)
+    source = SingleLineField(max_length=500, required=False, allow_blank=True)
 
 
 class CitedWorkSerializer(serializers.Serializer):
@@ -194,14 +194,14 @@ class AssignmentInputSerializer(serializers.Serializer):
     start_passage = serializers.IntegerField()
     end_passage = serializers.IntegerField()
     required = serializers.BooleanField(default=True)
-    instructions = serializers.CharField(allow_blank=True, required=False, default="")
+    instructions = MultiLineField(allow_blank=True, required=False, default="")
 
 
 class AssignmentUpdateSerializer(serializers.Serializer):
     start_passage = serializers.IntegerField(required=False)
     end_passage = serializers.IntegerField(required=False)
     required = serializers.BooleanField(required=False)
-    instructions = serializers.CharField(allow_blank=True, required=False)
+    instructions = MultiLineField(allow_blank=True, required=False)
     position = serializers.IntegerField(min_value=1, required=False)
 
 
@@ -229,19 +229,19 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 
 class QuestionInputSerializer(serializers.Serializer):
-    prompt = serializers.CharField(max_length=2000)
+    prompt = MultiLineField(max_length=2000)
     kind = ChoiceField(choices=QuestionKind.choices, default=QuestionKind.DISCUSSION)
     passages = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     minutes = serializers.IntegerField(min_value=1, max_value=240, required=False, allow_null=True, default=None)
-    facilitator_notes = serializers.CharField(allow_blank=True, required=False, default="")
+    facilitator_notes = MultiLineField(allow_blank=True, required=False, default="")
 
 
 class QuestionUpdateSerializer(serializers.Serializer):
-    prompt = serializers.CharField(max_length=2000, required=False)
+    prompt = MultiLineField(max_length=2000, required=False)
     kind = ChoiceField(choices=QuestionKind.choices, required=False)
     passages = serializers.ListField(child=serializers.IntegerField(), required=False)
     minutes = serializers.IntegerField(min_value=1, max_value=240, required=False, allow_null=True)
-    facilitator_notes = serializers.CharField(allow_blank=True, required=False)
+    facilitator_notes = MultiLineField(allow_blank=True, required=False)
 
 
 class ReorderSerializer(serializers.Serializer):
@@ -288,21 +288,21 @@ class SelectorSerializer(serializers.Serializer):
 
 class NoteInputSerializer(serializers.Serializer):
     passage = serializers.IntegerField()
-    body = serializers.CharField(trim_whitespace=False, max_length=None)
+    body = MultiLineField(trim_whitespace=False, max_length=None)
     visibility = ChoiceField(choices=NoteVisibility.choices, default=NoteVisibility.PRIVATE)
     selector = SelectorSerializer(required=False, allow_null=True, default=None)
     parent = serializers.IntegerField(required=False, allow_null=True, default=None)
     question = serializers.IntegerField(required=False, allow_null=True, default=None)
-    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, default=list)
+    tags = serializers.ListField(child=SingleLineField(max_length=60), required=False, default=list)
 
 
 class NoteUpdateSerializer(serializers.Serializer):
-    body = serializers.CharField(trim_whitespace=False, required=False)
+    body = MultiLineField(trim_whitespace=False, required=False)
     visibility = ChoiceField(choices=NoteVisibility.choices, required=False)
     selector = SelectorSerializer(required=False, allow_null=True)
     passage = serializers.IntegerField(required=False, help_text="Re-attach the note to another passage.")
     question = serializers.IntegerField(required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+    tags = serializers.ListField(child=SingleLineField(max_length=60), required=False)
 
 
 class HideSerializer(serializers.Serializer):

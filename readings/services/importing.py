@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 
 from sessions_app.models import StudyGroup, User
+from sessions_app.validators import single_line
 
 from ..enums import TextFormat
 from ..matching import match_revision
@@ -165,7 +166,7 @@ def _read_content(
             document=document,
             checksum=_document_checksum(document),
             size_bytes=len(data),
-            filename=PurePath(filename).name if filename else "",
+            filename=single_line(PurePath(filename).name)[:255] if filename else "",
             notices=list(document.notices),
         )
     if chapters is not None:
@@ -190,7 +191,8 @@ def _read_content(
         document=document,
         checksum=hashlib.sha256(decoded.encode("utf-8")).hexdigest(),
         size_bytes=len(data),
-        filename=PurePath(filename).name if filename else "",
+        # An upload's name is the client's to choose; it is shown on one line.
+        filename=single_line(PurePath(filename).name)[:255] if filename else "",
         notices=notices + document.notices,
     )
 
@@ -334,13 +336,14 @@ def text_import(
         chapter = inspect_epub(data or b"", epub_limits())["chapters"]
         name = next((c["title"] for c in chapter if c["id"] == str(chapters[0])), "")
         own_title = f"{own_title}: {name}" if name else own_title
-    title = (title.strip() or own_title or PurePath(imported.filename).stem or "Untitled text").strip()[:300]
+    title = single_line(title.strip() or own_title or PurePath(imported.filename).stem or "Untitled text")[:300]
     full_text, rows = _passage_fields(document)
     text = Text.objects.create(
         group=group,
         title=title,
-        author=(author.strip() or metadata.get("author", ""))[:200],
-        source=(source.strip() or metadata.get("source", ""))[:500],
+        # A file's metadata may say anything; what it says is shown on one line.
+        author=single_line(author.strip() or metadata.get("author", ""))[:200],
+        source=single_line(source.strip() or metadata.get("source", ""))[:500],
         language=metadata.get("language", "")[:35],
         original_format=document.format,
         full_text=full_text,

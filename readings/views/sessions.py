@@ -14,6 +14,7 @@ from sessions_app.forms import apply_errors
 from sessions_app.links import PACK_FILE_FORMATS, pack_download_url, pack_urls
 from sessions_app.models import Session
 from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
+from sessions_app.validators import validate_multiline_text
 
 from .. import selectors
 from ..enums import QuestionKind
@@ -22,11 +23,21 @@ from ..services.questions import question_create, question_decide, question_dele
 
 
 class ProposeForm(forms.Form):
-    prompt = forms.CharField(label="Your question", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    prompt = forms.CharField(
+        label="Your question",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[validate_multiline_text],
+    )
 
 
 class QuestionForm(forms.Form):
-    prompt = forms.CharField(label="Question", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    prompt = forms.CharField(
+        label="Question",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[validate_multiline_text],
+    )
     kind = forms.ChoiceField(choices=QuestionKind.choices, initial=QuestionKind.DISCUSSION)
     minutes = forms.IntegerField(label="Suggested minutes", min_value=1, max_value=240, required=False)
     passages = forms.MultipleChoiceField(
@@ -34,7 +45,7 @@ class QuestionForm(forms.Form):
     )
     facilitator_notes = forms.CharField(
         label="Notes for facilitators", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Members never see these.",
+        help_text="Members never see these.", validators=[validate_multiline_text],
     )  # fmt: skip
 
     def __init__(self, *args, passages: list[Passage], **kwargs):

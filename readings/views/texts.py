@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sessions_app import selectors as session_selectors
 from sessions_app.forms import apply_errors
 from sessions_app.permissions import can_edit_session
+from sessions_app.validators import validate_multiline_text, validate_single_line
 
 from .. import selectors
 from ..enums import TextFormat
@@ -31,9 +32,19 @@ class ImportForm(forms.Form):
         help_text="A plain-text (.txt), Markdown (.md), HTML (.html), EPUB (.epub) or PDF (.pdf) file. "
         "Texts up to 5 MB, EPUBs and PDFs up to 50 MB; an EPUB's chapters are offered next.",
     )
-    title = forms.CharField(max_length=300, required=False, help_text="Leave empty to use the text's own title.")
-    author = forms.CharField(max_length=200, required=False)
-    source = forms.CharField(max_length=500, required=False, help_text="Where it comes from: a citation or a link.")
+    title = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="Leave empty to use the text's own title.",
+        validators=[validate_single_line],
+    )
+    author = forms.CharField(max_length=200, required=False, validators=[validate_single_line])
+    source = forms.CharField(
+        max_length=500,
+        required=False,
+        help_text="Where it comes from: a citation or a link.",
+        validators=[validate_single_line],
+    )
     format = forms.ChoiceField(
         choices=[("", "Detect from the file"), *TextFormat.choices], required=False, label="Format"
     )
@@ -52,7 +63,10 @@ class AssignmentForm(forms.Form):
 
     required = forms.BooleanField(required=False, initial=True, label="Required reading")
     instructions = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="What to look out for while reading."
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What to look out for while reading.",
+        validators=[validate_multiline_text],
     )
 
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from sessions_app.api.fields import TimezoneField
+from sessions_app.api.fields import SingleLineField, TimezoneField
 
 
 class NotificationsSerializer(serializers.Serializer):
@@ -16,7 +16,7 @@ class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
-    display_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    display_name = SingleLineField(max_length=150, allow_blank=True, required=False)
     email = serializers.EmailField(required=False)
     timezone = TimezoneField(allow_blank=True, required=False, help_text="Blank: each session's own timezone.")
     reading_lead_days = serializers.IntegerField(min_value=1, max_value=7, allow_null=True, required=False)

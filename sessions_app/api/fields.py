@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..validators import known_timezones
+from ..validators import known_timezones, validate_multiline_text, validate_single_line
 
 
 def _parse(field: serializers.Field, value) -> datetime:
@@ -85,3 +85,19 @@ class TimezoneField(serializers.CharField):
         if value not in known_timezones():
             self.fail("unknown", input=value)
         return value
+
+
+class SingleLineField(serializers.CharField):
+    """A title, name or place: one line, no control characters (a 400 naming the field otherwise)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_single_line)
+
+
+class MultiLineField(serializers.CharField):
+    """Text that may span lines (a description, a note): line breaks and tabs, but no other control characters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_multiline_text)

@@ -7,7 +7,7 @@ from ..enums import SESSION_STATUSES_ON_CREATE, SESSION_STATUSES_ON_EDIT, Role, 
 from ..links import pack_urls
 from ..models import Invitation, Membership, Series, Session, StudyGroup, User
 from ..services.groups import invitation_problem, invitation_url
-from .fields import AwareDateTimeField, LocalDateTimeField, TimezoneField
+from .fields import AwareDateTimeField, LocalDateTimeField, MultiLineField, SingleLineField, TimezoneField
 
 
 class ChoiceField(serializers.ChoiceField):
@@ -29,14 +29,14 @@ class UserSummarySerializer(serializers.Serializer):
 
 
 class GroupInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    name = SingleLineField(max_length=200)
+    description = MultiLineField(required=False, allow_blank=True, default="")
     timezone = TimezoneField(required=False, default="UTC")
 
 
 class GroupUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    name = SingleLineField(max_length=200, required=False)
+    description = MultiLineField(required=False, allow_blank=True)
     timezone = TimezoneField(required=False)
     reading_lead_minutes = serializers.IntegerField(required=False, help_text="Reading reminder, minutes before.")
     starting_lead_minutes = serializers.IntegerField(required=False, help_text="Starting reminder, minutes before.")
@@ -144,7 +144,7 @@ class InvitationPublicSerializer(serializers.ModelSerializer):
 
 
 class SignupInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = SingleLineField(max_length=150)
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 
@@ -161,25 +161,25 @@ class SignupSerializer(serializers.Serializer):
 
 class SeriesInputSerializer(serializers.Serializer):
     group = serializers.IntegerField()
-    title = serializers.CharField(max_length=200)
+    title = SingleLineField(max_length=200)
     timezone = TimezoneField()
     first_starts_at = LocalDateTimeField(help_text="Local wall-clock time in `timezone`, no offset.")
     duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, default=90)
-    rrule = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
-    description = serializers.CharField(allow_blank=True, required=False, default="")
-    location = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+    rrule = SingleLineField(max_length=500, allow_blank=True, required=False, default="")
+    description = MultiLineField(allow_blank=True, required=False, default="")
+    location = SingleLineField(max_length=300, allow_blank=True, required=False, default="")
     online_url = serializers.URLField(max_length=500, allow_blank=True, required=False, default="")
     facilitators = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
 
 class SeriesUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
+    title = SingleLineField(max_length=200, required=False)
     timezone = TimezoneField(required=False)
     first_starts_at = LocalDateTimeField(required=False)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
-    rrule = serializers.CharField(max_length=500, allow_blank=True, required=False)
-    description = serializers.CharField(allow_blank=True, required=False)
-    location = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    rrule = SingleLineField(max_length=500, allow_blank=True, required=False)
+    description = MultiLineField(allow_blank=True, required=False)
+    location = SingleLineField(max_length=300, allow_blank=True, required=False)
     online_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
 
 
@@ -215,13 +215,13 @@ class SeriesSerializer(serializers.ModelSerializer):
 
 class SessionInputSerializer(serializers.Serializer):
     group = serializers.IntegerField()
-    title = serializers.CharField(max_length=200)
+    title = SingleLineField(max_length=200)
     starts_at = AwareDateTimeField()
     ends_at = AwareDateTimeField()
     timezone = TimezoneField(required=False, allow_blank=True, default="")
-    location = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+    location = SingleLineField(max_length=300, allow_blank=True, required=False, default="")
     online_url = serializers.URLField(max_length=500, allow_blank=True, required=False, default="")
-    description = serializers.CharField(allow_blank=True, required=False, default="")
+    description = MultiLineField(allow_blank=True, required=False, default="")
     status = ChoiceField(choices=SESSION_STATUSES_ON_CREATE, required=False, default=SessionStatus.SCHEDULED)
     facilitators = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     post_before_peek = serializers.BooleanField(required=False, default=False)
@@ -233,13 +233,13 @@ class SessionInputSerializer(serializers.Serializer):
 
 
 class SessionUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
+    title = SingleLineField(max_length=200, required=False)
     starts_at = AwareDateTimeField(required=False)
     ends_at = AwareDateTimeField(required=False)
     timezone = TimezoneField(required=False)
-    location = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    location = SingleLineField(max_length=300, allow_blank=True, required=False)
     online_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
-    description = serializers.CharField(allow_blank=True, required=False)
+    description = MultiLineField(allow_blank=True, required=False)
     status = ChoiceField(choices=SESSION_STATUSES_ON_EDIT, required=False)
     facilitators = serializers.ListField(child=serializers.IntegerField(), required=False)
     post_before_peek = serializers.BooleanField(required=False)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,7 @@ from ..enums import Role
 from ..exceptions import InvitationUnavailable
 from ..models import Invitation, Membership, StudyGroup, User
 from ..signals import group_reminders_changed, membership_changed
-from ..validators import validate_timezone
+from ..validators import validate_single_line, validate_timezone
 from .schedule import check_leads
 
 
@@ -194,6 +195,17 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     return membership_add(group=invitation.group, user=user, role=invitation.role)
 
 
+def _username_problems(username: str) -> list[str]:
+    """What Django's own validators (and ours) say about a new user name: the same rules as the admin's."""
+    problems: list[str] = []
+    for validator in [validate_single_line, *User._meta.get_field("username").validators]:
+        try:
+            validator(username)
+        except ValidationError as error:
+            problems.extend(error.messages)
+    return problems[:1]
+
+
 @transaction.atomic
 def invitation_signup(*, invitation: Invitation, username: str, email: str, password: str) -> Membership:
     """Create an account and its membership in one step; nothing is written if either fails."""
@@ -202,9 +214,13 @@ def invitation_signup(*, invitation: Invitation, username: str, email: str, pass
     errors: dict[str, list[str]] = {}
     if not username:
         errors["username"] = ["Choose a user name."]
+    elif problems := _username_problems(username):
+        errors["username"] = problems
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["That user name is taken; choose another."]
-    if not email or "@" not in email:
+    try:
+        validate_email(email)
+    except ValidationError:
         errors["email"] = ["Give an email address; reminders and password resets go there."]
     candidate = User(username=username, email=email)
     try:
