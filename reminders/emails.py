@@ -26,6 +26,7 @@ from readings.models import DiscussionQuestion, ReadingAssignment
 from sessions_app.calendar import calendar_bytes, session_url
 from sessions_app.links import pack_download_url
 from sessions_app.models import Session, User
+from sessions_app.validators import single_line
 
 from .enums import PREFERENCE_FIELD, ReminderKind
 from .models import NotificationPreference, Reminder
@@ -227,6 +228,8 @@ def _rendered(reminder: Reminder, content: SessionContent, tzname: str) -> Rende
 def build_reminder_email(reminder: Reminder, content: SessionContent) -> ReminderEmail:
     """The complete email for one outbox row: text and HTML bodies, list headers, the .ics where it helps."""
     user = reminder.recipient
+    # Names and group names go into headers; a line break there would end the header (or the message).
+    name, group_name = single_line(user.name), single_line(content.session.group.name)
     rendered = _rendered(reminder, content, recipient_timezone(user, content.session))
     unsubscribe = unsubscribe_url(user.pk, reminder.kind)
     headers = {
@@ -234,18 +237,18 @@ def build_reminder_email(reminder: Reminder, content: SessionContent) -> Reminde
         # RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs here.
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{content.session.group.name} <group-{content.session.group_id}.reminders.{_site_host()}>",
+        "List-Id": f"{group_name} <group-{content.session.group_id}.reminders.{_site_host()}>",
         "Auto-Submitted": "auto-generated",
         "X-Auto-Response-Suppress": "All",
     }
     email = ReminderEmail(
         subject=rendered.subject,
-        body=rendered.text.replace(_RECIPIENT_NAME, user.name).replace(_UNSUBSCRIBE_URL, unsubscribe),
+        body=rendered.text.replace(_RECIPIENT_NAME, name).replace(_UNSUBSCRIBE_URL, unsubscribe),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((user.name, user.email))],
+        to=[formataddr((name, user.email))],
         headers=headers,
     )
-    html = rendered.html.replace(_RECIPIENT_NAME, escape(user.name)).replace(_UNSUBSCRIBE_URL, escape(unsubscribe))
+    html = rendered.html.replace(_RECIPIENT_NAME, escape(name)).replace(_UNSUBSCRIBE_URL, escape(unsubscribe))
     email.attach_alternative(html, "text/html")
     if reminder.kind in (ReminderKind.STARTING, ReminderKind.CHANGED):
         email.attach(content.calendar_part)

@@ -3,6 +3,9 @@
 Every event carries a stable UID, a SEQUENCE that rises with each change,
 its local start with TZID and a matching VTIMEZONE, and STATUS (cancelled
 sessions stay in feeds as STATUS:CANCELLED so calendars remove them).
+Single-line properties (names, title, place) are cleaned of control
+characters as they are written, so a row stored before validation refused
+them still makes a valid file.
 """
 
 from collections.abc import Iterable
@@ -16,6 +19,7 @@ from icalendar import Alarm, Calendar, Event, vText
 from . import links
 from .enums import SessionStatus
 from .models import Session
+from .validators import single_line
 
 PRODID = "-//Studycircle//Sessions//EN"
 _STATUS = {
@@ -44,20 +48,21 @@ def session_event(session: Session, *, alarm_minutes: int | None = None) -> Even
     event.add("dtstamp", session.updated_at.astimezone(UTC) if session.updated_at else datetime.now(UTC))
     event.add("dtstart", session.starts_at.astimezone(tz))
     event.add("dtend", session.ends_at.astimezone(tz))
-    event.add("summary", f"{session.title} · {session.group.name}")
+    title = single_line(session.title)
+    event.add("summary", f"{title} · {single_line(session.group.name)}")
     description = [session.description.strip()] if session.description.strip() else []
     if session.online_url:
         description.append(f"Join online: {session.online_url}")
     description.append(f"Session page: {session_url(session)}")
     event.add("description", "\n\n".join(description))
     if session.location:
-        event.add("location", vText(session.location))
+        event.add("location", vText(single_line(session.location)))
     event.add("url", session_url(session))
     event.add("status", _STATUS[session.status])
     if alarm_minutes and session.status != SessionStatus.CANCELLED:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"{session.title} starts soon")
+        alarm.add("description", f"{title} starts soon")
         alarm.add("trigger", timedelta(minutes=-alarm_minutes))
         event.add_component(alarm)
     return event
@@ -80,7 +85,7 @@ def calendar_bytes(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", single_line(name))
     if refresh_minutes:
         calendar.add("refresh-interval", timedelta(minutes=refresh_minutes), parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", timedelta(minutes=refresh_minutes))

@@ -10,8 +10,9 @@ from icalendar import Calendar
 
 from reminders.emails import message_id, unsubscribe_url
 from reminders.models import Reminder
-from reminders.services.dispatch import reminders_dispatch_due
+from reminders.services.dispatch import DispatchResult, reminders_dispatch_due
 from reminders.services.preferences import preference_update
+from sessions_app.models import StudyGroup, User
 from sessions_app.services.schedule import session_cancel, session_update
 
 from .conftest import NOW, READING_DUE, STARTING_DUE, STARTS
@@ -188,3 +189,21 @@ def test_what_people_typed_is_escaped_in_html_and_kept_as_typed_in_text(world, s
     assert "<strong>Marx &amp; &lt;Engels&gt; “Manifesto”</strong>" in html
     assert "Café &lt;b&gt;Rouge&lt;/b&gt;" in html
     assert "<b>Rouge" not in html
+
+
+def test_a_name_stored_with_a_line_break_stays_inside_its_header(world, session, clock, smtp):
+    """A display name written before names were checked must not add headers (or recipients) to the email."""
+    User.objects.filter(pk=world.member.pk).update(display_name="Member\r\nBcc: intruder@example.org")
+    StudyGroup.objects.filter(pk=world.group.pk).update(name="Tuesday\nReaders")
+
+    result = reminders_dispatch_due(now=STARTING_DUE)
+
+    assert result == DispatchResult(claimed=6, sent=6)  # the reading and the starting reminder of each
+    [received] = [r for r in smtp.received if r.to == ("member@example.org",) and "Starting soon" in r.subject]
+    assert received.message["To"] == '"Member Bcc: intruder@example.org" <member@example.org>'
+    assert received.message["Bcc"] is None
+    assert received.message["List-Id"].startswith("Tuesday Readers <group-")
+    assert received.message.get_body(("plain",)).get_content().startswith("Hello Member Bcc: intruder@example.org,")
+    assert sorted(address for r in smtp.received for address in r.to) == sorted(
+        ["facilitator@example.org", "member@example.org", "organizer@example.org"] * 2
+    )

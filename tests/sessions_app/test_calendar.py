@@ -4,6 +4,8 @@ import icalendar
 import pytest
 from rest_framework.test import APIClient
 
+from sessions_app.models import Session, StudyGroup, User
+
 from ..factories import SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +111,30 @@ def test_calendar_feed_query_count_does_not_grow(world, api, client, django_asse
         SessionFactory(group=world.group)
     with django_assert_num_queries(4):
         assert len(parse(client.get(path).content).walk("VEVENT")) == 11
+
+
+def test_session_ics_of_a_row_stored_with_line_breaks_is_still_one_line_per_property(world, api):
+    """Rows written before single-line fields refused control characters must not break the file (a 500 once)."""
+    Session.objects.filter(pk=world.session.pk).update(title="October,\r\nweek one", location="Library\n\troom 2")
+    StudyGroup.objects.filter(pk=world.group.pk).update(name="Tuesday\u2028Readers")
+
+    response = api(world.member).get(f"/api/v1/sessions/{world.session.pk}/calendar.ics")
+
+    assert response.status_code == 200
+    calendar = parse(response.content)
+    [event] = calendar.walk("VEVENT")
+    [alarm] = event.walk("VALARM")
+    assert str(calendar["X-WR-CALNAME"]) == "October, week one · Tuesday Readers"
+    assert str(event["SUMMARY"]) == "October, week one · Tuesday Readers"
+    assert str(event["LOCATION"]) == "Library room 2"
+    assert str(alarm["DESCRIPTION"]) == "October, week one starts soon"
+
+
+def test_calendar_feed_of_a_person_whose_name_has_a_line_break_still_opens(world, api):
+    User.objects.filter(pk=world.member.pk).update(display_name="Member\nof Tuesday")
+
+    feed = api(world.member).get("/api/v1/me/calendar-feed/").json()
+    response = APIClient().get(feed["url"].removeprefix("http://127.0.0.1:8000"))
+
+    assert response.status_code == 200
+    assert str(parse(response.content)["X-WR-CALNAME"]) == "Studycircle: Member of Tuesday"
