@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.text import Truncator
 
+from .enums import ReminderState
 from .models import NotificationPreference, Reminder
+from .services.dispatch import reminders_requeue_failed
 
 
 @admin.register(NotificationPreference)
@@ -11,15 +15,31 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    """The outbox, to look into. Rows are written by planning and dispatch only."""
+    """The outbox, to look into. Rows are written by planning and dispatch only.
 
-    list_display = ("id", "kind", "recipient", "session", "due_at", "state", "attempts", "sent_at")
+    Failed rows (refused by the mail server, or an email that could not be
+    built) show their error here; once the cause is fixed, "Send again"
+    puts them back in the queue.
+    """
+
+    list_display = ("id", "kind", "recipient", "session", "due_at", "state", "attempts", "sent_at", "error")
     list_filter = ("state", "kind")
-    search_fields = ("recipient__username", "recipient__email", "session__title")
+    search_fields = ("recipient__username", "recipient__email", "session__title", "last_error")
     date_hierarchy = "due_at"
     list_select_related = ("recipient", "session")
     raw_id_fields = ("session", "recipient")
     readonly_fields = [field.name for field in Reminder._meta.fields]
+    actions = ["send_again"]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="last error", ordering="last_error")
+    def error(self, reminder: Reminder) -> str:
+        return Truncator(reminder.last_error).chars(80)
+
+    @admin.action(description="Send the selected failed reminders again")
+    def send_again(self, request, queryset) -> None:
+        ids = list(queryset.filter(state=ReminderState.FAILED).values_list("pk", flat=True))
+        count = reminders_requeue_failed(reminder_ids=ids, now=timezone.now())
+        self.message_user(request, f"{count} failed reminder(s) queued again.", messages.SUCCESS)

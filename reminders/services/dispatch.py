@@ -18,6 +18,10 @@ Message-ID. How:
   `pending` with exponential backoff on `next_attempt_at`; a permanent
   refusal of the recipient (5xx) is `failed` with the server's answer, and
   the batch goes on.
+- A message that cannot be built (its content or headers raise) is
+  `failed` with the error at once, and the batch goes on: trying again
+  would only fail again, and a row left `pending` would hide the problem.
+  The admin lists failed rows with their error.
 - A row whose session has started (or that no longer applies: moved,
   cancelled, declined, switched off, not a member, a `reading` reminder
   with nothing to read and no questions) is `skipped` with the reason.
@@ -142,7 +146,15 @@ def _smtp_failure(error: Exception) -> tuple[str, bool, bool]:
         return f"SMTP {error.smtp_code} refused the sender: {error.smtp_error!r}", False, True
     if isinstance(error, smtplib.SMTPDataError):
         return f"SMTP {error.smtp_code} refused the message: {error.smtp_error!r}", error.smtp_code >= 500, True
+    if not isinstance(error, smtplib.SMTPException | OSError):
+        # Raised while the backend turned the email into bytes (a header it refuses, an address it
+        # cannot encode), before anything was said to the server: the message itself is at fault.
+        return _render_failure(error), True, True
     return f"{type(error).__name__}: {error}", False, False
+
+
+def _render_failure(error: Exception) -> str:
+    return f"Could not build the email: {type(error).__name__}: {error}"
 
 
 def _session_contents(reminders: Sequence[Reminder]) -> dict[int, SessionContent]:
@@ -216,10 +228,10 @@ def send_reminder_batch(*, reminder_ids: Sequence[int], now: datetime | None = N
                 continue
             try:
                 message = build_reminder_email(reminder, content)
-            except Exception as error:  # a content bug must not stall the outbox; retried after a fix
+            except Exception as error:  # one message that cannot be written must not hold up the others
                 logger.exception("reminder %s: could not build the email", reminder.pk)
-                _retry(record, reminder, f"Could not build the email: {error!r}", clock())
-                result.retrying += 1
+                record(reminder, state=ReminderState.FAILED, last_error=_render_failure(error))
+                result.failed += 1
                 continue
             if not opened:
                 try:
@@ -269,6 +281,18 @@ def _retry(record: Callable[..., None], reminder: Reminder, error: str, now: dat
 def _close_quietly(connection) -> None:
     with contextlib.suppress(OSError, smtplib.SMTPException):
         connection.close()
+
+
+@transaction.atomic
+def reminders_requeue_failed(*, reminder_ids: Sequence[int], now: datetime) -> int:
+    """Put `failed` rows back in the queue, due at `now` (after their cause was fixed); returns how many.
+
+    Rows in any other state are left alone. Each keeps its attempt count and
+    its last error until the next attempt writes its own outcome.
+    """
+    return Reminder.objects.filter(pk__in=list(reminder_ids), state=ReminderState.FAILED).update(
+        state=ReminderState.PENDING, next_attempt_at=now, lease_until=None
+    )
 
 
 def reminders_dispatch_due(

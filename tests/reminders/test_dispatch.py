@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from readings.models import DiscussionQuestion
 from reminders.emails import message_id
-from reminders.models import Reminder
+from reminders.models import NotificationPreference, Reminder
 from reminders.services.dispatch import (
     DispatchResult,
     claim_due_reminders,
@@ -19,6 +19,7 @@ from reminders.services.dispatch import (
 from reminders.services.planning import reminders_plan_for_session
 from reminders.services.preferences import preference_update
 from reminders.tasks import dispatch_due_reminders
+from sessions_app.models import User
 from sessions_app.services.schedule import rsvp_set
 
 from ..factories import GroupFactory, MembershipFactory, SessionFactory
@@ -239,3 +240,66 @@ def test_dispatch_task_runs_a_pass_and_reports_counts(world, session, clock):
         "retrying": 0,
         "released": 0,
     }
+
+
+# A zone name the tz database no longer has (as after an upgrade that dropped one), stored before the upgrade.
+GONE_ZONE = "US/Pacific-New"
+GONE_ZONE_ERROR = "Could not build the email: ZoneInfoNotFoundError: 'No time zone found with key US/Pacific-New'"
+
+
+def test_a_reminder_that_cannot_be_built_is_failed_with_its_error_and_the_batch_goes_on(world, session, smtp, clock):
+    NotificationPreference.objects.create(user=world.facilitator, timezone=GONE_ZONE)
+
+    result = reminders_dispatch_due(now=READING_DUE)
+
+    assert result == DispatchResult(claimed=3, sent=2, failed=1)
+    assert sorted(received.to[0] for received in smtp.received) == ["member@example.org", "organizer@example.org"]
+    assert set(Reminder.objects.filter(kind="reading").values_list("recipient__username", "state", "last_error")) == {
+        ("organizer", "sent", ""),
+        ("member", "sent", ""),
+        ("facilitator", "failed", GONE_ZONE_ERROR),
+    }
+    # Failed is final: the next passes leave it alone instead of failing again every minute.
+    assert reminders_dispatch_due(now=READING_DUE + timedelta(hours=2)) == DispatchResult()
+
+
+def test_an_address_the_mail_backend_refuses_to_write_is_failed_and_the_connection_serves_the_rest(
+    world, session, smtp, clock
+):
+    User.objects.filter(pk=world.member.pk).update(email="member@example.org\nBcc: intruder@example.org")
+
+    result = reminders_dispatch_due(now=READING_DUE)
+
+    assert result == DispatchResult(claimed=3, sent=2, failed=1)
+    assert sorted(address for received in smtp.received for address in received.to) == [
+        "facilitator@example.org",
+        "organizer@example.org",
+    ]
+    assert Reminder.objects.get(kind="reading", recipient=world.member).last_error.startswith(
+        "Could not build the email: ValueError: Invalid address; only Member <member@example.org\nBcc> could be parsed"
+    )
+
+
+def test_failed_reminders_show_in_the_admin_with_their_error_and_can_be_sent_again(world, session, smtp, client, clock):
+    NotificationPreference.objects.create(user=world.facilitator, timezone=GONE_ZONE)
+    reminders_dispatch_due(now=READING_DUE)
+    failed = Reminder.objects.get(state="failed")
+    User.objects.create_superuser("root", "root@example.org", "a long admin passphrase")
+    client.login(username="root", password="a long admin passphrase")
+
+    listing = client.get("/admin/reminders/reminder/?state__exact=failed")
+    NotificationPreference.objects.filter(user=world.facilitator).update(timezone="Europe/Berlin")  # the fix
+    action = client.post(
+        "/admin/reminders/reminder/", {"action": "send_again", "_selected_action": [failed.pk]}, follow=True
+    )
+    again = reminders_dispatch_due(now=READING_DUE + timedelta(minutes=5))
+
+    assert listing.status_code == 200
+    assert [row.pk for row in listing.context["cl"].result_list] == [failed.pk]
+    assert listing.context["cl"].model_admin.error(failed) == (
+        "Could not build the email: ZoneInfoNotFoundError: 'No time zone found with key …"
+    )
+    assert "Could not build the email: ZoneInfoNotFoundError: &#x27;No time zone found with key …" in listing.text
+    assert [str(message) for message in action.context["messages"]] == ["1 failed reminder(s) queued again."]
+    assert again == DispatchResult(claimed=1, sent=1)
+    assert [received.to for received in smtp.received][-1] == ("facilitator@example.org",)

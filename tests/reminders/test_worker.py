@@ -24,13 +24,14 @@ from django.utils import timezone
 
 from readings.services.questions import question_create
 from reminders.emails import message_id
-from reminders.models import Reminder
+from reminders.models import NotificationPreference, Reminder
 from sessions_app.services.groups import membership_add
 from sessions_app.services.schedule import session_create
 
 from ..conftest import service_unavailable
 from ..factories import GroupFactory, UserFactory
 from .realparts import RedisServer, SmtpRecorder, Worker, database_url, redis_answers, wait_for
+from .test_dispatch import GONE_ZONE, GONE_ZONE_ERROR
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -245,3 +246,25 @@ def test_two_workers_at_once_deliver_each_reminder_exactly_once(rig):
     ]
     assert sum(sent_by) == len(rows)
     assert min(sent_by) > 0, sent_by  # both took part
+
+
+def test_a_reminder_that_cannot_be_built_fails_alone_and_the_worker_delivers_the_rest(rig):
+    rows = due_reminders(6)
+    broken = rows[0].recipient
+    # A zone name the tz database no longer has: building this person's emails raises.
+    NotificationPreference.objects.create(user=broken, timezone=GONE_ZONE)
+    rig.worker("w1")
+
+    def settled():
+        return not Reminder.objects.filter(pk__in=[row.pk for row in rows], state__in=["pending", "sending"]).exists()
+
+    wait_for(settled, timeout=60, tick=rig.beat(), what="every reminder to be sent or failed")
+
+    others = [row for row in rows if row.recipient_id != broken.pk]
+    assert arrivals(rig.smtp) == {message_id(row): 1 for row in others}
+    assert set(
+        Reminder.objects.filter(pk__in=[row.pk for row in rows], recipient=broken).values_list(
+            "kind", "state", "last_error"
+        )
+    ) == {(kind, "failed", GONE_ZONE_ERROR) for kind in ("reading", "starting")}
+    assert all_sent(others)
