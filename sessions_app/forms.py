@@ -5,13 +5,13 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth.forms import AdminPasswordChangeForm, AuthenticationForm, SetPasswordForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 
 from .enums import SESSION_STATUSES_ON_CREATE, Role
 from .models import Session, StudyGroup
 from .recurrence import local_to_utc
 from .services.accounts import user_password_set
-from .validators import known_timezones, validate_multiline_text, validate_single_line
+from .validators import known_timezones, validate_multiline_text, validate_schedulable_date, validate_single_line
 
 
 def apply_errors(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -22,6 +22,19 @@ def apply_errors(form: forms.Form, error: ValidationError, aliases: dict[str, st
         field = aliases.get(field, field)
         for problem in problems:
             form.add_error(field if field in form.fields else None, problem)
+
+
+def id_from_request(value: str | None, name: str) -> int | None:
+    """An object id a page takes from its query string or a form (`?edit=12`); None when absent.
+
+    Anything but digits is a 400 (Django's plain error page: the value is never
+    echoed back); a number that names nothing is left to the caller's 404.
+    """
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        raise BadRequest(f"{name} must be a number")
+    return int(value)
 
 
 def timezone_choices() -> list[tuple[str, str]]:
@@ -90,7 +103,9 @@ class SessionForm(forms.Form):
 
     title = forms.CharField(max_length=200, validators=[validate_single_line])
     starts_at = forms.DateTimeField(
-        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label="Starts",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[validate_schedulable_date],
     )
     duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=24 * 60, initial=90)
     timezone = forms.ChoiceField(choices=timezone_choices, help_text="The start time is local time in this zone.")
@@ -167,6 +182,7 @@ class SeriesForm(forms.Form):
         label="First session",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Local time; later sessions keep this time of day, across daylight-saving changes.",
+        validators=[validate_schedulable_date],
     )
     duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=1, max_value=24 * 60, initial=90)
     timezone = forms.ChoiceField(choices=timezone_choices)
@@ -177,6 +193,7 @@ class SeriesForm(forms.Form):
         label="…or until",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Leave empty to use the number of sessions.",
+        validators=[validate_schedulable_date],
     )
     location = forms.CharField(max_length=300, required=False, validators=[validate_single_line])
     online_url = forms.URLField(max_length=500, required=False, label="Online link", assume_scheme="https")

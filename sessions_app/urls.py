@@ -1,10 +1,25 @@
 """HTML pages of this app: accounts, invitations, the dashboard, groups and scheduling."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
 from .forms import PasswordResetSetForm
+
+
+class SecretConverter:
+    """An invitation token or feed secret (`secrets.token_urlsafe`): anything else names nothing, a 404."""
+
+    regex = "[A-Za-z0-9_-]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(SecretConverter, "secret")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,8 +33,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
-    path("join/<str:token>/", views.invitation_page, name="invitation-signup-page"),
-    path("calendar/<str:secret>.ics", views.calendar_feed, name="calendar-feed"),
+    path("join/<secret:token>/", views.invitation_page, name="invitation-signup-page"),
+    path("calendar/<secret:secret>.ics", views.calendar_feed, name="calendar-feed"),
     path("accounts/calendar-feed/rotate/", views.calendar_feed_rotate_page, name="calendar-feed-rotate"),
     path("accounts/tokens/", views.api_token_new_page, name="api-token-new"),
     path("accounts/tokens/<int:token_id>/revoke/", views.api_token_revoke_page, name="api-token-revoke"),

@@ -2,6 +2,7 @@
 
 import re
 import zoneinfo
+from datetime import date
 from functools import cache
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,20 @@ def validate_timezone(value: str) -> None:
             code="invalid_timezone",
             params={"value": value},
         )
+
+
+# The dates we schedule: wide enough for any study circle, and narrow enough
+# that a time moved into any timezone, by a series' rule or by a reminder's
+# lead is still a date Python and PostgreSQL can hold (year 9999 was not).
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2999
+OUT_OF_RANGE = f"Give a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
+
+
+def validate_schedulable_date(value: date) -> None:
+    """A date or datetime within the years we schedule (EARLIEST_YEAR to LATEST_YEAR)."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(OUT_OF_RANGE, code="out_of_range")
 
 
 # Control characters (Unicode category Cc: C0, DEL, C1 including NEL) and the

@@ -309,6 +309,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = TEXT_MAX_BYTES * 3
 UPLOAD_MAX_BYTES = max(TEXT_MAX_BYTES * 3, PDF_MAX_BYTES, EPUB_MAX_BYTES) + 1024 * 1024
 
 # --- REST API -------------------------------------------------------------------
+# How deeply a JSON request body may nest lists and objects (ours need a few levels).
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "no credentials" into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -316,6 +318,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "sessions_app.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "sessions_app.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

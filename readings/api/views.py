@@ -9,10 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sessions_app.api.parsers import JSONParser
+from sessions_app.api.renderers import OptionsInJSONMixin
 from sessions_app.models import Session
 from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
 from sessions_app.selectors import access_session, membership_for
@@ -504,7 +506,7 @@ def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",") if tag.strip()}
 
 
-class PackView(APIView):
+class PackView(OptionsInJSONMixin, APIView):
     """The session pack for the requesting user: JSON, or `?format=` md, html, pdf, epub.
 
     The ETag is the pack's `version`, computed from what this user may see; a

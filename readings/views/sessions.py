@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sessions_app import selectors as session_selectors
-from sessions_app.forms import apply_errors
+from sessions_app.forms import apply_errors, id_from_request
 from sessions_app.links import PACK_FILE_FORMATS, pack_download_url, pack_urls
 from sessions_app.models import Session
 from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
@@ -152,7 +152,10 @@ def questions_manage(request, session_id: int):
     passages = _session_passages(session)
     questions = list(selectors.questions_for(request.user, session, sees_all=True))
     editing = None
-    if edit_id := request.GET.get("edit") or request.POST.get("question"):
+    edit_id = id_from_request(request.POST.get("question"), "question") or id_from_request(
+        request.GET.get("edit"), "edit"
+    )
+    if edit_id is not None:
         editing = get_object_or_404(selectors.questions_for(request.user, session, sees_all=True), pk=edit_id)
     initial = {}
     if editing is not None:

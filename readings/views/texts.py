@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sessions_app import selectors as session_selectors
-from sessions_app.forms import apply_errors
+from sessions_app.forms import apply_errors, id_from_request
 from sessions_app.permissions import can_edit_session
 from sessions_app.validators import validate_multiline_text, validate_single_line
 
@@ -178,7 +178,8 @@ def assignment_new(request, session_id: int):
         raise PermissionDenied("Only organizers and this session's facilitators assign readings.")
     texts = Text.objects.filter(group=session.group).order_by("title")
     text = None
-    if text_id := request.POST.get("text") or request.GET.get("text"):
+    text_id = id_from_request(request.POST.get("text"), "text") or id_from_request(request.GET.get("text"), "text")
+    if text_id is not None:
         text = get_object_or_404(texts, pk=text_id)
     form = AssignmentForm(request.POST or None)
     status = 200

@@ -7,7 +7,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..validators import known_timezones, validate_multiline_text, validate_single_line
+from ..validators import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    known_timezones,
+    validate_multiline_text,
+    validate_single_line,
+)
+
+_OUT_OF_RANGE = f"“{{input}}” is outside the dates we accept: give one from {EARLIEST_YEAR} to {LATEST_YEAR}."
 
 
 def _parse(field: serializers.Field, value) -> datetime:
@@ -18,8 +26,12 @@ def _parse(field: serializers.Field, value) -> datetime:
     except ValueError:
         parsed = None
     if parsed is None:
-        field.fail("invalid")
+        field.fail("invalid", input=value)
     return parsed
+
+
+def _in_range(moment: datetime) -> bool:
+    return EARLIEST_YEAR <= moment.year <= LATEST_YEAR
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -28,13 +40,20 @@ class AwareDateTimeField(serializers.DateTimeField):
     default_error_messages = {
         "invalid": "“{input}” is not a date and time; use ISO 8601 with an offset, e.g. 2026-11-05T19:00:00-05:00.",
         "naive": "“{input}” has no offset; add one (e.g. -05:00 or Z) so the time is unambiguous.",
+        "out_of_range": _OUT_OF_RANGE,
     }
 
     def to_internal_value(self, value):
         parsed = _parse(self, value)
         if parsed.tzinfo is None:
             self.fail("naive", input=value)
-        return parsed.astimezone(UTC)
+        try:
+            moment = parsed.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:00:00-14:00 is in the year 10000 in UTC
+            self.fail("out_of_range", input=value)
+        if not _in_range(moment) or not _in_range(parsed):
+            self.fail("out_of_range", input=value)
+        return moment
 
     def fail(self, key, **kwargs):
         kwargs.setdefault("input", "")
@@ -54,6 +73,7 @@ class LocalDateTimeField(serializers.Field):
         "invalid": "“{input}” is not a date and time; use e.g. 2026-10-22T19:00:00.",
         "aware": "“{input}” carries an offset; give local wall-clock time in the series' timezone, "
         "e.g. 2026-10-22T19:00:00.",
+        "out_of_range": _OUT_OF_RANGE,
     }
 
     def to_internal_value(self, value):
@@ -65,6 +85,8 @@ class LocalDateTimeField(serializers.Field):
             self.fail("invalid", input=value)
         if parsed.tzinfo is not None:
             self.fail("aware", input=value)
+        if not _in_range(parsed):
+            self.fail("out_of_range", input=value)
         return parsed
 
     def to_representation(self, value: datetime) -> str:

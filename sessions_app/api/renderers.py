@@ -1,6 +1,6 @@
 import json
 
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 
 class CalendarRenderer(BaseRenderer):
@@ -14,3 +14,18 @@ class CalendarRenderer(BaseRenderer):
         if isinstance(data, bytes):
             return data
         return json.dumps(data).encode()
+
+
+class OptionsInJSONMixin:
+    """OPTIONS describes an endpoint in JSON, even where the endpoint itself renders a calendar or a PDF.
+
+    The metadata went through the view's own renderer: a PDF or EPUB renderer
+    raised on it (a 500), the calendar one labelled JSON as text/calendar.
+    """
+
+    def options(self, request, *args, **kwargs):
+        response = super().options(request, *args, **kwargs)
+        if getattr(request.accepted_renderer, "format", None) not in ("json", "api"):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return response

@@ -37,7 +37,8 @@ from ..services.api_tokens import api_token_create, api_token_revoke
 from ..services.calendar_feeds import calendar_feed_for, calendar_feed_rotate
 from ..throttling import per_account, per_address
 from . import serializers as s
-from .fields import AwareDateTimeField
+from .filters import AwareDateTimeFilter
+from .renderers import OptionsInJSONMixin
 
 
 def _must(allowed: bool, message: str) -> None:
@@ -334,27 +335,21 @@ class SeriesViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
 
 class SessionFilter(filters.FilterSet):
-    starts_after = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    starts_after = AwareDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = AwareDateTimeFilter(field_name="starts_at", lookup_expr="lt")
     status = filters.ChoiceFilter(choices=SessionStatus.choices)
 
     class Meta:
         model = Session
         fields = ["group", "series", "status", "starts_after", "starts_before"]
 
-    def filter_queryset(self, queryset):
-        for name in ("starts_after", "starts_before"):
-            raw = self.data.get(name)
-            if raw:
-                try:
-                    AwareDateTimeField().to_internal_value(raw)
-                except serializers.ValidationError as error:
-                    raise serializers.ValidationError({name: error.detail}) from None
-        return super().filter_queryset(queryset)
-
 
 class SessionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    OptionsInJSONMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = s.SessionSerializer
     filterset_class = SessionFilter
