@@ -137,7 +137,9 @@ class NoteAdmin(admin.ModelAdmin):
     raw_id_fields = ("author", "passage", "question")
     # A thread's audience, passage and hiding are kept consistent by the note services, at every depth:
     # here they are read-only, and hiding goes through the actions below.
+    # The body stays as its author wrote it (and rendered, and within NOTE_BODY_MAX_CHARS): only services write it.
     readonly_fields = (
+        "body",
         "body_html",
         "selector",
         "candidates",

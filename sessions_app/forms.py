@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AdminPasswordChangeForm, AuthenticationForm, SetPasswordForm
 from django.core.exceptions import BadRequest, ValidationError
 
@@ -81,7 +82,10 @@ class LoginForm(AuthenticationForm):
 class GroupForm(forms.Form):
     name = forms.CharField(max_length=200, validators=[validate_single_line])
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, validators=[validate_multiline_text]
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=settings.DESCRIPTION_MAX_CHARS,
+        validators=[validate_multiline_text],
     )
     timezone = forms.ChoiceField(
         choices=timezone_choices, initial="Europe/London", help_text="Where the group meets; sessions default to it."
@@ -112,7 +116,10 @@ class SessionForm(forms.Form):
     location = forms.CharField(max_length=300, required=False, validators=[validate_single_line])
     online_url = forms.URLField(max_length=500, required=False, label="Online link", assume_scheme="https")
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, validators=[validate_multiline_text]
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=settings.DESCRIPTION_MAX_CHARS,
+        validators=[validate_multiline_text],
     )
     status = forms.ChoiceField(
         choices=[(status.value, status.label) for status in SESSION_STATUSES_ON_CREATE],
@@ -198,7 +205,10 @@ class SeriesForm(forms.Form):
     location = forms.CharField(max_length=300, required=False, validators=[validate_single_line])
     online_url = forms.URLField(max_length=500, required=False, label="Online link", assume_scheme="https")
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, validators=[validate_multiline_text]
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=settings.DESCRIPTION_MAX_CHARS,
+        validators=[validate_multiline_text],
     )
 
     def __init__(self, *args, group: StudyGroup, **kwargs):

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sessions_app.api.fields import AwareDateTimeField, MultiLineField, SingleLineField
+from sessions_app.api.fields import AwareDateTimeField, DescriptionField, MultiLineField, SingleLineField
 from sessions_app.api.serializers import ChoiceField
 
 from ..enums import NoteVisibility, QuestionKind, TextFormat
@@ -194,14 +194,14 @@ class AssignmentInputSerializer(serializers.Serializer):
     start_passage = serializers.IntegerField()
     end_passage = serializers.IntegerField()
     required = serializers.BooleanField(default=True)
-    instructions = MultiLineField(allow_blank=True, required=False, default="")
+    instructions = DescriptionField(allow_blank=True, required=False, default="")
 
 
 class AssignmentUpdateSerializer(serializers.Serializer):
     start_passage = serializers.IntegerField(required=False)
     end_passage = serializers.IntegerField(required=False)
     required = serializers.BooleanField(required=False)
-    instructions = MultiLineField(allow_blank=True, required=False)
+    instructions = DescriptionField(allow_blank=True, required=False)
     position = serializers.IntegerField(min_value=1, required=False)
 
 
@@ -233,7 +233,7 @@ class QuestionInputSerializer(serializers.Serializer):
     kind = ChoiceField(choices=QuestionKind.choices, default=QuestionKind.DISCUSSION)
     passages = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     minutes = serializers.IntegerField(min_value=1, max_value=240, required=False, allow_null=True, default=None)
-    facilitator_notes = MultiLineField(allow_blank=True, required=False, default="")
+    facilitator_notes = DescriptionField(allow_blank=True, required=False, default="")
 
 
 class QuestionUpdateSerializer(serializers.Serializer):
@@ -241,7 +241,7 @@ class QuestionUpdateSerializer(serializers.Serializer):
     kind = ChoiceField(choices=QuestionKind.choices, required=False)
     passages = serializers.ListField(child=serializers.IntegerField(), required=False)
     minutes = serializers.IntegerField(min_value=1, max_value=240, required=False, allow_null=True)
-    facilitator_notes = MultiLineField(allow_blank=True, required=False)
+    facilitator_notes = DescriptionField(allow_blank=True, required=False)
 
 
 class ReorderSerializer(serializers.Serializer):

@@ -54,6 +54,7 @@ def parse_document(
     fmt: str,
     *,
     on_progress: ProgressCallback | None = None,
+    max_blocks: int | None = None,
 ) -> ParsedDocument:
     """Parse ``text`` written in ``fmt`` ("txt", "md" or "html").
 
@@ -64,7 +65,8 @@ def parse_document(
     while blocks are analysed, ending with ``(total, total)``.
 
     Raises :class:`TextImportError` for an unknown format (``field`` is
-    "format") and for a document with no readable text.
+    "format"), for a document with no readable text, and for one with more
+    than ``max_blocks`` blocks (checked before the costlier analysis).
     """
     fmt = normalise_format(fmt)
     if fmt in ("epub", "pdf"):
@@ -82,6 +84,11 @@ def parse_document(
     raw_blocks = [block for block in result.blocks if block.body]
     if not raw_blocks:
         raise TextImportError(empty_message)
+    if max_blocks is not None and len(raw_blocks) > max_blocks:
+        raise TextImportError(
+            f"The text splits into {len(raw_blocks):,} passages; the limit is {max_blocks:,}. "
+            "Split it into parts, or check that its paragraphs are separated by blank lines."
+        )
     blocks = _analyse(raw_blocks, on_progress)
     return ParsedDocument(title=result.title, blocks=blocks, notices=list(result.notices), format=fmt)
 

@@ -40,6 +40,7 @@ from ..parsing import (
     parse_document,
 )
 from ..parsing.pdf import inspect_pdf
+from ..rendering import markdown_problem
 from .assignments import reading_minutes_refresh_for_text
 from .notes import notes_reanchor_for_text
 
@@ -162,6 +163,11 @@ def _read_content(
             pdf_limits=pdf_limits(),
             on_progress=on_progress,
         )
+        if len(document.blocks) > settings.TEXT_MAX_PASSAGES:
+            raise TextImportError(
+                f"The book splits into {len(document.blocks):,} passages; the limit is "
+                f"{settings.TEXT_MAX_PASSAGES:,}. Import it in parts (a few chapters at a time)."
+            )
         return ImportedContent(
             document=document,
             checksum=_document_checksum(document),
@@ -180,7 +186,9 @@ def _read_content(
         decoded, notices = decode_bytes(data)
         if not fmt:
             fmt = detect_format(filename=filename or None, content_type=content_type or None, text=decoded)
-        document = parse_document(decoded, fmt, on_progress=on_progress)
+        if fmt == TextFormat.MD and (problem := markdown_problem(decoded, what="text")):
+            raise TextImportError(problem, field=field)
+        document = parse_document(decoded, fmt, on_progress=on_progress, max_blocks=settings.TEXT_MAX_PASSAGES)
     except TextImportError as error:
         if error.field == "file":
             error.field = field

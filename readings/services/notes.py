@@ -14,7 +14,7 @@ from sessions_app.models import User
 from ..anchoring import SelectorError, find_again, make_selector, occurrences, selector_at
 from ..enums import AnchorState, NoteVisibility
 from ..models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text
-from ..rendering import render_markdown
+from ..rendering import markdown_problem, render_markdown
 
 MAX_TAGS = 10
 _TAG = re.compile(r"^[\w][\w\- ]{0,39}$")
@@ -39,6 +39,8 @@ def _check_body(body: str, *, required: bool) -> str:
         raise ValidationError({"body": f"The note is {len(body):,} characters long; the limit is {limit:,}."})
     if required and not body.strip():
         raise ValidationError({"body": "Write something in the note."})
+    if problem := markdown_problem(body, what="note"):
+        raise ValidationError({"body": problem})
     return body
 
 

@@ -1,6 +1,7 @@
 """The session page, and the questions editor for those who lead a session."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,7 +46,8 @@ class QuestionForm(forms.Form):
     )
     facilitator_notes = forms.CharField(
         label="Notes for facilitators", required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Members never see these.", validators=[validate_multiline_text],
+        help_text="Members never see these.", max_length=settings.DESCRIPTION_MAX_CHARS,
+        validators=[validate_multiline_text],
     )  # fmt: skip
 
     def __init__(self, *args, passages: list[Passage], **kwargs):

@@ -66,6 +66,7 @@ class AssignmentForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What to look out for while reading.",
+        max_length=settings.DESCRIPTION_MAX_CHARS,
         validators=[validate_multiline_text],
     )
 

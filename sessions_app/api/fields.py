@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -123,3 +124,11 @@ class MultiLineField(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.validators.append(validate_multiline_text)
+
+
+class DescriptionField(MultiLineField):
+    """A description, instructions or notes: several lines, at most DESCRIPTION_MAX_CHARS characters."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", settings.DESCRIPTION_MAX_CHARS)
+        super().__init__(**kwargs)

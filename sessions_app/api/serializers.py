@@ -7,7 +7,13 @@ from ..enums import SESSION_STATUSES_ON_CREATE, SESSION_STATUSES_ON_EDIT, Role, 
 from ..links import pack_urls
 from ..models import Invitation, Membership, Series, Session, StudyGroup, User
 from ..services.groups import invitation_problem, invitation_url
-from .fields import AwareDateTimeField, LocalDateTimeField, MultiLineField, SingleLineField, TimezoneField
+from .fields import (
+    AwareDateTimeField,
+    DescriptionField,
+    LocalDateTimeField,
+    SingleLineField,
+    TimezoneField,
+)
 
 
 class ChoiceField(serializers.ChoiceField):
@@ -30,13 +36,13 @@ class UserSummarySerializer(serializers.Serializer):
 
 class GroupInputSerializer(serializers.Serializer):
     name = SingleLineField(max_length=200)
-    description = MultiLineField(required=False, allow_blank=True, default="")
+    description = DescriptionField(required=False, allow_blank=True, default="")
     timezone = TimezoneField(required=False, default="UTC")
 
 
 class GroupUpdateSerializer(serializers.Serializer):
     name = SingleLineField(max_length=200, required=False)
-    description = MultiLineField(required=False, allow_blank=True)
+    description = DescriptionField(required=False, allow_blank=True)
     timezone = TimezoneField(required=False)
     reading_lead_minutes = serializers.IntegerField(required=False, help_text="Reading reminder, minutes before.")
     starting_lead_minutes = serializers.IntegerField(required=False, help_text="Starting reminder, minutes before.")
@@ -166,7 +172,7 @@ class SeriesInputSerializer(serializers.Serializer):
     first_starts_at = LocalDateTimeField(help_text="Local wall-clock time in `timezone`, no offset.")
     duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, default=90)
     rrule = SingleLineField(max_length=500, allow_blank=True, required=False, default="")
-    description = MultiLineField(allow_blank=True, required=False, default="")
+    description = DescriptionField(allow_blank=True, required=False, default="")
     location = SingleLineField(max_length=300, allow_blank=True, required=False, default="")
     online_url = serializers.URLField(max_length=500, allow_blank=True, required=False, default="")
     facilitators = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
@@ -178,7 +184,7 @@ class SeriesUpdateSerializer(serializers.Serializer):
     first_starts_at = LocalDateTimeField(required=False)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
     rrule = SingleLineField(max_length=500, allow_blank=True, required=False)
-    description = MultiLineField(allow_blank=True, required=False)
+    description = DescriptionField(allow_blank=True, required=False)
     location = SingleLineField(max_length=300, allow_blank=True, required=False)
     online_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
 
@@ -221,7 +227,7 @@ class SessionInputSerializer(serializers.Serializer):
     timezone = TimezoneField(required=False, allow_blank=True, default="")
     location = SingleLineField(max_length=300, allow_blank=True, required=False, default="")
     online_url = serializers.URLField(max_length=500, allow_blank=True, required=False, default="")
-    description = MultiLineField(allow_blank=True, required=False, default="")
+    description = DescriptionField(allow_blank=True, required=False, default="")
     status = ChoiceField(choices=SESSION_STATUSES_ON_CREATE, required=False, default=SessionStatus.SCHEDULED)
     facilitators = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
     post_before_peek = serializers.BooleanField(required=False, default=False)
@@ -239,7 +245,7 @@ class SessionUpdateSerializer(serializers.Serializer):
     timezone = TimezoneField(required=False)
     location = SingleLineField(max_length=300, allow_blank=True, required=False)
     online_url = serializers.URLField(max_length=500, allow_blank=True, required=False)
-    description = MultiLineField(allow_blank=True, required=False)
+    description = DescriptionField(allow_blank=True, required=False)
     status = ChoiceField(choices=SESSION_STATUSES_ON_EDIT, required=False)
     facilitators = serializers.ListField(child=serializers.IntegerField(), required=False)
     post_before_peek = serializers.BooleanField(required=False)
