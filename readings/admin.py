@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from .enums import NoteVisibility, TextFormat
-from .models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text, TextRevision
+from .models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text, TextImport, TextRevision
 from .services.importing import read_content, text_import
 from .services.notes import note_set_hidden
 
@@ -174,3 +174,19 @@ class NoteAdmin(admin.ModelAdmin):
 class NoteTagAdmin(admin.ModelAdmin):
     list_display = ("name", "note")
     search_fields = ("name",)
+
+
+@admin.register(TextImport)
+class TextImportAdmin(admin.ModelAdmin):
+    """Imports run by a worker, to look into: where each stands, and why a failed one failed."""
+
+    list_display = ("id", "filename", "group", "created_by", "state", "progress", "size_bytes", "created_at", "error")
+    list_filter = ("state",)
+    list_select_related = ("group", "created_by")
+    search_fields = ("filename", "title", "error")
+    # The stored bytes are not shown: they can be megabytes, and they go once the import ends.
+    exclude = ("data",)
+    readonly_fields = [field.name for field in TextImport._meta.fields if field.name != "data"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -40,3 +40,10 @@ class AnchorState(models.TextChoices):
     ANCHORED = "anchored", "Anchored"
     MOVED = "moved", "Moved"
     ORPHANED = "orphaned", "Orphaned"
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

@@ -7,7 +7,7 @@ from django.db.models import Q
 from sessions_app.models import Session, StudyGroup
 from sessions_app.validators import validate_multiline_text, validate_single_line
 
-from .enums import AnchorState, NoteVisibility, PassageKind, QuestionKind, QuestionState, TextFormat
+from .enums import AnchorState, ImportState, NoteVisibility, PassageKind, QuestionKind, QuestionState, TextFormat
 
 
 class Text(models.Model):
@@ -59,6 +59,57 @@ class TextRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text} r{self.number}"
+
+
+class TextImport(models.Model):
+    """An upload too large to import within a request (`IMPORT_ASYNC_BYTES`), imported by a worker.
+
+    The bytes wait here, in the database, because the worker may run on
+    another machine; they are dropped once the import ends either way.
+    `revision_of` names the text a new revision is for; `text` is the
+    result, set when the import is done.
+    """
+
+    group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="text_imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    revision_of = models.ForeignKey(
+        Text, on_delete=models.CASCADE, null=True, blank=True, related_name="revision_imports"
+    )
+    text = models.ForeignKey(Text, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    state = models.CharField(max_length=16, choices=ImportState.choices, default=ImportState.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    # The upload, until the import ends.
+    data = models.BinaryField(null=True, blank=True)
+    size_bytes = models.PositiveIntegerField()
+    filename = models.CharField(max_length=255, blank=True, validators=[validate_single_line])
+    content_type = models.CharField(max_length=100, blank=True)
+    # The format asked for; blank means "detect".
+    format = models.CharField(max_length=8, blank=True)
+    # An EPUB's chapters to import (ids); null means all.
+    chapters = models.JSONField(null=True, blank=True)
+    # For a new text: what the person typed on the form (blank: take the document's own).
+    title = models.CharField(max_length=300, blank=True, validators=[validate_single_line])
+    author = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+    source = models.CharField(max_length=500, blank=True, validators=[validate_single_line])
+    # Each run claims the import by raising this; a run that finds it raised again was overtaken.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=ImportState.values), name="text_import_state_valid"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="text_import_progress_at_most_100"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(state__in=["queued", "running"]), name="text_import_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.filename or 'pasted text'} ({self.state})"
 
 
 class Passage(models.Model):

@@ -7,10 +7,11 @@ from django.http import Http404
 
 from sessions_app.enums import Role
 from sessions_app.models import Membership, Session, User
+from sessions_app.permissions import has_facilitator_rights
 from sessions_app.selectors import membership_for
 
 from .enums import NoteVisibility, QuestionState
-from .models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextRevision
+from .models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport, TextRevision
 
 
 def texts_for_user(user: User) -> QuerySet[Text]:
@@ -26,6 +27,17 @@ def access_text(user: User, text_id: int | str) -> tuple[Text, Membership]:
     except (Text.DoesNotExist, TypeError, ValueError):
         raise Http404("No such text.") from None
     return text, membership_for(user, text.group_id)
+
+
+def access_text_import(user: User, import_id: int | str) -> TextImport:
+    """An import, for the person who uploaded it and whoever may import into its group; 404 for anyone else."""
+    try:
+        job = TextImport.objects.get(pk=int(import_id))
+    except (TextImport.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such import.") from None
+    if job.created_by_id != user.pk and not has_facilitator_rights(membership_for(user, job.group_id)):
+        raise Http404("No such import.")
+    return job
 
 
 def passages_of(text: Text, *, include_retired: bool = False) -> QuerySet[Passage]:

@@ -17,5 +17,6 @@ urlpatterns = [
     path("sessions/<int:session_id>/questions/propose/", sessions.question_propose, name="question-propose"),
     path("groups/<int:group_id>/texts/import/", texts.text_import_page, name="text-import"),
     path("texts/<int:text_id>/", texts.text_detail, name="text-detail"),
+    path("texts/imports/<int:import_id>/", texts.text_import_progress, name="text-import-progress"),
     *reader.urlpatterns,
 ]

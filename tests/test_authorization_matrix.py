@@ -18,6 +18,7 @@ from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
 from readings.services.notes import note_create, note_set_hidden, note_update
 from readings.services.questions import question_create
+from readings.services.text_imports import text_import_enqueue
 from sessions_app.models import Invitation
 from sessions_app.services.api_tokens import api_token_create
 from sessions_app.services.groups import invitation_create
@@ -88,6 +89,8 @@ ENDPOINTS = [
     ("GET", "/api/v1/texts/{text}/passages/", None, (401, 404, 200, 200, 200)),
     ("GET", "/api/v1/texts/{text}/revisions/", None, (401, 404, 200, 200, 200)),
     ("POST", "/api/v1/texts/{text}/revisions/", {"content": "T\n\nOne.\n\nNew."}, (401, 404, 403, 201, 201)),
+    # An import run by a worker: its uploader (the organizer) and whoever may import into the group.
+    ("GET", "/api/v1/texts/imports/{import}/", None, (401, 404, 404, 200, 200)),
     # Reading assignments
     ("GET", "/api/v1/sessions/{session}/readings/", None, (401, 404, 200, 200, 200)),
     (
@@ -190,6 +193,7 @@ def names(world) -> dict:
     )
     invitation = invitation_create(group=world.group, created_by=world.organizer, max_uses=10)
     text = text_import(group=world.group, created_by=world.organizer, content="T\n\nOne.\n\nTwo.")
+    queued = text_import_enqueue(group=world.group, created_by=world.organizer, data=b"T\n\nOne.", filename="t.txt")
     p1, p2 = text.passages.get(position=2), text.passages.get(position=3)
     reading = assignment_create(session=world.session, text=text, start_passage=p1, end_passage=p2)
     question = question_create(session=world.session, author=world.organizer, prompt="Why?")
@@ -214,6 +218,7 @@ def names(world) -> dict:
         "invitation": invitation.id,
         "token": invitation.token,
         "member_token": api_token_create(user=world.member, name="Member's laptop")[0].id,
+        "import": queued.id,
     }
 
 

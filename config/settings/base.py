@@ -194,12 +194,25 @@ REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
 # Temporary failures wait base × 2^(attempt-1) seconds, at most the max, and are retried until the session starts.
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
 REMINDER_RETRY_MAX_SECONDS = env.int("REMINDER_RETRY_MAX_SECONDS", default=3600)
+# --- Text imports -----------------------------------------------------------------
+# Uploads larger than this are imported by a worker: the API answers 202 with the import's address.
+IMPORT_ASYNC_BYTES = env.int("IMPORT_ASYNC_BYTES", default=1_000_000)
+# The Celery queue those imports go to (a worker must consume it; the default queue is "celery").
+TEXT_IMPORT_QUEUE = env("TEXT_IMPORT_QUEUE", default="celery")
+# An import still queued after this long (its message was lost) is queued again by beat.
+IMPORT_RESUME_SECONDS = env.int("IMPORT_RESUME_SECONDS", default=600)
+
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-reminders": {
         "task": "reminders.dispatch_due_reminders",
         "schedule": REMINDER_DISPATCH_INTERVAL_SECONDS,
         # Ticks that piled up while no worker ran are dropped: one pass covers them all.
         "options": {"expires": max(2 * REMINDER_DISPATCH_INTERVAL_SECONDS, 30)},
+    },
+    "resume-text-imports": {
+        "task": "readings.resume_text_imports",
+        "schedule": 300,
+        "options": {"expires": 300},
     },
 }
 

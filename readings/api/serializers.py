@@ -7,7 +7,7 @@ from sessions_app.api.fields import AwareDateTimeField, DescriptionField, MultiL
 from sessions_app.api.serializers import ChoiceField
 
 from ..enums import NoteVisibility, QuestionKind, TextFormat
-from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextRevision
+from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport, TextRevision
 
 
 class TextContentSerializer(serializers.Serializer):
@@ -164,6 +164,21 @@ class PassageSerializer(serializers.ModelSerializer):
             "start_offset",
             "end_offset",
         ]
+
+
+class TextImportSerializer(serializers.ModelSerializer):
+    """Where an import running in a worker stands: `text` once it is done, `error` if it failed."""
+
+    text = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="The text, once done.")
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TextImport
+        fields = ["state", "progress", "text", "error"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_error(self, job: TextImport) -> str | None:
+        return job.error or None
 
 
 class RevisionSerializer(serializers.ModelSerializer):

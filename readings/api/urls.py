@@ -10,6 +10,7 @@ router.register(r"sessions/(?P<session_pk>[0-9]+)/questions", views.QuestionView
 router.register("notes", views.NoteViewSet, basename="note")
 
 urlpatterns = [
+    path("texts/imports/<int:pk>/", views.TextImportView.as_view(), name="text-import-detail"),
     path("sessions/<int:session_pk>/discussion/", views.DiscussionView.as_view(), name="session-discussion"),
     path("sessions/<int:session_pk>/pack/", views.PackView.as_view(), name="session-pack"),
     *router.urls,

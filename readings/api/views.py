@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,7 +22,7 @@ from sessions_app.selectors import access_session, membership_for
 
 from .. import selectors
 from ..enums import AnchorState, NoteVisibility, QuestionState
-from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text
+from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport
 from ..pack.builder import build_pack, pack_scope, pack_version
 from ..pack.document import filename as pack_filename
 from ..pack.renderers import PACK_RENDERERS, PackJSONRenderer
@@ -31,6 +32,7 @@ from ..services.importing import text_import, text_inspect, text_revise, text_up
 from ..services.notes import note_create, note_delete, note_set_hidden, note_update
 from ..services.pack_files import FAILED, PackFile, file_key, pack_file_request
 from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
+from ..services.text_imports import text_import_enqueue
 from . import serializers as s
 
 
@@ -55,6 +57,19 @@ def _check_body_size(request) -> None:
         raise serializers.ValidationError({"file": message + "."})
 
 
+def _upload_bytes(kwargs: dict) -> tuple[bytes, str]:
+    """The upload as bytes, and the request field it came in (`file` or `content`)."""
+    if "data" in kwargs:
+        return kwargs["data"], "file"
+    return kwargs["content"].encode("utf-8"), "content"
+
+
+def _accepted(job: TextImport) -> Response:
+    """202 for an import queued for a worker: where to follow it, and where it stands."""
+    location = reverse("text-import-detail", args=[job.pk])
+    return Response(s.TextImportSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
+
+
 def _content_kwargs(validated: dict) -> dict:
     upload = validated.get("file")
     chapters = validated.get("chapters")
@@ -70,9 +85,12 @@ def _content_kwargs(validated: dict) -> dict:
 
 
 class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Texts. An upload over IMPORT_ASYNC_BYTES is imported by a worker: 202, and `texts/imports/{id}/` follows it."""
+
     serializer_class = s.TextSummarySerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     filterset_fields = ["group"]
+    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -90,7 +108,10 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request={"application/json": s.TextInputSerializer, "multipart/form-data": s.TextInputSerializer},
-        responses={201: s.TextSerializer},
+        responses={
+            201: s.TextSerializer,
+            202: OpenApiResponse(s.TextImportSerializer, description="Queued for a worker; see Location."),
+        },
     )
     def create(self, request):
         _check_body_size(request)
@@ -102,14 +123,23 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if not can_import_texts(membership):
             raise PermissionDenied("Only organizers and facilitators can import texts.")
         fields = data.validated_data
-        text = text_import(
-            group=membership.group,
-            created_by=request.user,
-            title=fields["title"],
-            author=fields["author"],
-            source=fields["source"],
-            **_content_kwargs(fields),
-        )
+        content = _content_kwargs(fields)
+        described = {"title": fields["title"], "author": fields["author"], "source": fields["source"]}
+        upload, field = _upload_bytes(content)
+        if len(upload) > settings.IMPORT_ASYNC_BYTES:
+            job = text_import_enqueue(
+                group=membership.group,
+                created_by=request.user,
+                data=upload,
+                field=field,
+                filename=content.get("filename", ""),
+                content_type=content.get("content_type", ""),
+                fmt=content.get("fmt"),
+                chapters=content.get("chapters"),
+                **described,
+            )
+            return _accepted(job)
+        text = text_import(group=membership.group, created_by=request.user, **described, **content)
         return self._detail(text, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -166,7 +196,11 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         methods=["POST"],
         request={"application/json": s.TextContentSerializer, "multipart/form-data": s.TextContentSerializer},
-        responses={201: s.TextSerializer, 200: s.TextSerializer},
+        responses={
+            201: s.TextSerializer,
+            200: s.TextSerializer,
+            202: OpenApiResponse(s.TextImportSerializer, description="Queued for a worker; see Location."),
+        },
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def revisions(self, request, pk=None):
@@ -179,10 +213,33 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         _check_body_size(request)
         data = s.TextContentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        content = _content_kwargs(data.validated_data)
+        upload, field = _upload_bytes(content)
+        if len(upload) > settings.IMPORT_ASYNC_BYTES:
+            job = text_import_enqueue(
+                group=text.group,
+                created_by=request.user,
+                data=upload,
+                field=field,
+                filename=content.get("filename", ""),
+                content_type=content.get("content_type", ""),
+                fmt=content.get("fmt"),
+                chapters=content.get("chapters"),
+                revision_of=text,
+            )
+            return _accepted(job)
         previous = text.revision
-        revision = text_revise(text=text, created_by=request.user, **_content_kwargs(data.validated_data))
+        revision = text_revise(text=text, created_by=request.user, **content)
         made = revision.number != previous
         return self._detail(text, status.HTTP_201_CREATED if made else status.HTTP_200_OK, notices=revision.notices)
+
+
+class TextImportView(APIView):
+    """Where an import queued for a worker stands; for its uploader and whoever may import into its group."""
+
+    @extend_schema(responses={200: s.TextImportSerializer})
+    def get(self, request, pk=None):
+        return Response(s.TextImportSerializer(selectors.access_text_import(request.user, pk)).data)
 
 
 # --- Session readings, questions and discussion ------------------------------------------

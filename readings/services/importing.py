@@ -104,6 +104,32 @@ def _binary_format(data: bytes, fmt: str | None, filename: str, content_type: st
     return binary
 
 
+def _check_size(size: int, field: str) -> None:
+    limit = settings.TEXT_MAX_BYTES
+    if size > limit:
+        raise TextImportError(
+            f"The text is {_megabytes(size)}; the limit is {_megabytes(limit)}. Split it into parts.", field=field
+        )
+
+
+def check_upload(*, data: bytes, fmt: str | None, field: str, filename: str = "", content_type: str = "") -> str | None:
+    """What can be checked of an upload without reading it: its size for its format, and the format asked for.
+
+    Returns the format's normal name (None: detect it); raises ValidationError
+    naming `field` (or `format`). For imports that will run in a worker, so
+    that what the request can refuse, it refuses at once.
+    """
+    try:
+        fmt = _normalised_format(fmt)
+        if field == "content" and fmt in _BINARY_LIMITS:
+            raise TextImportError(f"A {fmt.upper()} cannot be pasted as content: upload the file.", field="format")
+        if field != "file" or _binary_format(data, fmt, filename, content_type) is None:
+            _check_size(len(data), field)
+        return fmt
+    except TextImportError as error:
+        raise ValidationError({error.field: error.message}) from None
+
+
 def read_content(
     *,
     data: bytes | None = None,
@@ -177,11 +203,7 @@ def _read_content(
         )
     if chapters is not None:
         raise TextImportError("Chapters can only be chosen from an EPUB.", field="chapters")
-    limit = settings.TEXT_MAX_BYTES
-    if len(data) > limit:
-        raise TextImportError(
-            f"The text is {_megabytes(len(data))}; the limit is {_megabytes(limit)}. Split it into parts.", field=field
-        )
+    _check_size(len(data), field)
     try:
         decoded, notices = decode_bytes(data)
         if not fmt:
@@ -319,6 +341,7 @@ def text_import(
     content_type: str = "",
     chapters: list[str] | None = None,
     on_progress: ProgressCallback | None = None,
+    imported: ImportedContent | None = None,
 ) -> Text:
     """Create a Text from a file or pasted content, with one passage per block.
 
@@ -327,16 +350,19 @@ def text_import(
     its own adds its name), else the file name. Author, source and language
     come from the file's metadata unless given. Anchors start at `p-1` in
     reading order. `chapters` picks an EPUB's chapters (all when None).
+    A caller that has already read the content (`read_content`, outside this
+    transaction) passes it as `imported` (with `data`, for an EPUB's chapter names).
     """
-    imported = read_content(
-        data=data,
-        content=content,
-        fmt=fmt,
-        filename=filename,
-        content_type=content_type,
-        chapters=chapters,
-        on_progress=on_progress,
-    )
+    if imported is None:
+        imported = read_content(
+            data=data,
+            content=content,
+            fmt=fmt,
+            filename=filename,
+            content_type=content_type,
+            chapters=chapters,
+            on_progress=on_progress,
+        )
     document = imported.document
     metadata = document.metadata
     own_title = metadata.get("title") or document.title
@@ -387,6 +413,7 @@ def text_revise(
     content_type: str = "",
     chapters: list[str] | None = None,
     on_progress: ProgressCallback | None = None,
+    imported: ImportedContent | None = None,
 ) -> TextRevision:
     """Import a new version of `text` as revision n+1, updating passages in place.
 
@@ -396,17 +423,19 @@ def text_revise(
     is then resolved again (`notes_reanchor_for_text`) and the reading time
     of assignments recounted, in the same transaction. Content identical to
     the current revision makes no new revision and returns the current one.
-    `chapters` picks an EPUB's chapters, as for `text_import`.
+    `chapters` picks an EPUB's chapters, as for `text_import`. As with
+    `text_import`, content already read may be passed as `imported`.
     """
-    imported = read_content(
-        data=data,
-        content=content,
-        fmt=fmt,
-        filename=filename,
-        content_type=content_type,
-        chapters=chapters,
-        on_progress=on_progress,
-    )
+    if imported is None:
+        imported = read_content(
+            data=data,
+            content=content,
+            fmt=fmt,
+            filename=filename,
+            content_type=content_type,
+            chapters=chapters,
+            on_progress=on_progress,
+        )
     text = Text.objects.select_for_update().get(pk=text.pk)
     current = text.revisions.order_by("-number").first()
     if current is not None and current.checksum == imported.checksum:

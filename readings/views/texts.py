@@ -7,8 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sessions_app import selectors as session_selectors
 from sessions_app.forms import apply_errors, id_from_request
@@ -16,12 +16,13 @@ from sessions_app.permissions import can_edit_session
 from sessions_app.validators import validate_multiline_text, validate_single_line
 
 from .. import selectors
-from ..enums import TextFormat
+from ..enums import ImportState, TextFormat
 from ..models import Text
 from ..parsing import detect_binary_format
 from ..permissions import can_import_texts
 from ..services.assignments import assignment_create, assignment_delete
 from ..services.importing import text_import, text_inspect, upload_discard, upload_stash, upload_unstash
+from ..services.text_imports import text_import_enqueue
 
 
 class ImportForm(forms.Form):
@@ -119,6 +120,7 @@ def text_import_page(request, group_id: int):
     # Step two sends the chapters; an empty choice is a choice (and an error), so it is not "all".
     chapters = request.POST.getlist("chapters") if fields["step"] == "chapters" else None
     fmt = fields["format"] or None
+    job = None
     try:
         is_epub = (fmt or detect_binary_format(**stashed)) == "epub"
         if chapters is None and is_epub:
@@ -131,16 +133,14 @@ def text_import_page(request, group_id: int):
                     "chosen": [c["id"] for c in inspection["chapters"]],
                 }
                 return render(request, "readings/text_import.html", context)
-        text = text_import(
-            group=group,
-            created_by=request.user,
-            title=fields["title"],
-            author=fields["author"],
-            source=fields["source"],
-            fmt=fmt,
-            chapters=chapters,
-            **stashed,
-        )
+        described = {"title": fields["title"], "author": fields["author"], "source": fields["source"]}
+        if len(stashed["data"]) > settings.IMPORT_ASYNC_BYTES:
+            # Too large to read in the request: a worker imports it, and the progress page follows it.
+            job = text_import_enqueue(
+                group=group, created_by=request.user, fmt=fmt, chapters=chapters, **described, **stashed
+            )
+        else:
+            text = text_import(group=group, created_by=request.user, fmt=fmt, chapters=chapters, **described, **stashed)
     except ValidationError as error:
         apply_errors(form, error, aliases={"content": "file"})
         if chapters is not None:
@@ -148,11 +148,42 @@ def text_import_page(request, group_id: int):
         return render(request, "readings/text_import.html", context, status=400)
     if token:
         upload_discard(user=request.user, group=group, token=token)
+    if job is not None:
+        return redirect(_progress_url(request, job))
     messages.success(request, f"Imported “{text.title}”: {text.passages.count()} passages.")
     target = _safe_next(request)
     if target:
         return redirect(f"{target}{'&' if '?' in target else '?'}text={text.pk}")
     return redirect("text-detail", text.pk)
+
+
+def _progress_url(request, job) -> str:
+    """The page that follows an import in a worker, keeping where the person came from."""
+    target = reverse("text-import-progress", args=[job.pk])
+    if next_url := _safe_next(request):
+        target += "?" + urlencode({"next": next_url})
+    return target
+
+
+@login_required
+@require_GET
+def text_import_progress(request, import_id: int):
+    """Where a worker's import stands; once done, on to the text (or back where the person came from)."""
+    job = selectors.access_text_import(request.user, import_id)
+    if job.state == ImportState.DONE and job.text_id is not None:
+        messages.success(
+            request, f"Imported “{job.text.title}”: {job.text.passages.filter(retired=False).count()} passages."
+        )
+        if target := _safe_next(request):
+            return redirect(f"{target}{'&' if '?' in target else '?'}text={job.text_id}")
+        return redirect("text-detail", job.text_id)
+    context = {
+        "job": job,
+        "group": job.group,
+        "status_url": reverse("text-import-detail", args=[job.pk]),
+        "retry_url": reverse("text-import", args=[job.group_id]),
+    }
+    return render(request, "readings/text_import_progress.html", context)
 
 
 @login_required

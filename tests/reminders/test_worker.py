@@ -132,7 +132,9 @@ def rig(transactional_db, tmp_path):
     rig.close()
     import redis
 
-    redis.Redis.from_url(broker_url).delete(rig.queue)
+    client = redis.Redis.from_url(broker_url)
+    # The queue and kombu's keys for it (its binding, its unacked copies).
+    client.delete(rig.queue, *client.keys(f"*{rig.queue}*"))
 
 
 def due_reminders(members: int) -> list[Reminder]:
