@@ -6,6 +6,8 @@ built by repeating it; targets: sample < 100 ms, 5 MB < 5 s, linear growth.
 Then the binary formats: a 300-page PDF (the essay typeset by WeasyPrint,
 repeated) and a 1 MB EPUB with figures (the essay in chapters with PNG
 figures), each parsed alone and imported end to end.
+Then how long refusing a 4 MB file of one-line "a) H" items takes (over
+TEXT_MAX_PASSAGES: it once made 700,000 passages in a 63 s request).
 """
 
 import io
@@ -14,6 +16,8 @@ import sys
 import zipfile
 
 from _django import ROOT, machine, median_ms, throwaway_database
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from readings.parsing import decode_bytes, parse_binary, parse_document
@@ -153,6 +157,19 @@ def main() -> None:
         print(f"\nsample essay under 100 ms: {'yes' if sample_ms < 100 else 'NO'} ({sample_ms:.1f} ms)")
         print(f"5 MB under 5 s: {'yes' if five_mb_ms < 5000 else 'NO'} ({five_mb_ms / 1000:.2f} s)")
         print(f"linear: ms per byte at 5 MB is {growth:.2f}x that at 1 MB (1.00 = perfectly linear)")
+        items = "".join(f"{letter}) H\n" for letter in "abcdefghijklmnopqrstuvwxyz").encode() * (4 * MB // 130)
+
+        def refuse() -> None:
+            try:
+                import_once(group, items)
+            except ValidationError:
+                return
+            raise AssertionError("the one-line items were imported")
+
+        refused_ms = median_ms(refuse, repeat=1)
+        print(
+            f"4 MB of one-line items refused (over {settings.TEXT_MAX_PASSAGES:,} passages): {refused_ms / 1000:.1f} s"
+        )
 
         pdf, pages = pdf_of_pages(300)
         epub = epub_with_figures(MB)

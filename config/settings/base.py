@@ -319,10 +319,10 @@ EPUB_MAX_ENTRIES = env.int("EPUB_MAX_ENTRIES", default=5000)
 # UPLOAD_MAX_BYTES before reading it, and each format's own limit then applies.
 # The most passages one text (or one revision of it) may split into: past it the import is refused,
 # before anything is stored (a 4 MB file of one-line "a) H" items made 700,000 once).
-TEXT_MAX_PASSAGES = env.int("TEXT_MAX_PASSAGES", default=10_000)
+TEXT_MAX_PASSAGES = env.int("TEXT_MAX_PASSAGES", default=25_000)
 # The most "[" one Markdown source (a note, an imported .md text) may hold; each costs the parser
 # a link search (see readings/rendering.py).
-MARKDOWN_MAX_BRACKETS = env.int("MARKDOWN_MAX_BRACKETS", default=5_000)
+MARKDOWN_MAX_BRACKETS = env.int("MARKDOWN_MAX_BRACKETS", default=2_000)
 # The longest description, reading instructions or facilitator notes, in characters.
 DESCRIPTION_MAX_CHARS = env.int("DESCRIPTION_MAX_CHARS", default=10_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TEXT_MAX_BYTES * 3
