@@ -225,7 +225,7 @@ class ApiToken(models.Model):
     """A key for `Authorization: Token <key>`. Only its SHA-256 is stored; the key is shown once, when made."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_single_line])
     # The key's first characters, so a person can tell their tokens apart; never enough to use one.
     prefix = models.CharField(max_length=12)
     digest = models.CharField(max_length=64, unique=True)

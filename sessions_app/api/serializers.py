@@ -352,7 +352,7 @@ class AttendanceSerializer(serializers.Serializer):
 class TokenInputSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"})
-    name = serializers.CharField(
+    name = SingleLineField(
         required=False, allow_blank=True, help_text="What the token is for, shown in your token list."
     )
 
@@ -363,7 +363,7 @@ class TokenSerializer(serializers.Serializer):
 
 
 class ApiTokenInputSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True, help_text="What the token is for.")
+    name = SingleLineField(required=False, allow_blank=True, help_text="What the token is for.")
 
 
 class ApiTokenSerializer(serializers.Serializer):

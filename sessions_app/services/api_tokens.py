@@ -1,6 +1,5 @@
 """API tokens: made, used, revoked. Only a hash of each key is stored (sessions_app/tokens.py)."""
 
-import unicodedata
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from ..models import ApiToken, User
 from ..tokens import key_digest, new_key, shown_prefix
+from ..validators import validate_single_line
 
 # last_used_at is exact to this much: a token in steady use costs one write a minute, not one per request.
 API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -24,8 +24,10 @@ def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     The user's expired tokens are deleted on the way, so they do not pile up.
     """
     name = " ".join(name.split()) or DEFAULT_TOKEN_NAME
-    if any(unicodedata.category(character) == "Cc" for character in name):
-        raise ValidationError({"name": "The name may not contain control characters."})
+    try:
+        validate_single_line(name)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from None
     if len(name) > ApiToken._meta.get_field("name").max_length:
         raise ValidationError({"name": "Keep the name to 100 characters."})
     now = timezone.now()

@@ -93,8 +93,7 @@ def test_the_admin_shows_a_note_body_but_does_not_change_it(world, client, essay
     note = Note.objects.create(
         author=world.member, passage=at(essay, 12), body="As written.", body_html="<p>As written.</p>"
     )
-    User.objects.create_superuser("root", "root@example.org", "a long admin passphrase")
-    client.login(username="root", password="a long admin passphrase")
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "a long admin passphrase"))
 
     form = client.get(f"/admin/readings/note/{note.pk}/change/").context["adminform"].form
 

@@ -284,8 +284,7 @@ def test_failed_reminders_show_in_the_admin_with_their_error_and_can_be_sent_aga
     NotificationPreference.objects.create(user=world.facilitator, timezone=GONE_ZONE)
     reminders_dispatch_due(now=READING_DUE)
     failed = Reminder.objects.get(state="failed")
-    User.objects.create_superuser("root", "root@example.org", "a long admin passphrase")
-    client.login(username="root", password="a long admin passphrase")
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "a long admin passphrase"))
 
     listing = client.get("/admin/reminders/reminder/?state__exact=failed")
     NotificationPreference.objects.filter(user=world.facilitator).update(timezone="Europe/Berlin")  # the fix

@@ -198,7 +198,10 @@ def test_me_tokens_post_refuses_a_name_with_control_characters(world, api):
     response = api(world.member).post("/api/v1/me/tokens/", {"name": "Laptop\x07"}, format="json")
 
     assert response.status_code == 400
-    assert response.json()["detail"] == "name: The name may not contain control characters."
+    assert response.json()["detail"] == (
+        "name: Keep this on one line: it contains the control character U+0007; "
+        "remove it (and any other control character)."
+    )
     assert ApiToken.objects.count() == 0
 
 
