@@ -15,6 +15,7 @@
 
 import logging
 from datetime import datetime, timedelta
+from pathlib import PurePath
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -24,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sessions_app.models import StudyGroup, User
+from sessions_app.validators import single_line
 
 from ..enums import ImportState
 from ..models import Text, TextImport
@@ -73,7 +75,7 @@ def text_import_enqueue(
         revision_of=revision_of,
         data=data,
         size_bytes=len(data),
-        filename=filename[:255],
+        filename=single_line(PurePath(filename).name)[:255] if filename else "",
         content_type=content_type[:100],
         format=fmt or "",
         chapters=chapters,
