@@ -133,8 +133,12 @@ def rig(transactional_db, tmp_path):
     import redis
 
     client = redis.Redis.from_url(broker_url)
-    # The queue and kombu's keys for it (its binding, its unacked copies).
+    # The queue, kombu's keys named after it (its binding), and the copies a killed worker left unacknowledged.
     client.delete(rig.queue, *client.keys(f"*{rig.queue}*"))
+    for tag, payload in client.hgetall("unacked").items():
+        if rig.queue.encode() in payload:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
 
 
 def due_reminders(members: int) -> list[Reminder]:
