@@ -260,6 +260,7 @@ NOT_TYPED = {
     ("readings", "Passage", "anchor"): "made by the server",
     ("readings", "Passage", "section"): "the importer's, from the text's headings",
     ("readings", "Passage", "attribution"): "the importer's",
+    ("readings", "Text", "language"): "the importer's, from the file's metadata (a BCP 47 tag)",
     ("readings", "TextRevision", "checksum"): "made by the server",
     ("reminders", "NotificationPreference", "timezone"): "validate_timezone",
 }
@@ -286,6 +287,8 @@ PLAIN_ALLOWED = {
     "TokenInputSerializer.password": "a password may hold any character",
     "TextContentSerializer.content": "a whole text; the importer refuses binary content",
     "TextInputSerializer.content": "a whole text; the importer refuses binary content",
+    "TextContentSerializer.chapters": "ids matched against the book's own chapters",
+    "TextInputSerializer.chapters": "ids matched against the book's own chapters",
     "SelectorSerializer.exact": "must match the passage's own words",
     "SelectorSerializer.prefix": "must match the passage's own words",
     "SelectorSerializer.suffix": "must match the passage's own words",
