@@ -197,6 +197,8 @@ REMINDER_RETRY_MAX_SECONDS = env.int("REMINDER_RETRY_MAX_SECONDS", default=3600)
 # --- Text imports -----------------------------------------------------------------
 # Uploads larger than this are imported by a worker: the API answers 202 with the import's address.
 IMPORT_ASYNC_BYTES = env.int("IMPORT_ASYNC_BYTES", default=1_000_000)
+# ...and so are PDFs of more pages than this, whatever their size (each page costs 50-140 ms to lay out).
+IMPORT_ASYNC_PDF_PAGES = env.int("IMPORT_ASYNC_PDF_PAGES", default=50)
 # The Celery queue those imports go to (a worker must consume it; the default queue is "celery").
 TEXT_IMPORT_QUEUE = env("TEXT_IMPORT_QUEUE", default="celery")
 # An import still queued after this long (its message was lost) is queued again by beat.

@@ -32,7 +32,7 @@ from ..services.importing import text_import, text_inspect, text_revise, text_up
 from ..services.notes import note_create, note_delete, note_set_hidden, note_update
 from ..services.pack_files import FAILED, PackFile, file_key, pack_file_request
 from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
-from ..services.text_imports import text_import_enqueue
+from ..services.text_imports import import_runs_in_worker, text_import_enqueue
 from . import serializers as s
 
 
@@ -126,7 +126,12 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         content = _content_kwargs(fields)
         described = {"title": fields["title"], "author": fields["author"], "source": fields["source"]}
         upload, field = _upload_bytes(content)
-        if len(upload) > settings.IMPORT_ASYNC_BYTES:
+        if import_runs_in_worker(
+            data=upload,
+            fmt=content.get("fmt"),
+            filename=content.get("filename", ""),
+            content_type=content.get("content_type", ""),
+        ):
             job = text_import_enqueue(
                 group=membership.group,
                 created_by=request.user,
@@ -215,7 +220,12 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         content = _content_kwargs(data.validated_data)
         upload, field = _upload_bytes(content)
-        if len(upload) > settings.IMPORT_ASYNC_BYTES:
+        if import_runs_in_worker(
+            data=upload,
+            fmt=content.get("fmt"),
+            filename=content.get("filename", ""),
+            content_type=content.get("content_type", ""),
+        ):
             job = text_import_enqueue(
                 group=text.group,
                 created_by=request.user,

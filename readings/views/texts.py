@@ -22,7 +22,7 @@ from ..parsing import detect_binary_format
 from ..permissions import can_import_texts
 from ..services.assignments import assignment_create, assignment_delete
 from ..services.importing import text_import, text_inspect, upload_discard, upload_stash, upload_unstash
-from ..services.text_imports import text_import_enqueue
+from ..services.text_imports import import_runs_in_worker, text_import_enqueue
 
 
 class ImportForm(forms.Form):
@@ -134,7 +134,7 @@ def text_import_page(request, group_id: int):
                 }
                 return render(request, "readings/text_import.html", context)
         described = {"title": fields["title"], "author": fields["author"], "source": fields["source"]}
-        if len(stashed["data"]) > settings.IMPORT_ASYNC_BYTES:
+        if import_runs_in_worker(fmt=fmt, **stashed):
             # Too large to read in the request: a worker imports it, and the progress page follows it.
             job = text_import_enqueue(
                 group=group, created_by=request.user, fmt=fmt, chapters=chapters, **described, **stashed

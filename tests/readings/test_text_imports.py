@@ -16,6 +16,7 @@ from readings.services.importing import text_import
 from readings.services.text_imports import text_import_run
 
 from .conftest import SAMPLE
+from .documents import ESSAY_PDF, MANIFESTO_EPUB
 
 pytestmark = pytest.mark.django_db
 
@@ -319,3 +320,60 @@ def test_import_page_is_404_for_a_member_of_the_group(world, client, django_capt
     client.force_login(world.member)
 
     assert client.get(posted["Location"]).status_code == 404
+
+
+# --- EPUB and PDF ----------------------------------------------------------------------------------
+
+
+def test_a_long_pdf_goes_to_the_worker_whatever_its_size(world, api, settings, django_capture_on_commit_callbacks):
+    settings.IMPORT_ASYNC_BYTES = 10_000_000
+    settings.IMPORT_ASYNC_PDF_PAGES = 10  # the essay's PDF has 28 pages
+    pdf = ESSAY_PDF.read_bytes()
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = upload(api, world.organizer, world.group, data=pdf, name="essay.pdf")
+    job = TextImport.objects.get()
+    text_import_run(import_id=job.pk)
+
+    text = Text.objects.get()
+    assert response.status_code == 202
+    assert status(api, world.organizer, job.pk).json() == {
+        "state": "done",
+        "progress": 100,
+        "text": text.pk,
+        "error": None,
+    }
+    same = text_import(group=world.other_group, created_by=None, data=pdf, filename="essay.pdf")
+    assert list(text.passages.values_list("kind", "body", "footnotes")) == list(
+        same.passages.values_list("kind", "body", "footnotes")
+    )
+
+
+def test_a_short_pdf_is_still_imported_in_the_request(world, api, settings):
+    settings.IMPORT_ASYNC_BYTES = 10_000_000  # IMPORT_ASYNC_PDF_PAGES stays 50; the PDF has 28 pages
+
+    response = upload(api, world.organizer, world.group, data=ESSAY_PDF.read_bytes(), name="essay.pdf")
+
+    assert response.status_code == 201
+    assert not TextImport.objects.exists()
+
+
+def test_chosen_chapters_of_a_large_epub_go_to_the_worker_with_it(
+    world, api, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_ASYNC_BYTES = 1000
+    epub = MANIFESTO_EPUB.read_bytes()
+    file = SimpleUploadedFile("manifesto.epub", epub, content_type="application/epub+zip")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api(world.organizer).post(
+            "/api/v1/texts/", {"group": world.group.id, "file": file, "chapters": ["chapter-1"]}, format="multipart"
+        )
+    job = TextImport.objects.get()
+    text_import_run(import_id=job.pk)
+
+    text = Text.objects.get()
+    same = text_import(group=world.other_group, created_by=None, data=epub, filename="m.epub", chapters=["chapter-1"])
+    assert (response.status_code, job.chapters) == (202, ["chapter-1"])
+    assert text.title == same.title
+    assert list(text.passages.values_list("body", flat=True)) == list(same.passages.values_list("body", flat=True))
