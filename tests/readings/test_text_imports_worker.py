@@ -93,7 +93,7 @@ def test_an_upload_the_worker_cannot_read_fails_with_its_message_and_writes_noth
         "progress": 1,
         "text": None,
         "error": "This file looks like a PNG image, not text. "
-        "Upload a plain-text (.txt), Markdown (.md) or HTML (.html) file.",
+        "Upload a plain-text (.txt), Markdown (.md), HTML (.html), EPUB (.epub) or PDF (.pdf) file.",
     }
     assert not Text.objects.exists()
     assert TextImport.objects.get().data is None
