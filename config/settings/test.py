@@ -1,5 +1,17 @@
 """The test suite: same behaviour as production, faster hashing."""
 
+import atexit
+import os
+import shutil
+import tempfile
+
+# The suite keeps its local state in a temporary folder, never in the project's var/
+# (a `make run` may be using it). Subprocesses and xdist workers inherit the folder;
+# the process that made it removes it when it exits.
+if not os.environ.get("STUDYCIRCLE_VAR_DIR"):
+    os.environ["STUDYCIRCLE_VAR_DIR"] = tempfile.mkdtemp(prefix="studycircle-test-")
+    atexit.register(shutil.rmtree, os.environ["STUDYCIRCLE_VAR_DIR"], ignore_errors=True)
+
 from .base import *  # noqa: F403 (settings modules extend base by design)
 from .base import VAR_DIR, env
 
