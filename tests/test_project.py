@@ -39,6 +39,8 @@ def test_compose_file_runs_every_piece_on_real_services():
         assert env["REDIS_URL"] == "redis://redis:6379/0"
         assert env["EMAIL_URL"] == "smtp://mailpit:1025"
         assert "SITE_URL" in env
+        # Required, with no default to fall back on: `docker compose up` stops and says what to set.
+        assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?set DJANGO_SECRET_KEY")
         assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert services["web"]["ports"] == ["8000:8000"]
 

@@ -14,8 +14,14 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
+
+def from_root(path: str) -> Path:
+    """A path read from the environment; a relative one is taken from the project root, not the working folder."""
+    return BASE_DIR / Path(path).expanduser()
+
+
 # Local state of the embedded default (SQLite file, file cache, broker folders, beat schedule).
-VAR_DIR = Path(env.str("STUDYCIRCLE_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = from_root(env.str("STUDYCIRCLE_VAR_DIR", default="var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -119,6 +125,8 @@ TEMPLATES = [
 # "database is locked" when a read transaction tries to upgrade.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'studycircle.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] != ":memory:":
+        DATABASES["default"]["NAME"] = str(from_root(DATABASES["default"]["NAME"]))
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
@@ -179,7 +187,9 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
+CELERY_BEAT_SCHEDULE_FILENAME = str(
+    from_root(env("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")))
+)
 
 # --- Reminders ------------------------------------------------------------------
 # The outbox (reminders.Reminder) is the schedule; beat only wakes the dispatcher.
@@ -227,7 +237,7 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
-EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+EMAIL_FILE_PATH = str(from_root(_email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Studycircle <noreply@studycircle.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

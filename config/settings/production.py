@@ -1,10 +1,45 @@
 """Behind a TLS-terminating proxy, on real PostgreSQL, Redis and SMTP."""
 
+import sys
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403 (settings modules extend base by design)
 from .base import TRUSTED_PROXY_COUNT, env
 
+# Values people leave in by mistake: .env.example's, the image build's, the usual placeholders.
+PLACEHOLDER_SECRET_KEYS = ("change-me", "changeme", "change_me", "insecure", "placeholder", "build-only", "secret-key")
+SECRET_KEY_MIN_LENGTH = 50
+HOW_TO_SET_SECRET_KEY = (
+    "Set DJANGO_SECRET_KEY to 50 or more random characters, the same on every web node, worker and beat, "
+    "e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+)
+
+
+def checked_secret_key(value: str) -> str:
+    """`value` if it will do as a production secret key; otherwise ImproperlyConfigured naming DJANGO_SECRET_KEY.
+
+    Refused: missing, shorter than 50 characters, fewer than 5 distinct characters,
+    Django's `django-insecure-` keys and known placeholders (never echoed back).
+    """
+    if not value:
+        problem = "is not set"
+    elif any(word in value.lower() for word in PLACEHOLDER_SECRET_KEYS) or value.startswith("django-insecure-"):
+        problem = "is a placeholder"
+    elif len(value) < SECRET_KEY_MIN_LENGTH or len(set(value)) < 5:
+        problem = f"is too short or too simple ({len(value)} characters)"
+    else:
+        return value
+    raise ImproperlyConfigured(f"DJANGO_SECRET_KEY {problem}. {HOW_TO_SET_SECRET_KEY}")
+
+
+# `collectstatic` at image build time signs nothing and has no secret to use, so it is exempt.
+_BUILDING_STATIC_FILES = sys.argv[1:2] == ["collectstatic"]
+
 DEBUG = False
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not _BUILDING_STATIC_FILES:
+    SECRET_KEY = checked_secret_key(SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 # X-Forwarded-Proto is believed only from proxies of ours (TRUSTED_PROXY_COUNT > 0): without
