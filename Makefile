@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint fmt bench migrations-check venv clean
+.PHONY: run test screenshots lint fmt bench migrations-check venv clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: venv
 ## Run the whole test suite (set DATABASE_URL / REDIS_URL for real services).
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Refresh the README's pictures in docs/screenshots/ (the tests that take them; `make test` writes them elsewhere).
+screenshots: venv
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -m screenshots $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -36,6 +36,66 @@ def pytest_sessionstart(session):
             raise pytest.UsageError(f"REQUIRE_SERVICES=1 needs DATABASE_URL on PostgreSQL; got {engine}.")
         if not os.environ.get("REDIS_URL"):
             raise pytest.UsageError("REQUIRE_SERVICES=1 needs REDIS_URL.")
+    if _runs_the_session(session) and os.environ.get("REDIS_URL"):
+        session.config.stash[_REDIS_KEYS_BEFORE] = _redis_keys_or_none(os.environ["REDIS_URL"])
+
+
+_REDIS_KEYS_BEFORE = pytest.StashKey[set | None]()
+
+
+def _runs_the_session(session) -> bool:
+    """True in the process that sees the whole run: not in an xdist worker."""
+    return not hasattr(session.config, "workerinput")
+
+
+def _redis_keys_or_none(url: str) -> set[bytes] | None:
+    from .reminders.realparts import redis_keys
+
+    try:
+        return redis_keys(url)
+    except Exception:  # no Redis here: the tests that need it skip (or fail under REQUIRE_SERVICES)
+        return None
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite leaves Redis as it found it: a key that was not there before the run fails the run."""
+    before = session.config.stash.get(_REDIS_KEYS_BEFORE, None)
+    if not _runs_the_session(session) or before is None:
+        return
+    after = _redis_keys_or_none(os.environ["REDIS_URL"])
+    left = sorted((after or set()) - before)
+    if left:
+        shown = ", ".join(key.decode(errors="replace") for key in left[:20])
+        session.config.get_terminal_writer().line(
+            f"\nFAILED: the suite left {len(left)} key(s) in Redis at {os.environ['REDIS_URL']}: {shown}", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+SCREENSHOTS_FIXTURE = "screenshots_dir"
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir(tmp_path_factory) -> Path:
+    """Where tests save pictures of what they see: a temporary folder, or `$SCREENSHOTS_DIR`.
+
+    `make screenshots` sets SCREENSHOTS_DIR=docs/screenshots and runs the tests
+    that use this fixture (marked `screenshots`), refreshing the README's pictures;
+    any other run leaves the project's files alone.
+    """
+    chosen = os.environ.get("SCREENSHOTS_DIR")
+    if not chosen:
+        return tmp_path_factory.mktemp("screenshots")
+    folder = Path(chosen).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def pytest_collection_modifyitems(items):
+    marker = pytest.mark.screenshots
+    for item in items:
+        if SCREENSHOTS_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(marker)
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ sees them; CI runs it on PostgreSQL). The fixtures:
   second person, or a phone (375×812). Closed after the test.
 - `login(page, username, password)`: signs in through the login page and waits
   for the dashboard (or `next`).
-- `screenshot(page, name)`: writes docs/screenshots/<name>.png (full page with
-  `full_page=True`).
+- `screenshot(page, name)`: writes <name>.png into `screenshots_dir` (a temporary
+  folder; docs/screenshots/ under `make screenshots`), full page with `full_page=True`.
 - `base_url`: the live server's address.
 
 A page that logs a JavaScript error or a Content-Security-Policy violation
@@ -51,7 +51,6 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Short timeouts: a live server on localhost answers in milliseconds; a stuck test should fail fast.
 TIMEOUT_MS = 10_000
 
@@ -143,12 +142,11 @@ def login() -> Callable:
 
 
 @pytest.fixture
-def screenshot() -> Callable:
-    """`screenshot(page, name, full_page=False)`: save docs/screenshots/<name>.png; returns the path."""
+def screenshot(screenshots_dir) -> Callable:
+    """`screenshot(page, name, full_page=False)`: save <name>.png in `screenshots_dir`; returns the path."""
 
     def take(page, name: str, *, full_page: bool = False) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        path = screenshots_dir / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")
         return path
 

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,58 @@ class SmtpRecorder:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+class RedisNamespace:
+    """A prefix for every key a test's processes write to a shared Redis (broker and cache), and their removal.
+
+    Tests share one Redis database with each other (xdist) and with nothing
+    else; each test's workers, publishers and caches keep their keys under
+    their own prefix (kombu's `global_keyprefix`, Django's cache `KEY_PREFIX`),
+    so `delete()` removes exactly what the test wrote, queues, bindings,
+    unacked messages and heartbeats included.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.prefix = f"studycircle-test-{uuid.uuid4().hex[:12]}:"
+
+    @property
+    def transport_options(self) -> dict[str, str]:
+        return {"global_keyprefix": self.prefix}
+
+    def settings_env(self, folder: Path, base: str = "config.settings.base") -> dict[str, str]:
+        """Environment for a Django process on `base` settings whose Redis keys all carry the prefix."""
+        module = "redis_namespace_settings"
+        (folder / f"{module}.py").write_text(
+            f"from {base} import *  # noqa: F403\n"
+            f"CACHES = {{'default': {{**CACHES['default'], 'KEY_PREFIX': {self.prefix!r}}}}}  # noqa: F405\n"
+            f"CELERY_BROKER_TRANSPORT_OPTIONS = {self.transport_options!r}\n"
+        )
+        paths = [str(folder), str(ROOT), os.environ.get("PYTHONPATH", "")]
+        return {"DJANGO_SETTINGS_MODULE": module, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
+
+    def _client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url)
+
+    def stored_keys(self) -> list[bytes]:
+        with contextlib.closing(self._client()) as client:
+            return sorted(client.scan_iter(match=self.prefix + "*", count=1000))
+
+    def delete(self) -> None:
+        with contextlib.closing(self._client()) as client:
+            for key in client.scan_iter(match=self.prefix + "*", count=1000):
+                client.delete(key)
+
+
+def redis_keys(url: str) -> set[bytes]:
+    """Every key in the Redis database at `url`."""
+    import redis
+
+    with contextlib.closing(redis.Redis.from_url(url, socket_connect_timeout=2)) as client:
+        return set(client.scan_iter(count=1000))
 
 
 class Process:

@@ -30,7 +30,7 @@ from sessions_app.services.schedule import session_create
 
 from ..conftest import service_unavailable
 from ..factories import GroupFactory, UserFactory
-from .realparts import RedisServer, SmtpRecorder, Worker, database_url, redis_answers, wait_for
+from .realparts import RedisNamespace, RedisServer, SmtpRecorder, Worker, database_url, redis_answers, wait_for
 from .test_dispatch import GONE_ZONE, GONE_ZONE_ERROR
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -41,9 +41,10 @@ LEASE_SECONDS = 6
 class Beat:
     """The test's stand-in for celery beat: publishes the dispatch tick to the test's own queue."""
 
-    def __init__(self, broker_url: str, queue: str) -> None:
+    def __init__(self, broker_url: str, queue: str, namespace: RedisNamespace) -> None:
         self.app = Celery("test-beat", broker=broker_url, set_as_current=False)
         self.app.conf.broker_connection_timeout = 1
+        self.app.conf.broker_transport_options = namespace.transport_options
         self.queue = queue
         self.published = 0
 
@@ -64,10 +65,11 @@ class Beat:
 
 @dataclass
 class Rig:
-    """One test's real parts: an SMTP recorder, worker processes, a private queue on a broker."""
+    """One test's real parts: an SMTP recorder, worker processes, a private queue and key prefix on a broker."""
 
     tmp: Path
     broker_url: str
+    namespace: RedisNamespace
     smtp: SmtpRecorder = field(default_factory=SmtpRecorder)
     queue: str = field(default_factory=lambda: f"reminders-test-{uuid4().hex[:10]}")
     processes: list = field(default_factory=list)
@@ -76,7 +78,7 @@ class Rig:
     def env(self, broker_url: str) -> dict[str, str]:
         return {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            **self.namespace.settings_env(self.tmp),
             "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "SITE_URL": settings.SITE_URL,
             "DATABASE_URL": database_url(),
@@ -106,7 +108,7 @@ class Rig:
     def beat(self, broker_url: str | None = None) -> Beat:
         url = broker_url or self.broker_url
         if url not in self.beats:
-            self.beats[url] = Beat(url, self.queue)
+            self.beats[url] = Beat(url, self.queue, self.namespace)
         return self.beats[url]
 
     def close(self) -> None:
@@ -115,6 +117,7 @@ class Rig:
         for beat in self.beats.values():
             beat.close()
         self.smtp.stop()
+        self.namespace.delete()
 
 
 @pytest.fixture
@@ -126,19 +129,10 @@ def rig(transactional_db, tmp_path):
         service_unavailable("Redis", "REDIS_URL is not set")
     if not redis_answers(broker_url):
         service_unavailable("Redis", f"nothing answers at {broker_url}")
-    rig = Rig(tmp=tmp_path, broker_url=broker_url)
+    rig = Rig(tmp=tmp_path, broker_url=broker_url, namespace=RedisNamespace(broker_url))
     rig.smtp.start()
     yield rig
     rig.close()
-    import redis
-
-    client = redis.Redis.from_url(broker_url)
-    # The queue, kombu's keys named after it (its binding), and the copies a killed worker left unacknowledged.
-    client.delete(rig.queue, *client.keys(f"*{rig.queue}*"))
-    for tag, payload in client.hgetall("unacked").items():
-        if rig.queue.encode() in payload:
-            client.hdel("unacked", tag)
-            client.zrem("unacked_index", tag)
 
 
 def due_reminders(members: int) -> list[Reminder]:
