@@ -4,10 +4,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from sessions_app.views import admin_login
 
+from .health import HealthView
+
 api = [
     path("", include("sessions_app.api.urls")),
     path("", include("readings.api.urls")),
     path("", include("reminders.api.urls")),
+    # Answered by config.health.HealthCheckMiddleware first; routed here for the schema.
+    path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

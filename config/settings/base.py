@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers /api/v1/health/ to a local probe before host validation and the TLS redirect.
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -214,6 +216,10 @@ TEXT_IMPORT_QUEUE = env("TEXT_IMPORT_QUEUE", default="celery")
 # An import still queued after this long (its message was lost) is queued again by beat.
 IMPORT_RESUME_SECONDS = env.int("IMPORT_RESUME_SECONDS", default=600)
 
+# Beat records each tick for /api/v1/health/; each worker writes a heartbeat this often while it consumes
+# (health calls a worker down after three missed, beat after three missed dispatch intervals).
+CELERY_BEAT_SCHEDULER = "config.celery:BeatScheduler"
+WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-reminders": {
         "task": "reminders.dispatch_due_reminders",

@@ -12,7 +12,6 @@ router.register("sessions", views.SessionViewSet, basename="session")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
-    path("health/", views.HealthView.as_view(), name="health"),
     path("me/calendar-feed/", views.CalendarFeedView.as_view(), name="me-calendar-feed"),
     path("me/tokens/", views.ApiTokenListView.as_view(), name="me-tokens"),
     path("me/tokens/<int:pk>/", views.ApiTokenDetailView.as_view(), name="me-token"),

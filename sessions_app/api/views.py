@@ -19,7 +19,7 @@ from django.utils.decorators import method_decorator
 from django.utils.text import slugify
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
@@ -458,14 +458,3 @@ class CalendarFeedView(APIView):
     @extend_schema(request=None, responses={200: s.CalendarFeedSerializer})
     def post(self, request):
         return Response(self._body(calendar_feed_rotate(user=request.user)))
-
-
-@extend_schema(responses={200: inline_serializer("Health", {"status": serializers.CharField()})}, auth=[])
-class HealthView(APIView):
-    """Liveness for load balancers: answers without touching anything but the database."""
-
-    permission_classes = [AllowAny]
-
-    def get(self, request):
-        Series.objects.exists()
-        return Response({"status": "ok"})
