@@ -24,8 +24,8 @@ def test_compose_file_runs_every_piece_on_real_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
 
-    assert set(services) == {"web", "worker", "beat", "postgres", "redis", "mailpit"}
-    assert "gunicorn config.wsgi:application" in services["web"]["command"]
+    assert set(services) == {"migrate", "web", "worker", "beat", "postgres", "redis", "mailpit"}
+    assert services["web"]["command"].startswith("gunicorn config.wsgi:application ")
     assert services["worker"]["command"].startswith("celery -A config worker")
     assert services["beat"]["command"].startswith("celery -A config beat")
     assert services["postgres"]["image"].startswith("postgres:")
@@ -43,6 +43,21 @@ def test_compose_file_runs_every_piece_on_real_services():
         assert env["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?set DJANGO_SECRET_KEY")
         assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert services["web"]["ports"] == ["8000:8000"]
+
+
+def test_compose_migrates_once_before_web_worker_and_beat_start():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+    migrate = services["migrate"]
+    assert (migrate["command"], migrate["restart"]) == ("python manage.py migrate --noinput", "no")
+    assert migrate["environment"] == services["web"]["environment"]
+    for name in ("web", "worker", "beat"):
+        assert "migrate" not in services[name]["command"]
+        assert services[name]["depends_on"] == {
+            "postgres": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+            "migrate": {"condition": "service_completed_successfully"},
+        }
 
 
 def test_compose_file_passes_docker_compose_config_where_available():
