@@ -1,6 +1,5 @@
 """The project's own wiring: compose file, settings, schema, management commands."""
 
-import itertools
 import os
 import re
 import subprocess
@@ -12,10 +11,8 @@ import pytest
 import yaml
 from django.apps import apps
 from django.contrib import admin
-from django.core.management import call_command
 
-from readings.models import Text
-from sessions_app.models import Membership, Session, StudyGroup, User
+from sessions_app.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,27 +86,6 @@ def test_openapi_schema_generates_without_warnings(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr[-2000:]
-
-
-@pytest.mark.django_db
-def test_demo_command_creates_group_people_and_three_weekly_sessions(capsys):
-    call_command("demo")
-    call_command("demo")  # running it again refreshes passwords, adds nothing
-    output = capsys.readouterr().out
-
-    group = StudyGroup.objects.get(name="Demo Study Circle")
-    assert dict(Membership.objects.filter(group=group).values_list("user__username", "role")) == {
-        "organizer": "organizer",
-        "member1": "member",
-        "member2": "member",
-    }
-    sessions = list(Session.objects.filter(group=group).order_by("starts_at"))
-    assert len(sessions) == 3
-    assert [(b.starts_at - a.starts_at).days for a, b in itertools.pairwise(sessions)] == [7, 7]
-    assert output.count("password: ") == 6
-    assert list(Text.objects.filter(group=group).values_list("title", flat=True)) == [
-        "The October revolution and the bolsheviks"
-    ]
 
 
 @pytest.mark.django_db
