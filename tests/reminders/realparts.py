@@ -182,8 +182,8 @@ def redis_keys(url: str) -> set[bytes]:
 class Process:
     """A subprocess in its own process group, logging to a file; killed with its children."""
 
-    def __init__(self, args: list[str], *, env: dict[str, str], log: Path) -> None:
-        self.args, self.env, self.log = args, env, log
+    def __init__(self, args: list[str], *, env: dict[str, str], log: Path, cwd: Path = ROOT) -> None:
+        self.args, self.env, self.log, self.cwd = args, env, log, cwd
         self.popen: subprocess.Popen | None = None
         self._offset = 0
 
@@ -191,7 +191,7 @@ class Process:
         self._offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.popen = subprocess.Popen(
-                self.args, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                self.args, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         return self
 
