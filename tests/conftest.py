@@ -16,7 +16,7 @@ from sessions_app.enums import Role
 from sessions_app.models import Session, StudyGroup, User
 
 from .factories import GroupFactory, MembershipFactory, SessionFactory, UserFactory
-from .reminders.realparts import Worker, database_url, redis_answers
+from .reminders.realparts import Worker, database_url, forget_unbound_deadlines, redis_answers, redis_keys
 
 ROLES = ("anonymous", "outsider", "member", "facilitator", "organizer")
 
@@ -49,8 +49,6 @@ def _runs_the_session(session) -> bool:
 
 
 def _redis_keys_or_none(url: str) -> set[bytes] | None:
-    from .reminders.realparts import redis_keys
-
     try:
         return redis_keys(url)
     except Exception:  # no Redis here: the tests that need it skip (or fail under REQUIRE_SERVICES)
@@ -227,6 +225,7 @@ class RenderWorker:
             self.process.stop(timeout=10)
         bindings = (f"_kombu.binding.{self.queue}", f"_kombu.binding_permanent.{self.queue}")
         self.store.client().delete(self.queue, *bindings)
+        forget_unbound_deadlines(self.store.client())
 
 
 @pytest.fixture

@@ -171,6 +171,19 @@ class RedisNamespace:
                 client.delete(key)
 
 
+def forget_unbound_deadlines(client) -> None:
+    """Drop kombu's binding deadlines (`_kombu.binding_deadlines`) whose binding table is gone.
+
+    A stopped worker removes its bindings but leaves their deadline entry (e.g.
+    `celery.pidbox`, its remote control), and with the last entry the key itself,
+    in Redis. Entries of tables still bound (another test's worker) are kept.
+    """
+    deadlines = "_kombu.binding_deadlines"
+    for member in client.zrange(deadlines, 0, -1):
+        if not client.exists(b"_kombu.binding." + member):
+            client.zrem(deadlines, member)
+
+
 def redis_keys(url: str) -> set[bytes]:
     """Every key in the Redis database at `url`."""
     import redis
