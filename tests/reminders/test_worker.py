@@ -131,8 +131,32 @@ def rig(transactional_db, tmp_path):
         service_unavailable("Redis", f"nothing answers at {broker_url}")
     rig = Rig(tmp=tmp_path, broker_url=broker_url, namespace=RedisNamespace(broker_url))
     rig.smtp.start()
-    yield rig
+    with publishing_under(rig.namespace):
+        yield rig
     rig.close()
+
+
+@contextlib.contextmanager
+def publishing_under(namespace: RedisNamespace):
+    """Tasks this process queues (a request in the test or its live server) go under the rig's key prefix."""
+    from kombu import pools
+
+    from config.celery import app
+
+    saved = app.conf.broker_transport_options
+
+    # Producer pools keep the options of the connection they were made with: start new ones on each side.
+    def fresh_pools() -> None:
+        pools.reset()
+        app._pool = app.amqp._producer_pool = None
+
+    fresh_pools()
+    app.conf.broker_transport_options = namespace.transport_options
+    try:
+        yield
+    finally:
+        fresh_pools()
+        app.conf.broker_transport_options = saved
 
 
 def due_reminders(members: int) -> list[Reminder]:
