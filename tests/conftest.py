@@ -1,6 +1,8 @@
 """Fixtures shared by every test: a group with one person in each role, and API clients."""
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from hypothesis.configuration import set_hypothesis_home_dir
 from rest_framework.test import APIClient
 
 from sessions_app.enums import Role
@@ -27,6 +30,16 @@ def service_unavailable(name: str, why: str) -> None:
     if settings.REQUIRE_SERVICES or os.environ.get("REQUIRE_SERVICES") == "1":
         pytest.fail(message + " and REQUIRE_SERVICES=1", pytrace=False)
     pytest.skip(message)
+
+
+# Hypothesis (under schemathesis) keeps caches in ./.hypothesis/ by default: send them to a
+# temporary folder of this run instead, so the suite writes nothing into the repository.
+HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="studycircle-hypothesis-")
+set_hypothesis_home_dir(HYPOTHESIS_HOME)
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(HYPOTHESIS_HOME, ignore_errors=True)
 
 
 def pytest_sessionstart(session):
