@@ -252,3 +252,19 @@ def test_retired_passages_are_listed_only_on_request(world, api):
 
     assert [p["body"] for p in default] == ["T", "keep me"]
     assert [(p["body"], p["retired"]) for p in everything] == [("T", False), ("keep me", False), ("drop me", True)]
+
+
+def test_only_imports_read_multipart_other_text_changes_take_json(world, api):
+    """Uploading a file is multipart; every other body on the API is JSON (one content type per operation)."""
+    text_id = upload(api, world.organizer, world.group, "a.txt", b"T\n\nkeep me").json()["id"]
+    pasted = api(world.organizer).post(
+        "/api/v1/texts/", {"group": world.group.id, "title": "Pasted", "content": "T\n\nbody"}, format="multipart"
+    )
+
+    renamed = api(world.organizer).patch(f"/api/v1/texts/{text_id}/", {"title": "New"}, format="multipart")
+
+    assert pasted.status_code == 201
+    assert pasted.json()["title"] == "Pasted"
+    assert renamed.status_code == 415
+    assert renamed.json()["detail"].startswith('Unsupported media type "multipart/form-data')
+    assert Text.objects.get(pk=text_id).title == "T"
