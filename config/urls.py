@@ -26,3 +26,6 @@ urlpatterns = [
     path("", include("readings.urls")),
     path("", include("sessions_app.urls")),
 ]
+
+# Unknown addresses under /api/ answer with the API's JSON error, as the schema declares.
+handler404 = "sessions_app.api.errors.page_not_found"

@@ -9,6 +9,8 @@ by services are translated here, so services stay free of HTTP.
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DEFAULT_DB_ALIAS
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -80,3 +82,12 @@ def _handle(exc, context):
             status=status.HTTP_400_BAD_REQUEST,
         )
     return drf_exception_handler(exc, context)
+
+
+def page_not_found(request, exception):
+    """Django's 404 handler: an unknown address under /api/ answers in the API's JSON; pages keep theirs."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "There is nothing at this address in the API."}, status=status.HTTP_404_NOT_FOUND
+        )
+    return defaults.page_not_found(request, exception)

@@ -1,10 +1,11 @@
 import json
 
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
 
 
 class CalendarRenderer(BaseRenderer):
-    """text/calendar. Views hand it finished .ics bytes; error bodies come out as JSON text."""
+    """text/calendar: views hand it finished .ics bytes. Their errors go out as JSON (`JSONErrorsMixin`)."""
 
     media_type = "text/calendar"
     format = "ics"
@@ -29,3 +30,16 @@ class OptionsInJSONMixin:
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         return response
+
+
+class JSONErrorsMixin:
+    """Errors go out as JSON (`{"detail", ...}`), whatever format the view renders when all goes well.
+
+    A calendar file cannot say “not found”; the schema promises the JSON error body on every error.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.exception:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

@@ -38,7 +38,7 @@ from ..services.calendar_feeds import calendar_feed_for, calendar_feed_rotate
 from ..throttling import per_account, per_address
 from . import serializers as s
 from .filters import AwareDateTimeFilter
-from .renderers import OptionsInJSONMixin
+from .renderers import JSONErrorsMixin, OptionsInJSONMixin
 
 
 def _must(allowed: bool, message: str) -> None:
@@ -346,11 +346,14 @@ class SessionFilter(filters.FilterSet):
 
 class SessionViewSet(
     OptionsInJSONMixin,
+    JSONErrorsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """The sessions of your groups (drafts only to those who lead them), with RSVPs, attendance and the .ics."""
+
     serializer_class = s.SessionSerializer
     filterset_class = SessionFilter
 

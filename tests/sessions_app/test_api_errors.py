@@ -1,4 +1,4 @@
-"""Request bodies on the API are JSON."""
+"""Every API error is the same JSON (sessions_app/api/errors.py), and request bodies are JSON."""
 
 import pytest
 
@@ -29,3 +29,19 @@ def test_json_bodies_are_taken(world, api):
     response = api(world.organizer).post("/api/v1/groups/", {"name": "JSON Circle"}, format="json")
 
     assert (response.status_code, response.json()["name"]) == (201, "JSON Circle")
+
+
+def test_unknown_api_address_is_a_json_404(world, api):
+    unknown = api(world.member).get("/api/v1/nothing-here/")
+    not_a_number = api(world.member).get("/api/v1/sessions/-1/questions/")
+
+    for response in (unknown, not_a_number):
+        assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+        assert response.json() == {"detail": "There is nothing at this address in the API."}
+
+
+def test_unknown_page_is_still_an_html_404(client):
+    response = client.get("/nothing-here/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -73,6 +73,17 @@ def test_session_ics_is_a_404_outside_the_group(world, api, evening):
     assert api(None).get(f"/api/v1/sessions/{evening.id}/calendar.ics").status_code == 401
 
 
+def test_session_ics_errors_are_json_like_every_api_error(world, api, evening):
+    missing = api(world.outsider).get(f"/api/v1/sessions/{evening.id}/calendar.ics")
+    anonymous = api(None).get(f"/api/v1/sessions/{evening.id}/calendar.ics")
+
+    assert (missing["Content-Type"], missing.json()) == ("application/json", {"detail": "No such session."})
+    assert (anonymous["Content-Type"], anonymous.json()) == (
+        "application/json",
+        {"detail": "Authentication credentials were not provided."},
+    )
+
+
 def test_calendar_feed_lists_my_groups_sessions_without_login(world, api, evening):
     SessionFactory(group=world.group, title="Cancelled one", status="cancelled")
     SessionFactory(group=world.group, title="Draft one", status="draft")
