@@ -367,7 +367,7 @@ REST_FRAMEWORK = {
     # uploaded file also read multipart. One content type per operation is what clients generated
     # from the schema can handle.
     "DEFAULT_PARSER_CLASSES": ["sessions_app.api.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sessions_app.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "sessions_app.api.errors.exception_handler",
     # Counted per client address (sessions_app/addresses.py) or per account (`*_account`: per email).
     "DEFAULT_THROTTLE_RATES": {

@@ -5,8 +5,9 @@ from rest_framework import serializers
 
 from sessions_app.api.fields import AwareDateTimeField, DescriptionField, MultiLineField, SingleLineField
 from sessions_app.api.serializers import ChoiceField
+from sessions_app.enums import SessionStatus
 
-from ..enums import NoteVisibility, QuestionKind, TextFormat
+from ..enums import AnchorState, NoteVisibility, PassageKind, QuestionKind, TextFormat
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport, TextRevision
 
 
@@ -179,6 +180,12 @@ class TextImportSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_error(self, job: TextImport) -> str | None:
         return job.error or None
+
+
+class PassageQuerySerializer(serializers.Serializer):
+    include_retired = serializers.BooleanField(
+        required=False, default=False, help_text="Also list retired passages, last (true or false)."
+    )
 
 
 class RevisionSerializer(serializers.ModelSerializer):
@@ -416,20 +423,23 @@ class PackNoteSerializer(serializers.Serializer):
     body_html = serializers.CharField()
     visibility = serializers.ChoiceField(choices=NoteVisibility.choices)
     selector = SelectorSerializer(allow_null=True)
-    anchor_state = serializers.CharField()
+    anchor_state = serializers.ChoiceField(choices=AnchorState.choices)
     question = serializers.IntegerField(allow_null=True)
     tags = serializers.ListField(child=serializers.CharField())
     hidden = serializers.BooleanField(
         help_text="Hidden by an organizer: only in its author's and the organizers' packs (with its replies)."
     )
-    replies = serializers.ListField(child=serializers.DictField(), help_text="NOTE objects")
+
+    def get_fields(self):
+        # A reply is a NOTE too, with replies of its own: the schema refers back to this component.
+        return {**super().get_fields(), "replies": PackNoteSerializer(many=True, help_text="Replies, oldest first.")}
 
 
 class PackPassageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     anchor = serializers.CharField()
     position = serializers.IntegerField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=PassageKind.choices)
     section = serializers.CharField()
     body = serializers.CharField()
     footnotes = FootnoteSerializer(many=True, help_text="The original's own footnotes/endnotes (not people's notes).")
@@ -456,19 +466,39 @@ class PackQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
     prompt = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=QuestionKind.choices)
     passages = serializers.ListField(child=serializers.IntegerField())
     minutes = serializers.IntegerField(allow_null=True)
     facilitator_notes = serializers.CharField(required=False, help_text="Only for those with facilitator rights.")
 
 
+class PackSessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    starts_at = AwareDateTimeField()
+    ends_at = AwareDateTimeField()
+    timezone = serializers.CharField()
+    location = serializers.CharField()
+    online_url = serializers.CharField()
+    status = serializers.ChoiceField(choices=SessionStatus.choices)
+    facilitators = PackAuthorSerializer(many=True)
+
+
+class PackGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    timezone = serializers.CharField()
+
+
 class PackSerializer(serializers.Serializer):
-    session = serializers.DictField()
-    group = serializers.DictField()
+    session = PackSessionSerializer()
+    group = PackGroupSerializer()
     readings = PackReadingSerializer(many=True)
     questions = PackQuestionSerializer(many=True)
     reading_minutes = serializers.IntegerField()
-    generated_at = serializers.CharField()
+    generated_at = AwareDateTimeField()
     version = serializers.CharField(help_text="Also the ETag.")
 
 

@@ -1,5 +1,6 @@
 """Texts, passages and revisions over HTTP."""
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -7,7 +8,7 @@ from django.http import Http404
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -205,15 +206,14 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         text_update(text=text, **data.validated_data)
         return self._detail(text)
 
-    @extend_schema(
-        responses={200: s.PassageSerializer(many=True)},
-        parameters=[OpenApiParameter("include_retired", bool, description="Also list retired passages, last.")],
-    )
+    @extend_schema(responses={200: s.PassageSerializer(many=True)}, parameters=[s.PassageQuerySerializer])
     @action(detail=True, methods=["get"], filter_backends=[])
     def passages(self, request, pk=None):
         text, _membership = selectors.access_text(request.user, pk)
-        include_retired = request.query_params.get("include_retired") in ("1", "true", "yes")
-        page = self.paginate_queryset(selectors.passages_of(text, include_retired=include_retired))
+        query = s.PassageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        passages = selectors.passages_of(text, include_retired=query.validated_data["include_retired"])
+        page = self.paginate_queryset(passages)
         return self.get_paginated_response(s.PassageSerializer(page, many=True).data)
 
     @extend_schema(methods=["GET"], responses={200: s.RevisionSerializer(many=True)})
@@ -295,7 +295,14 @@ def _passage_in(text: Text, passage_id: int, field: str) -> Passage:
     return passage
 
 
+# The router's pattern for `session_pk` is a regex, which the schema generator cannot type.
+SESSION_PK = OpenApiParameter("session_pk", int, OpenApiParameter.PATH, description="The session's id.")
+
+
+@extend_schema(parameters=[SESSION_PK])
 class AssignmentViewSet(SessionScopedMixin, viewsets.GenericViewSet):
+    """A session's reading assignments: ranges of a text's passages, in order."""
+
     serializer_class = s.AssignmentSerializer
     queryset = ReadingAssignment.objects.none()  # for the schema; reads go through the selectors
     filter_backends: list = []
@@ -364,7 +371,10 @@ class AssignmentViewSet(SessionScopedMixin, viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(parameters=[SESSION_PK])
 class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
+    """A session's discussion questions: accepted ones for everyone, proposals for those who lead it."""
+
     serializer_class = s.QuestionSerializer
     queryset = DiscussionQuestion.objects.none()  # for the schema; reads go through the selectors
     filter_backends: list = []
@@ -443,7 +453,7 @@ class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
         return Response(s.QuestionSerializer(question, context=self._context()).data)
 
     @extend_schema(request=s.ReorderSerializer, responses={200: s.QuestionSerializer(many=True)})
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)
     def reorder(self, request, session_pk=None):
         session = self.load_session()
         self.must_edit("Only organizers and this session's facilitators can reorder questions.")
@@ -457,7 +467,12 @@ class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
 class DiscussionView(SessionScopedMixin, APIView):
     """For facilitators: the notes answering each question, and the passages with the most group notes."""
 
-    @extend_schema(responses={200: s.DiscussionSerializer})
+    @extend_schema(
+        responses={
+            200: s.DiscussionSerializer,
+            403: OpenApiResponse(description="The overview is for facilitators and organizers."),
+        }
+    )
     def get(self, request, session_pk=None):
         session = self.load_session()
         if not has_facilitator_rights(self.membership):
@@ -472,13 +487,20 @@ class DiscussionView(SessionScopedMixin, APIView):
 # --- Notes -------------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(filters.NumberFilter):
+    """An object's id: a whole number, in the schema and in what is accepted."""
+
+    field_class = forms.IntegerField
+
+
 class NoteFilter(filters.FilterSet):
-    passage = filters.NumberFilter(field_name="passage_id")
-    text = filters.NumberFilter(field_name="passage__text_id")
-    session = filters.NumberFilter(method="in_session")
-    author = filters.NumberFilter(field_name="author_id")
+    passage = IdFilter(field_name="passage_id")
+    text = IdFilter(field_name="passage__text_id")
+    session = IdFilter(method="in_session")
+    author = IdFilter(field_name="author_id")
     visibility = filters.ChoiceFilter(choices=NoteVisibility.choices)
-    question = filters.NumberFilter(field_name="question_id")
+    question = IdFilter(field_name="question_id")
     tag = filters.CharFilter(method="with_tag")
     anchor_state = filters.ChoiceFilter(choices=AnchorState.choices)
 

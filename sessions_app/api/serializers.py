@@ -110,7 +110,7 @@ class InvitationSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     expires_at = AwareDateTimeField(read_only=True)
     created_at = AwareDateTimeField(read_only=True)
-    revoked_at = AwareDateTimeField(read_only=True)
+    revoked_at = AwareDateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Invitation

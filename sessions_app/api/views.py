@@ -40,6 +40,10 @@ from . import serializers as s
 from .filters import AwareDateTimeFilter
 from .renderers import JSONErrorsMixin, OptionsInJSONMixin
 
+# A 403 on a read, for the schema (writes declare theirs through sessions_app.api.schema).
+ORGANIZERS_ONLY = OpenApiResponse(description="Only the group's organizers may see this.")
+LEADERS_ONLY = OpenApiResponse(description="Only organizers and this session's facilitators may see this.")
+
 
 def _must(allowed: bool, message: str) -> None:
     if not allowed:
@@ -174,6 +178,9 @@ class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         page = self.paginate_queryset(selectors.members_of(group))
         return self.get_paginated_response(s.MemberSerializer(page, many=True).data)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("user_id", int, OpenApiParameter.PATH, description="The member's user id.")]
+    )
     @extend_schema(methods=["PATCH"], request=s.RoleInputSerializer, responses={200: s.MemberSerializer})
     @extend_schema(methods=["DELETE"], request=None, responses={204: None})
     @action(detail=True, methods=["patch", "delete"], url_path=r"members/(?P<user_id>[0-9]+)")
@@ -198,7 +205,7 @@ class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         group_services.membership_end(membership=self.membership, leaving=True)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(methods=["GET"], responses={200: s.InvitationSerializer(many=True)})
+    @extend_schema(methods=["GET"], responses={200: s.InvitationSerializer(many=True), 403: ORGANIZERS_ONLY})
     @extend_schema(methods=["POST"], request=s.InvitationInputSerializer, responses={201: s.InvitationSerializer})
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def invitations(self, request, pk=None):
@@ -430,7 +437,7 @@ class SessionViewSet(
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
-    @extend_schema(methods=["GET"], responses={200: s.AttendanceSerializer})
+    @extend_schema(methods=["GET"], responses={200: s.AttendanceSerializer, 403: LEADERS_ONLY})
     @extend_schema(methods=["PUT"], request=s.AttendanceInputSerializer, responses={200: s.AttendanceSerializer})
     @action(detail=True, methods=["get", "put"], filter_backends=[])
     def attendance(self, request, pk=None):

@@ -442,3 +442,17 @@ def test_a_reply_cannot_leave_its_thread_for_another_passage(world, api, essay, 
     assert moved.status_code == 400
     assert moved.json()["detail"] == "passage: A reply stays on the passage of the note it answers."
     assert ids_seen(api, world.member, passage=at(essay, 12).id) == {root, child, grandchild}
+
+
+def test_id_filters_take_whole_numbers_only(world, api, essay, reading):
+    write(api, world.member, at(essay, 12), "on 12", visibility="group")
+    passage = at(essay, 12).id
+
+    response = api(world.member).get(f"/api/v1/notes/?passage={passage}.5")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "passage: Enter a whole number.",
+        "errors": {"passage": ["Enter a whole number."]},
+    }
+    assert seen(api, world.member, passage=passage) == {"on 12"}

@@ -254,6 +254,18 @@ def test_retired_passages_are_listed_only_on_request(world, api):
     assert [(p["body"], p["retired"]) for p in everything] == [("T", False), ("keep me", False), ("drop me", True)]
 
 
+def test_include_retired_must_say_true_or_false(world, api):
+    text_id = upload(api, world.organizer, world.group, "a.txt", b"T\n\nkeep me").json()["id"]
+
+    response = api(world.member).get(f"/api/v1/texts/{text_id}/passages/?include_retired=maybe")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "include_retired: Must be a valid boolean.",
+        "errors": {"include_retired": ["Must be a valid boolean."]},
+    }
+
+
 def test_only_imports_read_multipart_other_text_changes_take_json(world, api):
     """Uploading a file is multipart; every other body on the API is JSON (one content type per operation)."""
     text_id = upload(api, world.organizer, world.group, "a.txt", b"T\n\nkeep me").json()["id"]
