@@ -97,7 +97,12 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.TextSummarySerializer
     filterset_fields = ["group"]
     lookup_value_regex = "[0-9]+"
-    upload_actions = ("create", "revisions")
+    # Where a file is uploaded, multipart; the imports also take their text as JSON `content`.
+    upload_parsers = {
+        "create": [JSONParser, MultiPartParser],
+        "revisions": [JSONParser, MultiPartParser],
+        "inspect": [MultiPartParser],
+    }
 
     def get_parsers(self):
         """JSON everywhere, and multipart where a file is uploaded.
@@ -106,8 +111,8 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         from the method here.
         """
         action = getattr(self, "action", None) or self.action_map.get(self.request.method.lower())
-        if action in self.upload_actions:
-            return [JSONParser(), MultiPartParser()]
+        if action in self.upload_parsers:
+            return [parser() for parser in self.upload_parsers[action]]
         return super().get_parsers()
 
     def get_queryset(self):

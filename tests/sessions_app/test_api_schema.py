@@ -8,7 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-UPLOADS = {("post", "/api/v1/texts/"), ("post", "/api/v1/texts/{id}/revisions/")}
+UPLOADS = {("post", "/api/v1/texts/"), ("post", "/api/v1/texts/{id}/revisions/"), ("post", "/api/v1/texts/inspect/")}
 ERROR = {"$ref": "#/components/schemas/Error"}
 VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
 
