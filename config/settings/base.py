@@ -363,9 +363,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sessions_app.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # Request bodies are JSON (our parser refuses deep nesting); only the two endpoints that take an
-    # uploaded file also read multipart. One content type per operation is what clients generated
-    # from the schema can handle.
+    # Request bodies are JSON (our parser refuses deep nesting); only the endpoints that take an
+    # uploaded file read multipart (the texts/ views). One content type per operation is what
+    # clients generated from the schema can handle.
     "DEFAULT_PARSER_CLASSES": ["sessions_app.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "sessions_app.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "sessions_app.api.errors.exception_handler",
