@@ -151,10 +151,12 @@ _part = inline_serializer("HealthPart", {"ok": serializers.BooleanField()})
                     "HealthRedis", {"ok": serializers.BooleanField(), "configured": serializers.BooleanField()}
                 ),
                 "worker": inline_serializer(
-                    "HealthWorker", {"ok": serializers.BooleanField(), "last_seen": serializers.DateTimeField()}
+                    "HealthWorker",
+                    {"ok": serializers.BooleanField(), "last_seen": serializers.DateTimeField(allow_null=True)},
                 ),
                 "beat": inline_serializer(
-                    "HealthBeat", {"ok": serializers.BooleanField(), "last_tick": serializers.DateTimeField()}
+                    "HealthBeat",
+                    {"ok": serializers.BooleanField(), "last_tick": serializers.DateTimeField(allow_null=True)},
                 ),
             },
         ),

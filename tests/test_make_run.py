@@ -96,7 +96,7 @@ class MakeRun:
         """Every live process of the session (zombies have exited: they do not count)."""
         self.popen.poll()  # reap make itself once it is gone
         listing = subprocess.run(
-            ["ps", "-e", "-o", "pid=,ppid=,sid=,stat=,args="], capture_output=True, text=True, check=True
+            ["ps", "-ww", "-e", "-o", "pid=,ppid=,sid=,stat=,args="], capture_output=True, text=True, check=True
         ).stdout
         found = []
         for line in listing.splitlines():
