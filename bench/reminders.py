@@ -44,7 +44,7 @@ from reminders.emails import SessionContent, build_reminder_email
 from reminders.models import Reminder
 from reminders.selectors import accepted_questions, reading_assignments
 from reminders.services.dispatch import reminders_dispatch_due
-from reminders.services.planning import reminders_plan_for_session
+from reminders.services.planning import reminders_plan_for_session, session_email
 from sessions_app.models import Membership, Session, StudyGroup, User
 
 SESSIONS, MEMBERS, PLANNING_MEMBERS = 200, 50, 500
@@ -174,13 +174,12 @@ def dispatch_fixture() -> list[int]:
             for prompt in ("What is the main claim?", "Which evidence is weakest?", "What would you ask the author?"):
                 question_create(session=session, author=people[0], prompt=prompt, minutes=10)
         rows += [
-            Reminder(
-                session=session,
-                recipient=person,
+            session_email(
+                session_id=session.pk,
+                recipient_id=person.pk,
                 kind=kind,
-                for_starts_at=session.starts_at,
+                starts_at=session.starts_at,
                 due_at=now - timedelta(minutes=1),
-                next_attempt_at=now - timedelta(minutes=1),
             )
             for person in people
         ]

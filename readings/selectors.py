@@ -159,9 +159,17 @@ def _visible_in_group(user: User, membership: Membership) -> Q:
     return visible
 
 
-def notes_visible_to(user: User, *, membership: Membership | None = None) -> QuerySet[Note]:
-    """Every note `user` may see; with `membership`, only that group's (a simpler, faster query)."""
-    memberships = [membership] if membership is not None else list(Membership.objects.filter(user=user))
+def notes_visible_to(
+    user: User, *, membership: Membership | None = None, memberships: Iterable[Membership] | None = None
+) -> QuerySet[Note]:
+    """Every note `user` may see; with `membership`, only that group's (a simpler, faster query).
+
+    Pass `memberships` (all of the user's) when the caller has them already.
+    """
+    if membership is not None:
+        memberships = [membership]
+    elif memberships is None:
+        memberships = list(Membership.objects.filter(user=user))
     visible = Q(pk__in=[])
     for one in memberships:
         visible |= _visible_in_group(user, one)

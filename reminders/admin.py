@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from .enums import ReminderState
-from .models import NotificationPreference, Reminder
+from .models import Notification, NotificationPreference, OutboxEvent, Reminder
 from .services.dispatch import reminders_requeue_failed
 
 
@@ -11,6 +11,42 @@ from .services.dispatch import reminders_requeue_failed
 class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "timezone", "reading_lead_days", "email_reading", "email_starting")
     search_fields = ("user__username",)
+
+
+class OutboxEventInline(admin.TabularInline):
+    model = OutboxEvent
+    raw_id_fields = ("notification",)
+    readonly_fields = ("notification",)
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    """Which notifications each outbox email covers (also shown inline on the email)."""
+
+    list_display = ("id", "email", "notification")
+    raw_id_fields = ("email", "notification")
+    readonly_fields = ("email", "notification")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "recipient", "actor", "group", "created_at", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("recipient__username",)
+    list_select_related = ("recipient", "actor", "group")
+    raw_id_fields = ("recipient", "actor", "group", "session", "note")
+    readonly_fields = [field.name for field in Notification._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(Reminder)
@@ -24,12 +60,13 @@ class ReminderAdmin(admin.ModelAdmin):
 
     list_display = ("id", "kind", "recipient", "session", "due_at", "state", "attempts", "sent_at", "error")
     list_filter = ("state", "kind")
-    search_fields = ("recipient__username", "recipient__email", "session__title", "last_error")
+    search_fields = ("recipient__username", "recipient__email", "session__title", "dedupe_key", "last_error")
     date_hierarchy = "due_at"
     list_select_related = ("recipient", "session")
     raw_id_fields = ("session", "recipient")
     readonly_fields = [field.name for field in Reminder._meta.fields]
     actions = ["send_again"]
+    inlines = [OutboxEventInline]
 
     def has_add_permission(self, request) -> bool:
         return False

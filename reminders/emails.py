@@ -6,6 +6,7 @@ loaded) and a `SessionContent` that holds what is shared by every email
 about one session (readings, questions, the .ics), loaded once per batch.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import formataddr
@@ -28,8 +29,9 @@ from sessions_app.links import pack_download_url
 from sessions_app.models import Session, User
 from sessions_app.validators import single_line
 
-from .enums import PREFERENCE_FIELD, ReminderKind
-from .models import NotificationPreference, Reminder
+from .enums import UNSUBSCRIBE_KINDS, NotificationKind, ReminderKind
+from .models import Notification, NotificationPreference, OutboxEvent, Reminder
+from .selectors import note_links, notification_views
 
 UNSUBSCRIBE_SALT = "reminders.unsubscribe"
 
@@ -48,7 +50,7 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
         user_id, kind = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
     except (signing.BadSignature, ValueError, TypeError):
         raise BadUnsubscribeToken(token) from None
-    if not isinstance(user_id, int) or kind not in PREFERENCE_FIELD:
+    if not isinstance(user_id, int) or kind not in UNSUBSCRIBE_KINDS:
         raise BadUnsubscribeToken(token)
     return user_id, kind
 
@@ -72,6 +74,8 @@ def _site_host() -> str:
 
 def message_id(reminder: Reminder) -> str:
     """Stable for the row: a resend after a crash carries the same Message-ID, so clients can fold duplicates."""
+    if reminder.session_id is None:
+        return f"<reminder-{reminder.pk}.{reminder.kind}@{_site_host()}>"
     return f"<reminder-{reminder.pk}.{reminder.kind}.session-{reminder.session_id}@{_site_host()}>"
 
 
@@ -252,4 +256,135 @@ def build_reminder_email(reminder: Reminder, content: SessionContent) -> Reminde
     email.attach_alternative(html, "text/html")
     if reminder.kind in (ReminderKind.STARTING, ReminderKind.CHANGED):
         email.attach(content.calendar_part)
+    return email
+
+
+# --- Emails of notifications (replies, mentions, answers; the daily digest) ----------------------
+
+QUOTE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class NoticeItem:
+    """One notification as its email tells it, read with the recipient's rights at sending time."""
+
+    kind: str
+    actor_name: str
+    group_name: str
+    text_title: str
+    url: str
+    # False under post-before-you-peek: the email says there is a note, not what it says.
+    shows_note: bool
+    quote: str = ""
+    body: str = ""
+    created_at: datetime | None = None
+
+
+def _quote(note) -> str:
+    """The passage words the note is about: its quoted span, else the start of the passage."""
+    words = note.selector.get("exact", "") if note.selector else note.passage.body
+    words = " ".join(words.split())
+    return words if len(words) <= QUOTE_CHARS else words[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def notice_items(rows: Sequence[Reminder], *, now: datetime) -> dict[int, list[NoticeItem]]:
+    """For each email of notifications, what it may tell its recipient now (oldest first).
+
+    Notifications about a note the recipient may no longer see (deleted,
+    hidden, made private, or they left the group) are left out; under
+    post-before-you-peek the item says there is a note without its words.
+    A few queries per recipient, none per notification.
+    """
+    if not rows:
+        return {}
+    events = list(
+        OutboxEvent.objects.filter(email_id__in=[row.pk for row in rows])
+        .select_related("notification__actor", "notification__group", "notification__note__passage__text")
+        .order_by("notification__created_at", "notification_id")
+    )
+    by_row: dict[int, list[Notification]] = {row.pk: [] for row in rows}
+    for event in events:
+        by_row[event.email_id].append(event.notification)
+    recipients = {row.pk: row.recipient for row in rows}
+    links = note_links([one.note for one in (e.notification for e in events) if one.note_id], now=now)
+    views: dict[int, bool] = {}
+    by_user: dict[int, list[Notification]] = {}
+    for row in rows:
+        by_user.setdefault(row.recipient_id, []).extend(by_row[row.pk])
+    for user_id, notifications in by_user.items():
+        user = next(recipients[row.pk] for row in rows if row.recipient_id == user_id)
+        views.update(notification_views(user, notifications))
+    items: dict[int, list[NoticeItem]] = {}
+    for row in rows:
+        told = []
+        for one in by_row[row.pk]:
+            if one.pk not in views:
+                continue
+            note, shows = one.note, views[one.pk]
+            told.append(
+                NoticeItem(
+                    kind=one.kind,
+                    actor_name=one.actor.name if one.actor else "Someone",
+                    group_name=one.group.name,
+                    text_title=note.passage.text.title if note else "",
+                    url=settings.SITE_URL + links[note.pk] if note else settings.SITE_URL,
+                    shows_note=shows,
+                    quote=_quote(note) if note and shows else "",
+                    body=note.body if note and shows else "",
+                    created_at=one.created_at,
+                )
+            )
+        items[row.pk] = told
+    return items
+
+
+_SUBJECTS = {
+    NotificationKind.REPLY: ("{actor} replied to you on “{title}”", "{n} new replies to you"),
+    NotificationKind.MENTION: ("{actor} mentioned you on “{title}”", "You were mentioned {n} times"),
+    NotificationKind.ANSWER: ("{actor} answered your question on “{title}”", "{n} answers to your questions"),
+}
+
+
+def _subject(kind: str, items: Sequence[NoticeItem]) -> str:
+    if kind == ReminderKind.DIGEST:
+        return f"Your daily digest: {len(items)} new" + (" notification" if len(items) == 1 else " notifications")
+    one, many = _SUBJECTS[kind]
+    first = items[0]
+    return (one if len(items) == 1 else many).format(actor=first.actor_name, title=first.text_title, n=len(items))
+
+
+def build_notifications_email(reminder: Reminder, items: Sequence[NoticeItem]) -> ReminderEmail:
+    """The email telling of `items` (a batch of one kind, or the daily digest): each quotes the passage words
+    and the note and links to it; one unsubscribe link for the kind (or the digest)."""
+    user = reminder.recipient
+    name = single_line(user.name)
+    unsubscribe = unsubscribe_url(user.pk, reminder.kind)
+    group_names = sorted({item.group_name for item in items})
+    context = {
+        "kind": reminder.kind,
+        "site_name": settings.SITE_NAME,
+        "recipient_name": name,
+        "group_name": " and ".join(group_names),
+        "items": items,
+        "preferences_url": preferences_url(),
+        "unsubscribe_url": unsubscribe,
+        "kind_label": ReminderKind(reminder.kind).label,
+        "notifications_url": settings.SITE_URL + reverse("notifications"),
+    }
+    headers = {
+        "Message-ID": message_id(reminder),
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": f"{single_line(settings.SITE_NAME)} notifications <notifications.{_site_host()}>",
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    email = ReminderEmail(
+        subject=single_line(_subject(reminder.kind, items)),
+        body=render_to_string("reminders/email/notifications.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((name, user.email))],
+        headers=headers,
+    )
+    email.attach_alternative(render_to_string("reminders/email/notifications.html", context), "text/html")
     return email

@@ -1,4 +1,4 @@
-"""Telling people: notification preferences and the reminder outbox. Fields and constraints only."""
+"""Telling people: notification preferences, notifications, and the outbox of emails. Fields and constraints only."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -8,7 +8,7 @@ from django.db.models import Q
 from sessions_app.models import Session
 from sessions_app.validators import validate_timezone
 
-from .enums import ReminderKind, ReminderState
+from .enums import SESSION_KINDS, Delivery, NotificationKind, ReminderKind, ReminderState
 
 
 class NotificationPreference(models.Model):
@@ -25,6 +25,12 @@ class NotificationPreference(models.Model):
     email_starting = models.BooleanField(default=True)
     email_changed = models.BooleanField(default=True)
     email_cancelled = models.BooleanField(default=True)
+    # Replies, mentions and answers: never, at once (a few minutes' worth in one email), or in the daily digest.
+    email_reply = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.NOW)
+    email_mention = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.NOW)
+    email_answer = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.NOW)
+    # The local hour (in `timezone`, else UTC) the daily digest goes out.
+    digest_hour = models.PositiveSmallIntegerField(default=8, validators=[MaxValueValidator(23)])
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -32,7 +38,14 @@ class NotificationPreference(models.Model):
             models.CheckConstraint(
                 condition=Q(reading_lead_days__isnull=True) | Q(reading_lead_days__gte=1, reading_lead_days__lte=7),
                 name="preference_reading_lead_1_to_7_days",
-            )
+            ),
+            models.CheckConstraint(condition=Q(digest_hour__lte=23), name="preference_digest_hour_0_to_23"),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__in": Delivery.values}), name=f"preference_{field}_valid"
+                )
+                for field in ("email_reply", "email_mention", "email_answer")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -40,18 +53,26 @@ class NotificationPreference(models.Model):
 
 
 class Reminder(models.Model):
-    """One email to one person about one session: the outbox row.
+    """One email to one person: the outbox row.
 
     The database is the schedule: planning writes rows, the dispatcher claims
     the due ones (`pending`, `next_attempt_at` passed; or `sending` with an
     expired lease) and records each outcome on the row.
+
+    A row about one session (`SESSION_KINDS`) carries the session and the
+    start it is about. A row that tells of notifications (a reply, a
+    mention, the daily digest) has no session: the notifications it covers
+    are its `events` (`OutboxEvent`), and more may join it until it is
+    claimed. `dedupe_key` names the email (kind, recipient and what it is
+    about), so planning the same email twice, even concurrently, keeps one row.
     """
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reminders")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=16, choices=ReminderKind.choices)
+    dedupe_key = models.CharField(max_length=200)
     # The session start this email is about; a moved session gets new rows.
-    for_starts_at = models.DateTimeField()
+    for_starts_at = models.DateTimeField(null=True, blank=True)
     # For a `changed` notice: the start it moved from.
     previous_starts_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField()
@@ -68,8 +89,10 @@ class Reminder(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["session", "recipient", "kind", "for_starts_at"], name="reminder_once_per_start"
+            models.UniqueConstraint(fields=["dedupe_key"], name="reminder_dedupe_key_once"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=SESSION_KINDS) | Q(session__isnull=False, for_starts_at__isnull=False),
+                name="reminder_session_kind_has_session",
             ),
             models.CheckConstraint(condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"),
             models.CheckConstraint(condition=Q(state__in=ReminderState.values), name="reminder_state_valid"),
@@ -86,4 +109,59 @@ class Reminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} reminder to {self.recipient_id} for session {self.session_id} ({self.state})"
+        about = f"session {self.session_id}" if self.session_id else f"{self.events.count()} notification(s)"
+        return f"{self.kind} email to {self.recipient_id} about {about} ({self.state})"
+
+
+class Notification(models.Model):
+    """Something one person should hear of: a reply to their note, a mention of them, an answer to their question.
+
+    Shown on the bell and the notifications page; emailed through the outbox
+    (`OutboxEvent`) as the recipient's preferences say. What it shows is read
+    from the note at the time it is shown or sent, with the recipient's
+    rights then: a note made private, deleted or hidden since tells nothing.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    group = models.ForeignKey("sessions_app.StudyGroup", on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    note = models.ForeignKey(
+        "readings.Note", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+            # One note tells one person one thing (a reply that mentions its parent's author is a mention).
+            models.UniqueConstraint(
+                fields=["recipient", "note"], condition=Q(note__isnull=False), name="notification_once_per_note"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_list"),
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} notification to {self.recipient_id} ({'read' if self.read_at else 'unread'})"
+
+
+class OutboxEvent(models.Model):
+    """One notification an outbox email covers; an email covers one or more (a batch, or a day's digest)."""
+
+    email = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="events")
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="emails")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["email", "notification"], name="outbox_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification {self.notification_id} in email {self.email_id}"

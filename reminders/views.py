@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,10 +18,19 @@ from sessions_app.services.calendar_feeds import calendar_feed_for
 from sessions_app.services.schedule import session_cancel
 
 from .emails import BadUnsubscribeToken, read_unsubscribe_token
-from .enums import PREFERENCE_FIELD, ReminderKind
+from .enums import ReminderKind
 from .forms import PreferencesForm
-from .selectors import cancellation_recipients
-from .services.preferences import PREFERENCE_FIELDS, preference_for, preference_unsubscribe, preference_update
+from .selectors import cancellation_recipients, note_links, notifications_shown
+from .services.notifications import notifications_mark_read
+from .services.preferences import (
+    PREFERENCE_FIELDS,
+    email_switched_on,
+    preference_for,
+    preference_unsubscribe,
+    preference_update,
+)
+
+NOTIFICATIONS_PER_PAGE = 25
 
 
 @login_required
@@ -71,7 +81,7 @@ def unsubscribe(request, token: str):
         preference_unsubscribe(user=user, kind=kind)
         context["done"] = True
     else:
-        context["already_off"] = not getattr(preference_for(user), PREFERENCE_FIELD[kind])
+        context["already_off"] = not email_switched_on(preference_for(user), kind)
     return render(request, "reminders/unsubscribe.html", context)
 
 
@@ -90,3 +100,27 @@ def session_cancel_page(request, session_id: int):
     recipients = list(cancellation_recipients(session).order_by("username"))
     context = {"session": session, "group": session.group, "recipients": recipients}
     return render(request, "reminders/session_cancel.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications_page(request):
+    """The signed-in user's notifications, newest first, each linking to its note; mark one or all read (POST)."""
+    if request.method == "POST":
+        if request.POST.get("all"):
+            notifications_mark_read(user=request.user, everything=True)
+        else:
+            ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+            if ids:
+                notifications_mark_read(user=request.user, ids=ids)
+        return redirect(request.get_full_path())
+    shown = notifications_shown(request.user).select_related("actor", "group", "note__passage__text")
+    if unread_only := request.GET.get("unread") == "1":
+        shown = shown.filter(read_at__isnull=True)
+    page = Paginator(shown, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    links = note_links([one.note for one in items if one.note_id])
+    for one in items:
+        one.link = links.get(one.note_id, "")
+    context = {"page": page, "items": items, "unread_only": unread_only}
+    return render(request, "reminders/notifications.html", context)

@@ -263,6 +263,7 @@ NOT_TYPED = {
     ("readings", "Text", "language"): "the importer's, from the file's metadata (a BCP 47 tag)",
     ("readings", "TextRevision", "checksum"): "made by the server",
     ("reminders", "NotificationPreference", "timezone"): "validate_timezone",
+    ("reminders", "Reminder", "dedupe_key"): "made by the server (reminders/keys.py)",
 }
 
 

@@ -209,6 +209,8 @@ REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
 # Temporary failures wait base × 2^(attempt-1) seconds, at most the max, and are retried until the session starts.
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
 REMINDER_RETRY_MAX_SECONDS = env.int("REMINDER_RETRY_MAX_SECONDS", default=3600)
+# Notifications to be emailed "at once" wait this long for others of the same kind, so a lively thread is one email.
+NOTIFICATION_BATCH_SECONDS = env.int("NOTIFICATION_BATCH_SECONDS", default=300)
 # --- Text imports -----------------------------------------------------------------
 # Uploads larger than this are imported by a worker: the API answers 202 with the import's address.
 IMPORT_ASYNC_BYTES = env.int("IMPORT_ASYNC_BYTES", default=1_000_000)

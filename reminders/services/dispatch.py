@@ -22,9 +22,12 @@ Message-ID. How:
   `failed` with the error at once, and the batch goes on: trying again
   would only fail again, and a row left `pending` would hide the problem.
   The admin lists failed rows with their error.
-- A row whose session has started (or that no longer applies: moved,
-  cancelled, declined, switched off, not a member, a `reading` reminder
-  with nothing to read and no questions) is `skipped` with the reason.
+- A row that no longer applies is `skipped` with the reason: a `reading`
+  or `starting` reminder whose session has started; a session email whose
+  session moved, was cancelled or declined, or whose recipient switched it
+  off or left; a `reading` reminder with nothing to read and no questions;
+  an email of notifications none of which the recipient may still see
+  (each is read again with the recipient's rights when the batch is sent).
 
 Every timestamp comes from the caller's `now` plus the wall-clock time
 elapsed since (so tests pass the dispatcher its clock; the database's
@@ -49,10 +52,11 @@ from django.utils import timezone
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Membership
 
-from ..emails import SessionContent, build_reminder_email
-from ..enums import PREFERENCE_FIELD, ReminderKind, ReminderState
+from ..emails import NoticeItem, SessionContent, build_notifications_email, build_reminder_email, notice_items
+from ..enums import UPCOMING_KINDS, ReminderKind, ReminderState
 from ..models import Reminder
 from ..selectors import accepted_questions, declined_pairs, reading_assignments
+from .preferences import email_switched_on
 
 logger = logging.getLogger("reminders.dispatch")
 
@@ -110,9 +114,9 @@ def claim_due_reminders(*, now: datetime, limit: int | None = None, lease_second
 
 
 def _why_not(reminder: Reminder, *, now: datetime, members: set, declined: set, content: SessionContent) -> str | None:
-    """Why this row must not be sent now (it becomes `skipped`), or None to send it."""
+    """Why this row about a session must not be sent now (it becomes `skipped`), or None to send it."""
     session, user = reminder.session, reminder.recipient
-    if reminder.for_starts_at <= now or session.starts_at <= now:
+    if reminder.kind in UPCOMING_KINDS and (reminder.for_starts_at <= now or session.starts_at <= now):
         return "Late: the session had already started when this reminder could be sent."
     if reminder.kind == ReminderKind.CANCELLED:
         if session.status != SessionStatus.CANCELLED:
@@ -127,11 +131,22 @@ def _why_not(reminder: Reminder, *, now: datetime, members: set, declined: set, 
         return "The recipient declined the session."
     if not user.is_active or not user.email:
         return "The recipient has no active account with an email address."
-    preference = getattr(user, "notification_preference", None)
-    if preference is not None and not getattr(preference, PREFERENCE_FIELD[reminder.kind]):
+    if not email_switched_on(getattr(user, "notification_preference", None), reminder.kind):
         return f"The recipient switched off “{ReminderKind(reminder.kind).label}” emails."
     if reminder.kind == ReminderKind.READING and not (content.readings or content.questions):
         return "Nothing to read and no questions had been set when the reminder was due."
+    return None
+
+
+def _why_not_notifications(reminder: Reminder, items: Sequence[NoticeItem]) -> str | None:
+    """Why an email of notifications must not be sent now (it becomes `skipped`), or None to send it."""
+    user = reminder.recipient
+    if not user.is_active or not user.email:
+        return "The recipient has no active account with an email address."
+    if not email_switched_on(getattr(user, "notification_preference", None), reminder.kind):
+        return f"The recipient switched off “{ReminderKind(reminder.kind).label}” emails."
+    if not items:
+        return "Nothing left to tell: the notes were deleted, hidden or made private, or the recipient left the group."
     return None
 
 
@@ -195,13 +210,15 @@ def send_reminder_batch(*, reminder_ids: Sequence[int], now: datetime | None = N
     if not reminders:
         return result
     result.claimed = len(reminders)
-    group_ids = {reminder.session.group_id for reminder in reminders}
-    user_ids = {reminder.recipient_id for reminder in reminders}
+    about_sessions = [reminder for reminder in reminders if reminder.session_id is not None]
+    group_ids = {reminder.session.group_id for reminder in about_sessions}
+    user_ids = {reminder.recipient_id for reminder in about_sessions}
     members = set(
         Membership.objects.filter(group_id__in=group_ids, user_id__in=user_ids).values_list("group_id", "user_id")
     )
-    declined = declined_pairs({reminder.session_id for reminder in reminders}, user_ids)
-    contents = _session_contents(reminders)
+    declined = declined_pairs({reminder.session_id for reminder in about_sessions}, user_ids)
+    contents = _session_contents(about_sessions)
+    notices = notice_items([reminder for reminder in reminders if reminder.session_id is None], now=now)
     stop_starting_at = started + settings.REMINDER_LEASE_SECONDS / 2
 
     def record(reminder: Reminder, **fields) -> None:
@@ -221,13 +238,21 @@ def send_reminder_batch(*, reminder_ids: Sequence[int], now: datetime | None = N
             if time.monotonic() >= stop_starting_at:
                 hand_back(reminders[index:], clock())
                 break
-            content = contents[reminder.session_id]
-            if reason := _why_not(reminder, now=clock(), members=members, declined=declined, content=content):
+            if reminder.session_id is not None:
+                content = contents[reminder.session_id]
+                reason = _why_not(reminder, now=clock(), members=members, declined=declined, content=content)
+            else:
+                items = notices.get(reminder.pk, [])
+                reason = _why_not_notifications(reminder, items)
+            if reason:
                 record(reminder, state=ReminderState.SKIPPED, last_error=reason)
                 result.skipped += 1
                 continue
             try:
-                message = build_reminder_email(reminder, content)
+                if reminder.session_id is not None:
+                    message = build_reminder_email(reminder, content)
+                else:
+                    message = build_notifications_email(reminder, items)
             except Exception as error:  # one message that cannot be written must not hold up the others
                 logger.exception("reminder %s: could not build the email", reminder.pk)
                 record(reminder, state=ReminderState.FAILED, last_error=_render_failure(error))

@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Session, StudyGroup, User
 
 from ..enums import SCHEDULED_KINDS, ReminderKind, ReminderState
+from ..keys import session_email_key
 from ..models import Reminder
 from ..selectors import cancellation_recipients, declined_pairs, recipient_memberships
 
@@ -102,6 +104,37 @@ class _Audience:
             for person in self.recipients.get(session.group_id, ())
             if (session.pk, person.user_id) not in self.declined
         ]
+
+
+def session_email(
+    *, session_id: int, recipient_id: int, kind: str, starts_at: datetime, due_at: datetime, **fields
+) -> Reminder:
+    """An (unsaved) outbox row about one session at one start time, named by its dedupe key."""
+    return Reminder(
+        session_id=session_id,
+        recipient_id=recipient_id,
+        kind=kind,
+        dedupe_key=session_email_key(kind=kind, session_id=session_id, recipient_id=recipient_id, starts_at=starts_at),
+        for_starts_at=starts_at,
+        due_at=due_at,
+        next_attempt_at=due_at,
+        **fields,
+    )
+
+
+def _session_key_expression(starts_at: datetime):
+    """`session_email_key` as SQL, for rows moved to `starts_at` in one UPDATE (kind, session and person per row)."""
+    stamp = session_email_key(kind="", session_id=0, recipient_id=0, starts_at=starts_at).rsplit(":", 1)[1]
+    text = CharField()
+    return Concat(
+        F("kind"),
+        Value(":session-"),
+        Cast("session_id", text),
+        Value(":user-"),
+        Cast("recipient_id", text),
+        Value(f":{stamp}"),
+        output_field=text,
+    )
 
 
 def reminder_due_at(*, session: Session, kind: str, reading_lead_days: int | None = None) -> datetime:
@@ -199,13 +232,8 @@ def _reconcile(
             to_move.append(row)
 
     to_create = [
-        Reminder(
-            session_id=session_id,
-            recipient_id=user_id,
-            kind=kind,
-            for_starts_at=starts[session_id],
-            due_at=due_at,
-            next_attempt_at=due_at,
+        session_email(
+            session_id=session_id, recipient_id=user_id, kind=kind, starts_at=starts[session_id], due_at=due_at
         )
         for (session_id, user_id, kind), due_at in desired.items()
         if (session_id, user_id, kind) not in placed
@@ -220,10 +248,11 @@ def _reconcile(
         moves[(row.for_starts_at, row.due_at)].append(row.pk)
     for (start, due_at), ids in moves.items():
         Reminder.objects.filter(pk__in=ids, state=ReminderState.PENDING).update(
-            for_starts_at=start, due_at=due_at, next_attempt_at=due_at
+            for_starts_at=start, due_at=due_at, next_attempt_at=due_at, dedupe_key=_session_key_expression(start)
         )
     if to_create:
         # A concurrent planner may have inserted the same key; the constraint keeps one.
+        # (A stale row moved to the current start above keeps its key: the row moved, not the email.)
         Reminder.objects.bulk_create(to_create, ignore_conflicts=True)
     return PlanResult(created=len(to_create), moved=len(to_move), dropped=len(to_drop))
 
@@ -242,14 +271,13 @@ def _plan_change_notices(*, session: Session, previous_starts_at: datetime, now:
         .values_list("recipient_id", flat=True)
     )
     notices = [
-        Reminder(
-            session=session,
+        session_email(
+            session_id=session.pk,
             recipient_id=person.user_id,
             kind=ReminderKind.CHANGED,
-            for_starts_at=session.starts_at,
-            previous_starts_at=previous_starts_at,
+            starts_at=session.starts_at,
             due_at=now,
-            next_attempt_at=now,
+            previous_starts_at=previous_starts_at,
         )
         for person in audience.of_session(session)
         if person.user_id in reminded and person.email_changed
@@ -301,13 +329,12 @@ def reminders_plan_for_cancellation(
     )
     dropped, _ = pending.delete()
     notices = [
-        Reminder(
-            session=session,
+        session_email(
+            session_id=session.pk,
             recipient_id=user_id,
             kind=ReminderKind.CANCELLED,
-            for_starts_at=session.starts_at,
+            starts_at=session.starts_at,
             due_at=now,
-            next_attempt_at=now,
         )
         for user_id in (cancellation_recipients(session, now=now).values_list("pk", flat=True) if notify else [])
     ]

@@ -6,7 +6,7 @@ from django.db import transaction
 from sessions_app.models import User
 from sessions_app.validators import validate_timezone
 
-from ..enums import PREFERENCE_FIELD
+from ..enums import NOTIFICATION_KINDS, PREFERENCE_FIELD, Delivery, ReminderKind
 from ..models import NotificationPreference
 from .planning import reminders_plan_for_user
 
@@ -17,9 +17,26 @@ PREFERENCE_FIELDS = (
     "email_starting",
     "email_changed",
     "email_cancelled",
+    "email_reply",
+    "email_mention",
+    "email_answer",
+    "digest_hour",
 )
+DELIVERY_FIELDS = tuple(PREFERENCE_FIELD[kind] for kind in NOTIFICATION_KINDS)
 # Fields that decide which reminder rows exist and when; the rest only change what an email says.
 PLANNING_FIELDS = {"reading_lead_days", "email_reading", "email_starting"}
+
+
+def email_switched_on(preference: NotificationPreference | None, kind: str) -> bool:
+    """Whether emails of `kind` go out to a person with these preferences (None: the defaults).
+
+    A notification kind is on unless it is `off`; the digest is on while any kind goes into it.
+    """
+    preference = preference or NotificationPreference()
+    if kind == ReminderKind.DIGEST:
+        return any(getattr(preference, field) == Delivery.DIGEST for field in DELIVERY_FIELDS)
+    value = getattr(preference, PREFERENCE_FIELD[kind])
+    return value != Delivery.OFF if kind in NOTIFICATION_KINDS else bool(value)
 
 
 def preference_for(user: User) -> NotificationPreference:
@@ -46,6 +63,12 @@ def preference_update(*, user: User, **fields) -> NotificationPreference:
     lead = fields.get("reading_lead_days")
     if lead is not None and not 1 <= lead <= 7:
         raise ValidationError({"reading_lead_days": "Choose between 1 and 7 days."})
+    for field in DELIVERY_FIELDS:
+        if field in fields and fields[field] not in Delivery.values:
+            raise ValidationError({field: f"Choose one of: {', '.join(Delivery.values)}."})
+    hour = fields.get("digest_hour", 0)
+    if not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise ValidationError({"digest_hour": "Choose an hour from 0 to 23."})
     preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
     changed = {key for key, value in fields.items() if getattr(preference, key) != value}
     for key, value in fields.items():
@@ -58,7 +81,16 @@ def preference_update(*, user: User, **fields) -> NotificationPreference:
 
 @transaction.atomic
 def preference_unsubscribe(*, user: User, kind: str) -> NotificationPreference:
-    """Switch off one kind of email (the one-click unsubscribe). Idempotent."""
+    """Switch off one kind of email (the one-click unsubscribe). Idempotent.
+
+    The digest is switched off by switching off every kind that goes into it.
+    """
+    if kind == ReminderKind.DIGEST:
+        preference = preference_for(user)
+        off = {field: Delivery.OFF for field in DELIVERY_FIELDS if getattr(preference, field) == Delivery.DIGEST}
+        return preference_update(user=user, **off)
     if kind not in PREFERENCE_FIELD:
-        raise ValidationError({"kind": f"“{kind}” is not a kind of reminder."})
-    return preference_update(user=user, **{PREFERENCE_FIELD[kind]: False})
+        raise ValidationError({"kind": f"“{kind}” is not a kind of email."})
+    return preference_update(
+        user=user, **{PREFERENCE_FIELD[kind]: Delivery.OFF if kind in NOTIFICATION_KINDS else False}
+    )

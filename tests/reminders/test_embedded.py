@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from reminders.emails import local_time, message_id
 from reminders.models import NotificationPreference, Reminder
+from reminders.services.planning import session_email
 from sessions_app.models import RSVP, Membership, Session, StudyGroup, User
 
 from .realparts import ROOT, Worker, wait_for
@@ -99,14 +100,10 @@ def test_make_run_worker_with_embedded_beat_sends_a_due_reminder_to_the_file_bac
             ends_at=starts + timedelta(hours=1),
             timezone="Europe/London",
         )
-        reminder = Reminder.objects.using(ALIAS).create(
-            session=session,
-            recipient=reader,
-            kind="starting",
-            for_starts_at=starts,
-            due_at=timezone.now(),
-            next_attempt_at=timezone.now(),
+        reminder = session_email(
+            session_id=session.pk, recipient_id=reader.pk, kind="starting", starts_at=starts, due_at=timezone.now()
         )
+        reminder.save(using=ALIAS)
         worker = Worker(
             "embedded",
             env={

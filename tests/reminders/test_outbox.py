@@ -1,0 +1,158 @@
+"""The generalised outbox: emails without a session, their events, dedupe keys, and kinds that go stale."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from readings.services.notes import note_create, note_delete, note_set_hidden
+from reminders.emails import message_id, unsubscribe_url
+from reminders.models import Notification, NotificationPreference, Reminder
+from reminders.services.dispatch import claim_due_reminders, reminders_dispatch_due
+from reminders.services.outbox import digest_due_at, outbox_add_notifications
+from reminders.services.planning import reminders_plan_for_cancellation, reminders_plan_for_session
+from sessions_app.services.schedule import session_cancel
+
+from ..readings.conftest import SAMPLE, at
+from .conftest import NOW, STARTS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def thread(world, clock):
+    """The member's group note on passage 12 of the essay, with two replies by the facilitator."""
+    from readings.services.importing import text_import
+
+    essay = text_import(group=world.group, created_by=world.organizer, data=SAMPLE.read_bytes(), filename=SAMPLE.name)
+    passage = at(essay, 12)
+    note = note_create(author=world.member, passage=passage, body="The *claim* here is odd.", visibility="group")
+    replies = [
+        note_create(author=world.facilitator, passage=passage, body=body, parent=note)
+        for body in ("I read it the other way.", "Compare passage 14.")
+    ]
+    return note, replies
+
+
+def tell(reply, recipient, kind="reply") -> Notification:
+    """What the notification services write for a reply (built directly here: this file tests the outbox)."""
+    notification = Notification.objects.create(
+        recipient=recipient, kind=kind, actor=reply.author, group=reply.passage.text.group, note=reply
+    )
+    outbox_add_notifications(notifications=[notification])
+    return notification
+
+
+def path_of(url: str) -> str:
+    return url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
+
+
+def test_replies_within_the_batching_window_go_out_as_one_email_with_a_stable_message_id(world, thread, clock):
+    note, replies = thread
+    for reply in replies:
+        tell(reply, world.member)
+
+    (row,) = Reminder.objects.filter(recipient=world.member)
+    before_due = reminders_dispatch_due(now=NOW + timedelta(seconds=299))
+    at_due = reminders_dispatch_due(now=NOW + timedelta(seconds=300))
+
+    assert (before_due.sent, at_due.sent) == (0, 1)
+    assert row.session_id is None
+    assert row.events.count() == 2
+    (email,) = mail.outbox
+    assert email.to == ["Member <member@example.org>"]
+    assert email.subject == "2 new replies to you"
+    assert "I read it the other way." in email.body
+    assert "Compare passage 14." in email.body
+    assert email.extra_headers["Message-ID"] == message_id(row) == f"<reminder-{row.pk}.reply@127.0.0.1>"
+    assert f"/sessions/{world.session.pk}/read/#note-{replies[0].pk}" not in email.body  # the essay is not assigned
+    assert f"/texts/{note.passage.text_id}/#p-12" in email.body
+    assert email.extra_headers["List-Unsubscribe"] == f"<{unsubscribe_url(world.member.pk, 'reply')}>"
+
+
+def test_one_click_unsubscribe_from_replies_switches_them_off_and_the_pending_email_is_skipped(world, thread):
+    _, replies = thread
+    tell(replies[0], world.member)
+
+    response = Client(enforce_csrf_checks=True).post(
+        path_of(unsubscribe_url(world.member.pk, "reply")),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    result = reminders_dispatch_due(now=NOW + timedelta(minutes=10))
+
+    assert response.status_code == 200
+    assert NotificationPreference.objects.get(user=world.member).email_reply == "off"
+    assert (result.sent, result.skipped, mail.outbox) == (0, 1, [])
+
+
+def test_a_notification_never_joins_an_email_a_worker_has_taken(world, thread):
+    _, replies = thread
+    tell(replies[0], world.member)
+    (taken,) = claim_due_reminders(now=NOW + timedelta(minutes=5))
+    tell(replies[1], world.member)
+
+    rows = list(Reminder.objects.filter(recipient=world.member).order_by("pk"))
+
+    assert rows[0].pk == taken
+    assert [row.events.count() for row in rows] == [1, 1]
+    assert len({row.dedupe_key for row in rows}) == 2
+
+
+@pytest.mark.parametrize("how", ["hidden", "deleted"])
+def test_an_email_whose_notes_went_out_of_view_before_sending_is_skipped_not_sent(world, thread, how):
+    _note, replies = thread
+    tell(replies[1], world.member)
+    if how == "hidden":
+        note_set_hidden(note=replies[1], hidden=True, by=world.organizer)
+    else:
+        note_delete(note=replies[1])
+
+    result = reminders_dispatch_due(now=NOW + timedelta(minutes=10))
+
+    assert (result.sent, result.skipped, mail.outbox) == (0, 1, [])
+    assert Reminder.objects.get(recipient=world.member).last_error.startswith("Nothing left to tell")
+
+
+def test_a_cancellation_notice_still_goes_out_after_the_start_but_reminders_do_not(world, session, clock):
+    clock.move_to(STARTS - timedelta(minutes=1), tick=False)
+    session_cancel(session=session)
+
+    result = reminders_dispatch_due(now=STARTS + timedelta(minutes=1))
+
+    assert result.sent == 3
+    assert {email.subject.split(":")[0] for email in mail.outbox} == {"Cancelled"}
+
+
+def test_planning_twice_keeps_one_row_per_dedupe_key(world, session):
+    reminders_plan_for_session(session=session)
+    reminders_plan_for_cancellation(session=session, notify=False)
+    reminders_plan_for_session(session=session)
+    reminders_plan_for_session(session=session)
+
+    keys = list(Reminder.objects.values_list("dedupe_key", flat=True))
+    assert len(keys) == len(set(keys)) == 6
+    assert f"starting:session-{session.pk}:user-{world.member.pk}:20300308T000000Z" in keys
+
+
+LONDON = "Europe/London"
+
+
+@pytest.mark.parametrize(
+    ("now", "hour", "due"),
+    [
+        # Winter: 08:00 in London is 08:00 UTC; asked at 09:00 it is tomorrow's.
+        (datetime(2030, 3, 29, 7, 0, tzinfo=UTC), 8, datetime(2030, 3, 29, 8, 0, tzinfo=UTC)),
+        (datetime(2030, 3, 29, 9, 0, tzinfo=UTC), 8, datetime(2030, 3, 30, 8, 0, tzinfo=UTC)),
+        # The clocks go forward on Sunday 31 March 2030 at 01:00 UTC: 08:00 BST is 07:00 UTC.
+        (datetime(2030, 3, 30, 9, 0, tzinfo=UTC), 8, datetime(2030, 3, 31, 7, 0, tzinfo=UTC)),
+        # 01:00 does not exist that day in London: the digest comes at the end of the gap (02:00 BST).
+        (datetime(2030, 3, 30, 9, 0, tzinfo=UTC), 1, datetime(2030, 3, 31, 1, 0, tzinfo=UTC)),
+        # The clocks go back on Sunday 27 October 2030: 01:00 happens twice, the digest comes once, at the first.
+        (datetime(2030, 10, 26, 12, 0, tzinfo=UTC), 1, datetime(2030, 10, 27, 0, 0, tzinfo=UTC)),
+        (datetime(2030, 10, 27, 0, 30, tzinfo=UTC), 1, datetime(2030, 10, 28, 1, 0, tzinfo=UTC)),
+    ],
+)
+def test_digest_hour_is_the_local_hour_across_daylight_saving_changes(now, hour, due):
+    assert digest_due_at(hour=hour, tzname=LONDON, now=now) == due
