@@ -250,3 +250,22 @@ def render_worker(pack_store, settings, transactional_db, tmp_path) -> Iterator[
     settings.PACK_RENDER_QUEUE = worker.queue
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def scratch_databases(transactional_db):
+    """Databases made beside the test database (see tests/scratch_databases.py); every one is dropped afterwards.
+
+    Transactional: what the test writes is committed, so pg_dump sees it.
+    """
+    from .scratch_databases import ScratchDatabases
+
+    if connection.vendor != "postgresql":
+        service_unavailable("PostgreSQL", "pg_dump and pg_restore work on a PostgreSQL database")
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        service_unavailable("pg_dump", "pg_dump and pg_restore are not on PATH")
+    databases = ScratchDatabases(connection.settings_dict)
+    try:
+        yield databases
+    finally:
+        databases.drop_all()

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "readings",
     "reminders",
+    "portability",
 ]
 
 MIDDLEWARE = [
