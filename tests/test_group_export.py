@@ -168,7 +168,8 @@ def without_ids(pack):
         return {
             key: without_ids(value)
             for key, value in pack.items()
-            if key not in {"id", "version", "url", "passage", "parent", "root", "question", "group", "session"}
+            if key
+            not in {"id", "version", "url", "passage", "parent", "root", "question", "group", "session", "generated_at"}
             and not key.endswith("_id")
             and not key.endswith("_url")
             and not (isinstance(value, list) and value and all(isinstance(item, int) for item in value))
