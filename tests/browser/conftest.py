@@ -15,6 +15,10 @@ sees them; CI runs it on PostgreSQL). The fixtures:
   folder; docs/screenshots/ under `make screenshots`), full page with `full_page=True`.
 - `base_url`: the live server's address.
 
+Accessibility: `from .axe import check_page`; `check_page(page, "reader with a
+form open")` runs axe-core on the page as it is, at its width and at the other
+(desktop/phone) width, and fails on any serious or critical violation.
+
 A page that logs a JavaScript error or a Content-Security-Policy violation
 fails its test (see `page_errors`), so nothing breaks silently.
 

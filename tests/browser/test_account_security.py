@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from sessions_app.models import ApiToken
 
 from ..factories import PASSWORD
+from .axe import check_page
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +31,7 @@ def test_member_makes_copies_and_revokes_a_token_on_the_preferences_page(page, l
     expect(row).to_contain_text(f"{expires.day} {expires:%b %Y}")
     page.locator("#tokens").scroll_into_view_if_needed()
     screenshot(page, "api-tokens")
+    check_page(page, "preferences with a new token")
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Revoke Pack sync on my laptop").click()
 
@@ -54,3 +56,4 @@ def test_login_page_says_the_account_is_locked_and_until_when(page, world, scree
     )
     expect(page.get_by_role("link", name="reset it by email")).to_be_visible()
     screenshot(page, "login-locked")
+    check_page(page, "login page, account locked")

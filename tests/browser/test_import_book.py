@@ -7,6 +7,7 @@ from readings.models import Text
 
 from ..factories import PASSWORD
 from ..readings.documents import MANIFESTO_EPUB
+from .axe import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,6 +24,7 @@ def test_organizer_picks_chapters_of_an_epub_and_sees_its_endnotes(world, page, 
     for chapter in ("Preface to the German Edition of 1872", "Preamble", "IV. Position of the Communists", "Endnotes"):
         page.get_by_label(chapter).uncheck()
     screenshot(page, "import-epub-chapters")
+    check_page(page, "EPUB import: choose chapters")
     page.get_by_role("button", name="Import the chosen chapters").click()
 
     expect(page.get_by_role("heading", name="Manifesto of the Communist Party", exact=True)).to_be_visible()

@@ -19,6 +19,7 @@ from sessions_app.models import RSVP
 from sessions_app.services.groups import invitation_create
 
 from ..factories import PASSWORD
+from .axe import check_page
 from .helpers import drag_select
 
 pytestmark = pytest.mark.browser
@@ -70,6 +71,7 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
 
     # Join through the invitation link: signing up logs the newcomer in and lands on the dashboard.
     page.goto(f"/join/{organized['invitation'].token}/")
+    check_page(page, "sign-up by invitation")
     page.get_by_label("User name").fill(NEWCOMER)
     page.get_by_label("Email").fill("rosa@example.org")
     page.get_by_label("Password").fill(PASSWORD)
@@ -81,6 +83,7 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
     rsvp = page.get_by_role("form", name=f"Your answer for {session.title}")
     rsvp.get_by_role("button", name="Going").click()
     expect(rsvp.get_by_role("button", name="Going")).to_have_attribute("aria-pressed", "true")
+    check_page(page, "dashboard after an RSVP")
     assert RSVP.objects.get(session=session, user__username=NEWCOMER).status == "going"
 
     # Open the reading view; select a phrase with the mouse and write a note for the group.
@@ -88,6 +91,7 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
     expect(page.get_by_role("heading", name="The October revolution and the bolsheviks", level=2)).to_be_visible()
     drag_select(page, "#p-12", GROUP_PHRASE)
     expect(page.locator("#note-form [data-quote]")).to_have_text(GROUP_PHRASE)
+    check_page(page, "reader with the note form open", both_widths=False)
     write_selected_note(page, "The soldiers were **peasants in uniform**.", "The group")
     card = page.locator("#p-12 .note-card", has_text="The soldiers were peasants in uniform.")
     expect(card).to_be_visible()
@@ -111,6 +115,7 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
     page.locator("#note-form").get_by_label("Your note").fill("Why “weak”? Compare with 1905.")
     page.evaluate("window.scrollBy(0, document.getElementById('p-12').getBoundingClientRect().top - 24)")
     screenshot(page, "reader-note-open")
+    check_page(page, "reader with a private note being written", both_widths=False)
     page.locator("#note-form").get_by_role("button", name="Save note").click()
     expect(page.locator("#p-13 .note-card", has_text="Compare with 1905.")).to_be_visible()
     private_note = Note.objects.get(author__username=NEWCOMER, visibility="private")
@@ -191,6 +196,7 @@ def test_phone_width_reads_without_sideways_scrolling(world, organized, new_page
     add_button = phone.locator("#p-12 [data-add-note]")
     assert add_button.bounding_box()["height"] >= 44
     screenshot(phone, "reader-phone")
+    check_page(phone, "reader on a phone", both_widths=False)
 
     add_button.tap()
     form = phone.locator("#note-form")
@@ -199,3 +205,4 @@ def test_phone_width_reads_without_sideways_scrolling(world, organized, new_page
     assert (round(box["x"]), round(box["width"]), round(box["y"] + box["height"])) == (0, 375, 812)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(phone, "reader-phone-note-form")
+    check_page(phone, "reader on a phone with the note form docked", both_widths=False)

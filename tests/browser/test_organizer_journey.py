@@ -13,6 +13,7 @@ from readings.models import DiscussionQuestion, ReadingAssignment, Text
 from sessions_app.models import Session
 
 from ..factories import PASSWORD
+from .axe import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -32,15 +33,18 @@ def test_organizer_imports_schedules_assigns_asks_and_downloads_the_pdf(
     # Import the sample essay from the group page.
     page.get_by_role("link", name="Tuesday Readers").first.click()
     page.get_by_role("link", name="Import a text").click()
+    check_page(page, "text import form")
     page.get_by_label("File").set_input_files(str(SAMPLE))
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_role("heading", name="The October revolution and the bolsheviks")).to_be_visible()
     expect(page.locator(".passage-block.heading", has_text="a) Proletarian Dictatorship")).to_be_visible()
     text = Text.objects.get()
+    check_page(page, "the imported text")
 
     # Schedule a session.
     page.get_by_role("link", name="Tuesday Readers").click()
     page.get_by_role("link", name="Schedule a session").click()
+    check_page(page, "session editor")
     page.get_by_label("Title").fill("The tactics of October")
     page.get_by_label("Starts").fill("2030-03-07T19:00")
     page.get_by_label("Timezone").select_option("America/New_York")
@@ -56,6 +60,7 @@ def test_organizer_imports_schedules_assigns_asks_and_downloads_the_pdf(
     page.get_by_role("radio", name="From §10", exact=True).check()
     page.get_by_role("radio", name="To §25", exact=True).check()
     expect(page.get_by_text("§10–§25: 16 passages.")).to_be_visible()
+    check_page(page, "passage picker with a range chosen")
     page.get_by_label("Instructions").fill("Read the favourable conditions closely.")
     page.get_by_role("button", name="Assign this range").click()
     expect(page.locator("#readings")).to_contain_text("§10–§25")
@@ -73,6 +78,7 @@ def test_organizer_imports_schedules_assigns_asks_and_downloads_the_pdf(
         page.get_by_label("Suggested minutes").fill("10")
         page.get_by_role("button", name="Add", exact=True).click()
         expect(page.get_by_text(prompt)).to_be_visible()
+    check_page(page, "question editor with two questions")
     assert list(DiscussionQuestion.objects.filter(session=session).values_list("kind", flat=True)) == [
         "opening",
         "application",
@@ -80,6 +86,7 @@ def test_organizer_imports_schedules_assigns_asks_and_downloads_the_pdf(
     page.get_by_role("link", name="Back to the session").click()
     expect(page.locator("#questions")).to_contain_text("Which of the internal conditions still hold today?")
     screenshot(page, "session-page", full_page=True)
+    check_page(page, "session page of an organizer")
 
     # Download the PDF pack: the page waits for the worker, then saves the file.
     render_worker.start()
@@ -94,3 +101,4 @@ def test_organizer_imports_schedules_assigns_asks_and_downloads_the_pdf(
     page.goto("/")
     expect(page.get_by_role("heading", name="Coming up")).to_be_visible()
     screenshot(page, "dashboard")
+    check_page(page, "dashboard of an organizer")

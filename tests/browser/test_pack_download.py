@@ -15,6 +15,7 @@ from readings.services.notes import note_create
 
 from ..factories import PASSWORD
 from ..readings.conftest import SAMPLE
+from .axe import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -48,6 +49,7 @@ def test_two_tabs_asking_for_the_pdf_wait_for_one_render_and_both_download_it(
         expect(tab.get_by_role("status")).to_have_text("Preparing your PDF…")
         expect(tab.get_by_role("link", name="Download again")).to_be_hidden()
     screenshot(first, "pack-download-preparing")
+    check_page(first, "PDF download page, waiting for the worker")
     queued = render_worker.queued()
     with first.expect_download(timeout=60_000) as one, second.expect_download(timeout=60_000) as other:
         render_worker.start()

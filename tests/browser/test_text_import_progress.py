@@ -11,6 +11,7 @@ from readings.models import TextImport
 from ..factories import PASSWORD
 from ..readings.conftest import SAMPLE
 from ..reminders.test_worker import rig  # noqa: F401 (the fixture: worker processes on a private queue)
+from .axe import check_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -28,6 +29,7 @@ def test_import_page_follows_a_large_import_and_opens_the_text(world, rig, setti
     expect(page.get_by_role("heading", name=f"Importing “{SAMPLE.name}”")).to_be_visible()
     expect(page.locator("#import-state")).to_have_text("Waiting for a worker…")
     assert page.locator("#import-progress").get_attribute("value") == "0"
+    check_page(page, "import progress page, waiting")
 
     rig.worker("importer")  # it takes the queued import; the page notices without a reload by hand
 
