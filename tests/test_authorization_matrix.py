@@ -135,6 +135,9 @@ ENDPOINTS = [
         {"passage": "{p1}", "body": "A reply.", "parent": "{private_note}"},
         (401, 400, 201, 400, 400),
     ),
+    # Search: everyone signed in searches what they may read (an outsider finds their own groups' things).
+    ("GET", "/api/v1/search/?q=one", None, (401, 200, 200, 200, 200)),
+    ("GET", "/api/v1/search/?q=one&session={session}", None, (401, 400, 200, 200, 200)),
     # Session pack and calendars
     ("GET", "/api/v1/sessions/{session}/pack/", None, (401, 404, 200, 200, 200)),
     ("GET", "/api/v1/sessions/{session}/pack/?format=md", None, (401, 404, 200, 200, 200)),

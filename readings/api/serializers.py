@@ -9,6 +9,7 @@ from sessions_app.enums import SessionStatus
 
 from ..enums import AnchorState, NoteVisibility, PassageKind, QuestionKind, TextFormat
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport, TextRevision
+from ..search import KINDS, QUERY_MAX_CHARS
 
 
 class TextContentSerializer(serializers.Serializer):
@@ -406,6 +407,71 @@ class BusyPassageSerializer(serializers.Serializer):
 class DiscussionSerializer(serializers.Serializer):
     questions = AnswersSerializer(many=True)
     busiest_passages = BusyPassageSerializer(many=True)
+
+
+# --- Search ---------------------------------------------------------------------------------
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = SingleLineField(
+        max_length=QUERY_MAX_CHARS,
+        help_text='What to look for, in web search syntax: words, "an exact phrase", -excluded, this or that.',
+        error_messages={"blank": "Type a word or two to search for.", "required": "Type a word or two to search for."},
+    )
+    group = serializers.IntegerField(required=False, min_value=1, help_text="Only this group's texts and notes.")
+    text = serializers.IntegerField(required=False, min_value=1, help_text="Only this text and notes on it.")
+    session = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only the passages this session reads, the notes on them and its texts."
+    )
+    author = serializers.IntegerField(required=False, min_value=1, help_text="Only notes and replies by this person.")
+    tag = SingleLineField(required=False, max_length=40, help_text="Only notes and replies with this tag.")
+    kind = ChoiceField(choices=[(kind, kind) for kind in KINDS], required=False, help_text="Only hits of this kind.")
+
+
+class PageQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(required=False, min_value=1, default=1, help_text="Which page, from 1.")
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=100, default=20, help_text="Results per page (up to 100)."
+    )
+
+
+class SearchPassageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    anchor = serializers.CharField()
+    position = serializers.IntegerField()
+
+
+class SearchGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SearchAuthorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SearchResultSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[(kind, kind) for kind in KINDS])
+    id = serializers.IntegerField(help_text="The text's, passage's or note's id.")
+    rank = serializers.FloatField(help_text="How well it matches (PostgreSQL's ts_rank; 0 on SQLite).")
+    group = SearchGroupSerializer()
+    text = TextRefSerializer()
+    passage = SearchPassageSerializer(allow_null=True, help_text="null for a text")
+    author = SearchAuthorSerializer(allow_null=True, help_text="A note's author; null for texts and passages.")
+    tags = serializers.ListField(child=serializers.CharField())
+    visibility = serializers.CharField(allow_null=True, help_text="A note's audience.")
+    reply_to = serializers.IntegerField(allow_null=True, help_text="The note a reply answers.")
+    created_at = AwareDateTimeField(allow_null=True)
+    headline = serializers.CharField(help_text="The words around the match, HTML-escaped, the matched words in <mark>.")
+    url = serializers.CharField(help_text="The page showing it: the passage in a reader (#p-12), or the text.")
+
+
+class SearchResultsSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many hits in all (0 past the last page).")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = SearchResultSerializer(many=True)
 
 
 # --- The session pack (documentation of its JSON shape; the pack is built as plain dicts) ----

@@ -12,6 +12,7 @@ router.register("notes", views.NoteViewSet, basename="note")
 urlpatterns = [
     path("texts/imports/<int:pk>/", views.TextImportView.as_view(), name="text-import-detail"),
     path("sessions/<int:session_pk>/discussion/", views.DiscussionView.as_view(), name="session-discussion"),
+    path("search/", views.SearchView.as_view(), name="search"),
     path("sessions/<int:session_pk>/pack/", views.PackView.as_view(), name="session-pack"),
     *router.urls,
 ]

@@ -11,17 +11,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from sessions_app.api.parsers import JSONParser
 from sessions_app.api.renderers import OptionsInJSONMixin
 from sessions_app.models import Session
 from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
-from sessions_app.selectors import access_session, membership_for
+from sessions_app.selectors import access_session, membership_for, sessions_for_user
 
-from .. import selectors
+from .. import search, selectors
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport
 from ..pack.builder import build_pack, pack_scope, pack_version
@@ -610,6 +612,60 @@ class NoteViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         note = note_set_hidden(note=note, hidden=data.validated_data["hidden"], by=request.user)
         return Response(s.NoteSerializer(note).data)
+
+
+# --- Search -----------------------------------------------------------------------------------
+
+
+def search_scope_from(request, params) -> search.SearchScope:
+    """Check a search's query parameters (400 naming the field) and scope it to the person asking."""
+    query = s.SearchQuerySerializer(data=params)
+    query.is_valid(raise_exception=True)
+    fields = dict(query.validated_data)
+    if (session_id := fields.get("session")) is not None:
+        fields["session"] = sessions_for_user(request.user).filter(pk=session_id).first()
+        if fields["session"] is None:
+            raise serializers.ValidationError({"session": "No such session among yours."})
+    return search.search_scope(user=request.user, query=fields.pop("q"), **fields)
+
+
+def _page_url(url: str, number: int) -> str | None:
+    if number < 1:
+        return None
+    return remove_query_param(url, "page") if number == 1 else replace_query_param(url, "page", number)
+
+
+class SearchView(APIView):
+    """Search the texts of your groups, their passages, and the notes and replies you may see.
+
+    Best matches first, 20 to a page. A private note is found only by its author; nothing counts it for
+    anyone else.
+    """
+
+    @extend_schema(
+        parameters=[s.SearchQuerySerializer, s.PageQuerySerializer],
+        responses={200: s.SearchResultsSerializer},
+    )
+    def get(self, request):
+        scope = search_scope_from(request, request.query_params)
+        pages = s.PageQuerySerializer(data=request.query_params)
+        pages.is_valid(raise_exception=True)
+        number, size = pages.validated_data["page"], pages.validated_data["page_size"]
+        count, hits = search.search_page(scope, page=number, page_size=size)
+        if not hits and number > 1:
+            raise NotFound("That page is past the last result.")
+        url = request.build_absolute_uri()
+        body = {
+            "count": count,
+            "next": _page_url(url, number + 1) if number * size < count else None,
+            "previous": (
+                remove_query_param(url, "page") if number == 2 else replace_query_param(url, "page", number - 1)
+            )
+            if number > 1
+            else None,
+            "results": search.search_results(scope, hits),
+        }
+        return Response(s.SearchResultsSerializer(body).data)
 
 
 # --- The session pack -------------------------------------------------------------------------
