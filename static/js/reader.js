@@ -240,31 +240,13 @@
     if (range) CSS.highlights.set("note-pending", new window.Highlight(range));
   }
 
-  // Where the form goes: docked to the bottom of a phone's screen; on a wide page, in the notes
-  // column beside the words (so the text stays readable); otherwise just under them.
-  function place(anchorRect, row, besideText) {
+  // Where the form goes. In the DOM it follows the passage it is about (see moveFormBeside), so
+  // Tab goes from the form to the next passage, not to the footer. On a wide page it sits in the
+  // text column under that passage, so it never covers the passage's notes or the thread being
+  // replied to; on a phone it is docked to the bottom of the screen (see keepWordsAboveSheet).
+  function place() {
     form.classList.toggle("is-docked", dockedLayout.matches);
-    if (dockedLayout.matches) {
-      form.style.top = "";
-      form.style.left = "";
-      return;
-    }
-    const margin = 12;
-    const width = form.offsetWidth;
-    const pageWidth = document.documentElement.clientWidth;
-    const block = row ? row.querySelector(".passage-block") : null;
-    if (besideText && block && twoColumns(row)) {
-      const left = block.getBoundingClientRect().right + 24;
-      if (left + width <= pageWidth - margin) {
-        form.style.left = left + window.scrollX + "px";
-        form.style.top = Math.max(anchorRect.top - 6, margin) + window.scrollY + "px";
-        return;
-      }
-    }
-    let left = anchorRect.left + window.scrollX;
-    left = Math.max(window.scrollX + margin, Math.min(left, window.scrollX + pageWidth - width - margin));
-    form.style.left = left + "px";
-    form.style.top = anchorRect.bottom + window.scrollY + 8 + "px";
+    form.classList.toggle("is-inline", !dockedLayout.matches);
   }
 
   function openForm(options) {
@@ -304,14 +286,19 @@
     }
     if (options.row) options.row.classList.add("is-writing");
     setPendingHighlight(options.range || null);
+    hideToolbar();
+    moveFormBeside(options.source || options.row);
     form.hidden = false;
-    place(options.anchorRect, options.row, options.mode === "new");
+    place();
     // On a touch screen, focusing the textarea would raise the keyboard over the words just chosen.
     if (!options.viaTouch) body.focus({ preventScroll: true });
-    if (!dockedLayout.matches) {
+    if (dockedLayout.matches) {
+      keepWordsAboveSheet(options.range, options.row);
+    } else {
       const rect = form.getBoundingClientRect();
       if (rect.bottom > window.innerHeight || rect.top < 0) form.scrollIntoView({ block: "nearest", behavior: "smooth" });
     }
+    queueLayout();
   }
 
   function closeForm(restoreFocus) {
@@ -320,8 +307,10 @@
     if (current.row) current.row.classList.remove("is-writing");
     form.hidden = true;
     form.classList.remove("is-docked");
+    document.body.style.paddingBottom = "";
     setPendingHighlight(null);
     current = null;
+    queueLayout();
     if (restoreFocus && opener && document.body.contains(opener)) opener.focus();
   }
 
@@ -433,17 +422,359 @@
     if (!focusNote(note.id, message) && opener && document.body.contains(opener)) opener.focus();
   }
 
+  // --- Where the form sits, and the phone's bottom sheet --------------------------------------
+
+  // Put the form right after the passage row (or the orphans section) it is about, as a sibling:
+  // a row is swapped for a fresh fragment after a write, and the form must not go with it.
+  function moveFormBeside(element) {
+    const orphans = element && element.closest ? element.closest("#orphans") : null;
+    const anchor = orphans || (element && element.closest ? element.closest(".passage-row") : null);
+    if (anchor && anchor.nextElementSibling !== form) anchor.after(form);
+  }
+
+  // On a phone the form is a sheet over the bottom of the screen: scroll so the chosen words (or
+  // the passage) stay visible above it, and let the page scroll far enough to allow that.
+  function keepWordsAboveSheet(range, row) {
+    const sheet = form.getBoundingClientRect().height;
+    document.body.style.paddingBottom = Math.ceil(sheet) + "px";
+    const block = row ? row.querySelector(".passage-block") : null;
+    const target = range && !range.collapsed ? range : block;
+    if (!target) return;
+    const rect = target.getBoundingClientRect();
+    const room = window.innerHeight - sheet;
+    const margin = 12;
+    let shift = 0;
+    if (rect.bottom > room - margin) shift = rect.bottom - (room - margin);
+    if (rect.top - shift < margin) shift = rect.top - margin; // a long choice: show its start
+    if (shift) window.scrollBy(0, shift);
+  }
+
+  // --- The selection toolbar ---------------------------------------------------------------------
+  // Selecting words shows a small toolbar (Annotate, Copy link to these words), as Hypothesis
+  // does; the form opens only from it, so selecting words to copy them steals nothing.
+
+  const toolbar = document.createElement("div");
+  toolbar.id = "selection-toolbar";
+  toolbar.className = "selection-toolbar";
+  toolbar.setAttribute("role", "toolbar");
+  toolbar.setAttribute("aria-label", "Selected words");
+  toolbar.hidden = true;
+  toolbar.innerHTML =
+    '<button type="button" class="primary" data-tool="annotate" aria-haspopup="dialog" aria-controls="note-form">Annotate</button>' +
+    '<button type="button" data-tool="copy-link">Copy link</button>';
+  document.body.appendChild(toolbar);
+  let toolbarChoice = null; // {found, viaTouch, opener}
+
+  function showToolbar(found, options) {
+    const row = rowOf(found.passageBody);
+    toolbarChoice = { found: found, viaTouch: options.viaTouch, opener: options.opener || null };
+    row.after(toolbar);
+    toolbar.hidden = false;
+    const rect = found.range.getBoundingClientRect();
+    const width = toolbar.offsetWidth;
+    const pageWidth = document.documentElement.clientWidth;
+    let left = rect.left + rect.width / 2 - width / 2;
+    left = Math.max(8, Math.min(left, pageWidth - width - 8));
+    // Above the words; below them when there is no room above, or on touch screens, where the
+    // browser's own menu sits above the selection.
+    let top = rect.top - toolbar.offsetHeight - 8;
+    if (top < 8 || options.viaTouch) top = rect.bottom + 8;
+    toolbar.style.left = left + window.scrollX + "px";
+    toolbar.style.top = top + window.scrollY + "px";
+    if (options.focus) toolbar.querySelector("button").focus();
+  }
+
+  function hideToolbar(restoreFocus) {
+    if (toolbar.hidden) return;
+    const opener = toolbarChoice && toolbarChoice.opener;
+    toolbar.hidden = true;
+    toolbarChoice = null;
+    if (restoreFocus) {
+      leaveWordMode(false);
+      if (opener && document.body.contains(opener)) opener.focus();
+    }
+  }
+
+  // A link to the chosen words: the passage's address with a text fragment, which browsers
+  // scroll to and mark (#p-12:~:text=first%20words,last%20words).
+  function linkToWords(found) {
+    const row = rowOf(found.passageBody);
+    const encode = function (part) {
+      return encodeURIComponent(part).replace(/-/g, "%2D").replace(/,/g, "%2C").replace(/&/g, "%26");
+    };
+    const words = found.selector.exact.replace(/\s+/g, " ").trim().split(" ");
+    const directive = words.length <= 8
+      ? encode(words.join(" "))
+      : encode(words.slice(0, 4).join(" ")) + "," + encode(words.slice(-4).join(" "));
+    return window.location.origin + window.location.pathname + "#" + row.id + ":~:text=" + directive;
+  }
+
+  async function copyLink(found) {
+    const link = linkToWords(found);
+    try {
+      await navigator.clipboard.writeText(link);
+      announce("Link to these words copied.");
+    } catch (error) {
+      window.prompt("Copy this link to the words:", link);
+    }
+  }
+
+  toolbar.addEventListener("mousedown", function (event) { event.preventDefault(); }); // keep the selection
+  toolbar.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-tool]");
+    if (!button || !toolbarChoice) return;
+    const choice = toolbarChoice;
+    if (button.dataset.tool === "annotate") {
+      leaveWordMode(false);
+      openForSelection(choice.found, choice.viaTouch, choice.opener);
+    } else if (button.dataset.tool === "copy-link") {
+      copyLink(choice.found);
+    }
+  });
+  document.addEventListener("mousedown", function (event) {
+    if (!toolbar.hidden && !toolbar.contains(event.target)) hideToolbar(false);
+  });
+  document.addEventListener("selectionchange", function () {
+    const selection = window.getSelection();
+    if (!toolbar.hidden && !wordMode && selection && selection.isCollapsed && !toolbar.contains(document.activeElement)) {
+      hideToolbar(false);
+    }
+  });
+
+  // --- Choosing words with the keyboard ------------------------------------------------------------
+  // "Choose words" (under each passage; shown when it has focus) puts the keyboard in the passage:
+  // ←/→ pick the next or previous word, Shift+←/→ extend or shrink the choice by a word, ↑/↓ pick
+  // a sentence, Shift+↓/↑ extend or shrink by a sentence, Enter opens the toolbar, Esc leaves.
+
+  let wordMode = null; // {row, passageBody, text, words, sentences, start, end, opener}
+
+  function segmentsOf(text, granularity) {
+    if (window.Intl && Intl.Segmenter) {
+      const out = [];
+      for (const part of new Intl.Segmenter(document.documentElement.lang || "en", { granularity: granularity }).segment(text)) {
+        if (granularity === "word" && !part.isWordLike) continue;
+        let end = part.index + part.segment.length;
+        while (end > part.index && /\s/.test(text[end - 1])) end--;
+        if (end > part.index) out.push({ start: part.index, end: end });
+      }
+      return out;
+    }
+    const pattern = granularity === "word" ? /[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu : /[^.!?]+[.!?]*["”’)]*/g;
+    const out = [];
+    let match;
+    while ((match = pattern.exec(text))) {
+      const start = match.index + (match[0].length - match[0].trimStart().length);
+      const end = match.index + match[0].trimEnd().length;
+      if (end > start) out.push({ start: start, end: end });
+    }
+    return out;
+  }
+
+  // The DOM boundary point at UTF-16 offset `offset` of `element`'s text.
+  function pointAt(element, offset) {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    let seen = 0;
+    let node = walker.nextNode();
+    let last = null;
+    while (node) {
+      if (offset <= seen + node.data.length) return [node, offset - seen];
+      seen += node.data.length;
+      last = node;
+      node = walker.nextNode();
+    }
+    return last ? [last, last.data.length] : [element, 0];
+  }
+
+  function showWordChoice() {
+    const mode = wordMode;
+    const start = pointAt(mode.passageBody, mode.start);
+    const end = pointAt(mode.passageBody, mode.end);
+    const selection = window.getSelection();
+    selection.setBaseAndExtent(start[0], start[1], end[0], end[1]);
+    const range = selection.getRangeAt(0);
+    const rect = range.getBoundingClientRect();
+    if (rect.top < 0 || rect.bottom > window.innerHeight) {
+      window.scrollBy(0, rect.top - window.innerHeight / 3);
+    }
+    announce("Chosen: " + mode.text.slice(mode.start, mode.end));
+  }
+
+  function enterWordMode(row, opener) {
+    if (!row) return;
+    const passageBody = row.querySelector("[data-passage-body]");
+    const text = passageBody.textContent;
+    const words = segmentsOf(text, "word");
+    if (!words.length) return;
+    hideToolbar(false);
+    leaveWordMode(false);
+    wordMode = {
+      row: row,
+      passageBody: passageBody,
+      text: text,
+      words: words,
+      sentences: segmentsOf(text, "sentence"),
+      start: words[0].start,
+      end: words[0].end,
+      opener: opener,
+    };
+    passageBody.tabIndex = -1;
+    passageBody.classList.add("is-choosing");
+    passageBody.setAttribute("aria-describedby", "word-mode-help");
+    passageBody.focus({ preventScroll: true });
+    wordModeHelp.hidden = false;
+    passageBody.after(wordModeHelp);
+    showWordChoice();
+  }
+
+  function leaveWordMode(restoreFocus) {
+    if (!wordMode) return;
+    const mode = wordMode;
+    wordMode = null;
+    mode.passageBody.classList.remove("is-choosing");
+    mode.passageBody.removeAttribute("tabindex");
+    mode.passageBody.removeAttribute("aria-describedby");
+    wordModeHelp.hidden = true;
+    if (restoreFocus) {
+      window.getSelection().removeAllRanges();
+      if (mode.opener && document.body.contains(mode.opener)) mode.opener.focus();
+    }
+  }
+
+  const wordModeHelp = document.createElement("p");
+  wordModeHelp.id = "word-mode-help";
+  wordModeHelp.className = "word-mode-help";
+  wordModeHelp.hidden = true;
+  wordModeHelp.textContent =
+    "← → next word · Shift+← → fewer or more words · ↑ ↓ sentence · Shift+↑ ↓ by sentence · Enter: annotate or copy a link · Esc: done";
+
+  // The parts (words or sentences) that start at or after `from`, and that end at or before `to`.
+  function after(parts, from) { return parts.find(function (part) { return part.start >= from; }); }
+  function before(parts, to) {
+    for (let i = parts.length - 1; i >= 0; i--) if (parts[i].end <= to) return parts[i];
+    return undefined;
+  }
+  function containing(parts, offset) {
+    return parts.find(function (part) { return part.start <= offset && offset < part.end; });
+  }
+
+  function moveWordChoice(key, extend) {
+    const mode = wordMode;
+    const words = mode.words;
+    const sentences = mode.sentences.length ? mode.sentences : [{ start: 0, end: mode.text.length }];
+    let start = mode.start;
+    let end = mode.end;
+    if (key === "ArrowRight") {
+      const next = after(words, end);
+      if (!next) return false;
+      if (extend) end = next.end;
+      else { start = next.start; end = next.end; }
+    } else if (key === "ArrowLeft") {
+      if (extend) {
+        const previous = before(words, end - 1);
+        if (previous && previous.end > start) end = previous.end;
+        else { const earlier = before(words, start); if (!earlier) return false; start = earlier.start; }
+      } else {
+        const previous = before(words, start);
+        if (!previous) return false;
+        start = previous.start;
+        end = previous.end;
+      }
+    } else if (key === "ArrowDown") {
+      const here = containing(sentences, end - 1);
+      const next = here && here.end > end ? here : after(sentences, end);
+      if (!next) return false;
+      if (extend) end = next.end;
+      else { start = next.start; end = next.end; }
+    } else if (key === "ArrowUp") {
+      if (extend) {
+        const previous = before(sentences, end - 1);
+        if (!previous || previous.end <= start) return false;
+        end = previous.end;
+      } else {
+        const here = containing(sentences, start);
+        const previous = here && (here.start < start || here.end !== end) ? here : before(sentences, start);
+        if (!previous) return false;
+        start = previous.start;
+        end = previous.end;
+      }
+    } else if (key === "Home") {
+      start = words[0].start;
+      end = words[0].end;
+    } else if (key === "End") {
+      start = words[words.length - 1].start;
+      end = words[words.length - 1].end;
+    } else {
+      return false;
+    }
+    mode.start = start;
+    mode.end = end;
+    showWordChoice();
+    return true;
+  }
+
+  reader.addEventListener("keydown", function (event) {
+    if (!wordMode || event.target !== wordMode.passageBody) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      leaveWordMode(true);
+      return;
+    }
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      const found = selectorFromSelection(wordMode.row);
+      if (found && !found.crossesPassages) showToolbar(found, { focus: true, opener: wordMode.opener });
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (moveWordChoice(event.key, event.shiftKey)) event.preventDefault();
+  });
+  reader.addEventListener("focusout", function (event) {
+    if (wordMode && event.target === wordMode.passageBody && !toolbar.contains(event.relatedTarget)) {
+      leaveWordMode(false);
+    }
+  });
+
+  // --- Highlights people reach with the keyboard ----------------------------------------------------
+  // Each highlight is a button: Tab reaches it, Enter or Space shows its notes (as a click does).
+
+  function decorateHighlights(root) {
+    (root || reader).querySelectorAll("mark.hl[data-note-ids]").forEach(function (mark) {
+      if (mark.hasAttribute("tabindex")) return;
+      const count = mark.dataset.noteIds.split(" ").length;
+      mark.tabIndex = 0;
+      mark.setAttribute("role", "button");
+      mark.setAttribute("aria-label", "“" + mark.textContent + "”: show " + (count === 1 ? "its note" : "its " + count + " notes"));
+    });
+  }
+
+  function showNotesOf(mark) {
+    const ids = mark.dataset.noteIds.split(" ");
+    setActive(ids);
+    const card = document.getElementById("note-" + ids[0]);
+    if (card) {
+      card.focus({ preventScroll: true });
+      card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    }
+  }
+
+  reader.addEventListener("keydown", function (event) {
+    const mark = event.target.closest && event.target.closest("mark.hl[data-note-ids]");
+    if (!mark || (event.key !== "Enter" && event.key !== " ")) return;
+    event.preventDefault();
+    showNotesOf(mark);
+  });
+
   // --- Opening the form --------------------------------------------------------------------------
 
-  function openForSelection(found, viaTouch) {
+  function openForSelection(found, viaTouch, opener) {
     const row = rowOf(found.passageBody);
     openForm({
       mode: "new",
       row: row,
       selector: found.selector,
       range: found.range,
-      anchorRect: found.range.getBoundingClientRect(),
-      opener: row.querySelector("[data-add-note]"),
+      opener: opener || row.querySelector("[data-add-note]"),
       viaTouch: viaTouch,
     });
   }
@@ -457,20 +788,20 @@
       announce("Select words within one passage to write a note on them.");
       return;
     }
-    openForSelection(found, viaTouch);
+    showToolbar(found, { viaTouch: viaTouch, focus: false });
   }
 
   document.addEventListener("pointerdown", function (event) { lastPointer = event.pointerType || "mouse"; }, true);
 
   document.addEventListener("mouseup", function (event) {
-    if (form.contains(event.target) || lastPointer === "touch") return;
+    if (form.contains(event.target) || toolbar.contains(event.target) || lastPointer === "touch") return;
     if (event.target.closest && event.target.closest("button, input, select, textarea")) return;
     window.setTimeout(function () { checkSelection(false); }, 0);
   });
 
-  // Keyboard selection (caret browsing, Shift+arrows) ends with a keyup inside the text.
+  // Keyboard selection with caret browsing (Shift+arrows) ends with a keyup inside the text.
   document.addEventListener("keyup", function (event) {
-    if (!event.shiftKey || form.contains(event.target)) return;
+    if (!event.shiftKey || form.contains(event.target) || wordMode) return;
     const found = selectorFromSelection(null);
     if (found && !found.crossesPassages) {
       // Wait for the selection to settle: do not open on every arrow press.
@@ -481,7 +812,7 @@
 
   // On touch screens a selection is made with handles, not a mouseup: wait until it rests.
   document.addEventListener("selectionchange", function () {
-    if (lastPointer !== "touch") return;
+    if (lastPointer !== "touch" || wordMode) return;
     window.clearTimeout(touchTimer);
     touchTimer = window.setTimeout(function () { checkSelection(true); }, 700);
   });
@@ -498,7 +829,6 @@
         row: row,
         selector: found && !found.crossesPassages ? found.selector : null,
         range: found && !found.crossesPassages ? found.range : null,
-        anchorRect: addButton.getBoundingClientRect(),
         opener: addButton,
       });
       return;
@@ -514,7 +844,6 @@
         passageId: card.dataset.passageId,
         parentId: card.dataset.noteId,
         replyTo: author ? (author.textContent.trim() === "You" ? "your note" : author.textContent.trim()) : "this note",
-        anchorRect: replyButton.getBoundingClientRect(),
         opener: replyButton,
         source: card,
       });
@@ -531,7 +860,6 @@
         passageId: card.dataset.passageId,
         noteId: item.dataset.noteId,
         isReply: item.classList.contains("reply"),
-        anchorRect: editButton.getBoundingClientRect(),
         opener: editButton,
         source: item,
       });
@@ -580,18 +908,18 @@
       return;
     }
 
+    const chooseButton = target.closest("[data-choose-words]");
+    if (chooseButton) {
+      enterWordMode(rowOf(chooseButton), chooseButton);
+      return;
+    }
+
     // A highlight: show its note(s), unless the click ended a selection.
     const mark = target.closest("mark.hl[data-note-ids]");
     if (mark) {
       const selection = window.getSelection();
       if (selection && !selection.isCollapsed) return;
-      const ids = mark.dataset.noteIds.split(" ");
-      setActive(ids);
-      const card = document.getElementById("note-" + ids[0]);
-      if (card) {
-        card.focus({ preventScroll: true });
-        card.scrollIntoView({ block: "nearest", behavior: "smooth" });
-      }
+      showNotesOf(mark);
       return;
     }
 
@@ -610,9 +938,13 @@
     if (event.target.closest("[data-close]")) closeForm(true);
   });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && current) {
+    if (event.key !== "Escape") return;
+    if (current) {
       event.preventDefault();
       closeForm(true);
+    } else if (!toolbar.hidden) {
+      event.preventDefault();
+      hideToolbar(true);
     }
   });
   // Ctrl/Cmd+Enter saves from the textarea.
@@ -622,6 +954,8 @@
   window.addEventListener("resize", queueLayout);
   window.addEventListener("load", queueLayout);
   document.body.addEventListener("htmx:afterSettle", queueLayout);
+  document.body.addEventListener("htmx:afterSettle", function (event) { decorateHighlights(event.target); });
+  decorateHighlights(reader);
   if (document.fonts && document.fonts.ready) document.fonts.ready.then(queueLayout);
   layoutMarginNotes();
   // The layout above moves passages up; keep a deep link (#p-12) on its passage.
@@ -629,6 +963,6 @@
   if (linked && reader.contains(linked)) linked.scrollIntoView();
 
   dockedLayout.addEventListener("change", function () {
-    if (current) place((current.opener || form).getBoundingClientRect(), current.row, current.mode === "new");
+    if (current) place();
   });
 })();

@@ -1,6 +1,6 @@
-"""Helpers for browser tests that act like a person: select words with the mouse."""
+"""Helpers for browser tests that act like a person: select words with the mouse, annotate them."""
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 # The viewport rectangles of the first and last character of `phrase` inside an element's text
 # (its first occurrence), found with a DOM Range; null if the phrase is not there.
@@ -55,3 +55,11 @@ def drag_select(page: Page, container: str, phrase: str) -> None:
     page.mouse.down()
     page.mouse.move(bounds["x2"], bounds["y2"], steps=6)
     page.mouse.up()
+
+
+def annotate_selection(page: Page) -> None:
+    """After selecting words: the toolbar shows (the form does not open by itself); choose Annotate."""
+    toolbar = page.get_by_role("toolbar", name="Selected words")
+    expect(toolbar).to_be_visible()
+    expect(page.locator("#note-form")).to_be_hidden()
+    toolbar.get_by_role("button", name="Annotate").click()

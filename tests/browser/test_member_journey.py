@@ -20,7 +20,7 @@ from sessions_app.services.groups import invitation_create
 
 from ..factories import PASSWORD
 from .axe import check_page
-from .helpers import drag_select
+from .helpers import annotate_selection, drag_select
 
 pytestmark = pytest.mark.browser
 
@@ -90,6 +90,7 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
     page.goto(reader_url)
     expect(page.get_by_role("heading", name="The October revolution and the bolsheviks", level=2)).to_be_visible()
     drag_select(page, "#p-12", GROUP_PHRASE)
+    annotate_selection(page)
     expect(page.locator("#note-form [data-quote]")).to_have_text(GROUP_PHRASE)
     check_page(page, "reader with the note form open", both_widths=False)
     write_selected_note(page, "The soldiers were **peasants in uniform**.", "The group")
@@ -112,6 +113,7 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
 
     # A private note on another passage; the screenshot shows the form open over the text.
     drag_select(page, "#p-13", PRIVATE_PHRASE)
+    annotate_selection(page)
     page.locator("#note-form").get_by_label("Your note").fill("Why “weak”? Compare with 1905.")
     page.evaluate("window.scrollBy(0, document.getElementById('p-12').getBoundingClientRect().top - 24)")
     screenshot(page, "reader-note-open")

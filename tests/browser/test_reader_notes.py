@@ -10,7 +10,7 @@ from readings.services.importing import text_import
 from readings.services.notes import note_create
 
 from ..factories import PASSWORD
-from .helpers import drag_select
+from .helpers import annotate_selection, drag_select
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,7 @@ def test_selection_after_emoji_is_sent_in_code_points(world, astral_text, page, 
 
     for phrase, body in (("dictatorship", "After one emoji."), ("its ‘allies’", "After five astral characters.")):
         drag_select(page, "#p-2", phrase)
+        annotate_selection(page)
         form = page.locator("#note-form")
         expect(form.locator("[data-quote]")).to_have_text(phrase)
         form.get_by_label("Your note").fill(body)
