@@ -293,7 +293,8 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic gathers the files (the image: /app/staticfiles).
+STATIC_ROOT = from_root(env("STATIC_ROOT", default="staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Whitenoise serves straight from the app folders while DEBUG is on, and from
 # STATIC_ROOT (filled by collectstatic) in production.
