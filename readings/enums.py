@@ -1,5 +1,8 @@
 from django.db import models
 
+# Who sees a note: defined beside the group settings that name a default audience, re-exported here.
+from sessions_app.enums import NoteVisibility as NoteVisibility
+
 
 class TextFormat(models.TextChoices):
     TXT = "txt", "Plain text"
@@ -28,12 +31,6 @@ class QuestionState(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
     ACCEPTED = "accepted", "Accepted"
     REJECTED = "rejected", "Rejected"
-
-
-class NoteVisibility(models.TextChoices):
-    PRIVATE = "private", "Only me"
-    GROUP = "group", "The group"
-    FACILITATORS = "facilitators", "Facilitators"
 
 
 class AnchorState(models.TextChoices):

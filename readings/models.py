@@ -250,6 +250,11 @@ class Note(models.Model):
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="hidden_subtree"
     )
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # A highlight: words marked in the passage, with no body and no card; it takes no replies.
+    highlight = models.BooleanField(default=False)
+    # How many people marked it helpful (rows of NoteHelpful), kept by the note services in the same
+    # transaction; shown only where the note is not private.
+    helpful_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -270,10 +275,29 @@ class Note(models.Model):
                 name="note_reply_has_root",
             ),
             models.CheckConstraint(condition=~Q(hidden=True, hidden_root__isnull=True), name="note_hidden_in_subtree"),
+            models.CheckConstraint(
+                condition=Q(highlight=False) | Q(body="", parent__isnull=True, selector__isnull=False),
+                name="note_highlight_is_bodiless_span",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Note {self.pk} by {self.author_id} on {self.passage_id}"
+
+
+class NoteHelpful(models.Model):
+    """One person found one note helpful (at most once; undoing deletes the row)."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="helpful_marks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["note", "user"], name="note_helpful_once_per_person")]
+        indexes = [models.Index(fields=["user", "note"], name="note_helpful_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} found note {self.note_id} helpful"
 
 
 class NoteTag(models.Model):

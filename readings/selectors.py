@@ -11,7 +11,7 @@ from sessions_app.permissions import has_facilitator_rights
 from sessions_app.selectors import membership_for
 
 from .enums import NoteVisibility, QuestionState
-from .models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport, TextRevision
+from .models import DiscussionQuestion, Note, NoteHelpful, Passage, ReadingAssignment, Text, TextImport, TextRevision
 
 
 def texts_for_user(user: User) -> QuerySet[Text]:
@@ -128,6 +128,16 @@ def _of_thread(**lookup) -> Q:
     return Q(root__isnull=True, **lookup) | Q(**{f"root__{field}": value for field, value in lookup.items()})
 
 
+def _posted_by(user: User) -> QuerySet[Note]:
+    """The notes that count as `user` having posted on their passage, for "post before you peek".
+
+    A note with words always does; a highlight only where its group allows it
+    (`StudyGroup.highlights_unlock_peek`).
+    """
+    counts = Q(highlight=False) | Q(passage__text__group__highlights_unlock_peek=True)
+    return Note.objects.filter(counts, author=user)
+
+
 def _visible_in_group(user: User, membership: Membership) -> Q:
     """The notes of one group that `user`, with this membership, may see: DESIGN.md's table.
 
@@ -138,7 +148,8 @@ def _visible_in_group(user: User, membership: Membership) -> Q:
     every reply under it out of view (`hidden_root`) for everyone but the
     author of the hidden note, who still sees it (marked), and the
     organizers. Under "post before you peek", a plain member sees a `group`
-    thread on a guarded passage only once they have a note on that passage.
+    thread on a guarded passage only once they have a note on that passage
+    (a highlight counts only where the group says so: `_posted_by`).
     So a reply is only ever seen with the note it answers.
     """
     audiences = [NoteVisibility.GROUP]
@@ -153,7 +164,7 @@ def _visible_in_group(user: User, membership: Membership) -> Q:
         unpeeked = (
             _of_thread(visibility=NoteVisibility.GROUP)
             & _peek_guarded(membership.group_id)
-            & ~Q(passage__in=Note.objects.filter(author=user).values("passage_id"))
+            & ~Q(passage__in=_posted_by(user).values("passage_id"))
         )
         visible &= ~unpeeked
     return visible
@@ -176,9 +187,14 @@ def notes_visible_to(
     return Note.objects.filter(visible)
 
 
+def with_helpful_by(notes: QuerySet[Note], user: User) -> QuerySet[Note]:
+    """Each note annotated with `helpful_by_me`: whether `user` marked it helpful (a subquery, no extra query)."""
+    return notes.annotate(helpful_by_me=Exists(NoteHelpful.objects.filter(note=OuterRef("pk"), user=user)))
+
+
 def notes_for_api(user: User) -> QuerySet[Note]:
     return (
-        notes_visible_to(user)
+        with_helpful_by(notes_visible_to(user), user)
         .select_related("author", "passage")
         .prefetch_related("tags")
         .order_by("passage__text_id", "passage__position", "created_at", "id")
@@ -221,7 +237,7 @@ def busiest_passages(user: User, session: Session, *, limit: int = 10) -> list[d
     rows = (
         notes_visible_to(user)
         .filter(session_passages_q(assignments, prefix="passage__"), visibility=NoteVisibility.GROUP)
-        .filter(deleted_at__isnull=True, passage__retired=False, hidden_root__isnull=True)
+        .filter(deleted_at__isnull=True, passage__retired=False, hidden_root__isnull=True, highlight=False)
         .values("passage_id", "passage__anchor", "passage__position", "passage__text_id", "passage__text__title")
         .annotate(note_count=Count("id"))
         .order_by("-note_count", "passage__text_id", "passage__position")[:limit]

@@ -14,6 +14,14 @@ class SessionStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
+class NoteVisibility(models.TextChoices):
+    """Who sees a note (readings' notes; here because a group's settings name a default audience)."""
+
+    PRIVATE = "private", "Only me"
+    GROUP = "group", "The group"
+    FACILITATORS = "facilitators", "Facilitators"
+
+
 class RSVPStatus(models.TextChoices):
     GOING = "going", "Going"
     MAYBE = "maybe", "Maybe"

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .enums import Role, RSVPStatus, SessionStatus
+from .enums import NoteVisibility, Role, RSVPStatus, SessionStatus
 from .validators import validate_multiline_text, validate_single_line, validate_timezone
 
 
@@ -31,10 +31,21 @@ class StudyGroup(models.Model):
     # Reminder defaults for the group's sessions (a session may override them).
     reading_lead_minutes = models.PositiveIntegerField(default=3 * 24 * 60)
     starting_lead_minutes = models.PositiveIntegerField(default=2 * 60)
+    # Who a new note is for, unless the writer chose otherwise in this group before (Membership).
+    default_note_visibility = models.CharField(
+        max_length=16, choices=NoteVisibility.choices, default=NoteVisibility.GROUP
+    )
+    # Whether a highlight (a note without words) counts as posting for "post before you peek".
+    highlights_unlock_peek = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_note_visibility__in=NoteVisibility.values), name="group_note_visibility_valid"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -45,6 +56,9 @@ class Membership(models.Model):
     group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
+    # The audience this person last chose for a note in this group ("" until they write one): the note
+    # form starts there, else at the group's default.
+    note_visibility = models.CharField(max_length=16, choices=NoteVisibility.choices, blank=True)
 
     class Meta:
         ordering = ["group_id", "user_id"]
@@ -63,6 +77,11 @@ class Membership(models.Model):
     @property
     def is_organizer(self) -> bool:
         return self.role == Role.ORGANIZER
+
+    @property
+    def default_note_visibility(self) -> str:
+        """Where this person's note form starts in this group: their last choice, else the group's default."""
+        return self.note_visibility or self.group.default_note_visibility
 
 
 class Invitation(models.Model):

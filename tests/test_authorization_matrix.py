@@ -34,6 +34,8 @@ ENDPOINTS = [
     ("POST", "/api/v1/groups/", {"name": "New circle"}, (401, 201, 201, 201, 201)),
     ("GET", "/api/v1/groups/{group}/", None, (401, 404, 200, 200, 200)),
     ("PATCH", "/api/v1/groups/{group}/", {"description": "x"}, (401, 404, 403, 403, 200)),
+    ("PATCH", "/api/v1/groups/{group}/", {"default_note_visibility": "private"}, (401, 404, 403, 403, 200)),
+    ("PATCH", "/api/v1/groups/{group}/", {"highlights_unlock_peek": True}, (401, 404, 403, 403, 200)),
     ("GET", "/api/v1/groups/{group}/members/", None, (401, 404, 200, 200, 200)),
     ("PATCH", "/api/v1/groups/{group}/members/{member}/", {"role": "member"}, (401, 404, 403, 403, 200)),
     ("DELETE", "/api/v1/groups/{group}/members/{member}/", None, (401, 404, 403, 403, 204)),
@@ -138,6 +140,21 @@ ENDPOINTS = [
     # Search: everyone signed in searches what they may read (an outsider finds their own groups' things).
     ("GET", "/api/v1/search/?q=one", None, (401, 200, 200, 200, 200)),
     ("GET", "/api/v1/search/?q=one&session={session}", None, (401, 400, 200, 200, 200)),
+    # Highlights: words marked, no body.
+    (
+        "POST",
+        "/api/v1/notes/",
+        {"passage": "{p1}", "highlight": True, "selector": {"start": 0, "end": 3, "exact": "One"}},
+        (401, 400, 201, 201, 201),
+    ),
+    # Helpful marks: on a note one may see, not one's own (the member wrote these), never a private one.
+    ("POST", "/api/v1/notes/{group_note}/helpful/", None, (401, 404, 400, 200, 200)),
+    ("DELETE", "/api/v1/notes/{group_note}/helpful/", None, (401, 404, 200, 200, 200)),
+    ("POST", "/api/v1/notes/{facilitators_note}/helpful/", None, (401, 404, 400, 200, 200)),
+    ("POST", "/api/v1/notes/{private_note}/helpful/", None, (401, 404, 400, 404, 404)),
+    ("DELETE", "/api/v1/notes/{private_note}/helpful/", None, (401, 404, 200, 404, 404)),
+    # The live reader's poll
+    ("GET", "/api/v1/sessions/{session}/notes/live/", None, (401, 404, 200, 200, 200)),
     # Session pack and calendars
     ("GET", "/api/v1/sessions/{session}/pack/", None, (401, 404, 200, 200, 200)),
     ("GET", "/api/v1/sessions/{session}/pack/?format=md", None, (401, 404, 200, 200, 200)),

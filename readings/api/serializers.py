@@ -311,8 +311,19 @@ class SelectorSerializer(serializers.Serializer):
 
 class NoteInputSerializer(serializers.Serializer):
     passage = serializers.IntegerField()
-    body = MultiLineField(trim_whitespace=False, max_length=None)
-    visibility = ChoiceField(choices=NoteVisibility.choices, default=NoteVisibility.PRIVATE)
+    body = MultiLineField(
+        trim_whitespace=False, max_length=None, required=False, default="", help_text="Markdown; empty for a highlight."
+    )
+    visibility = ChoiceField(
+        choices=NoteVisibility.choices,
+        required=False,
+        default=None,
+        help_text="Default: a highlight is private; a note is for the audience you chose last in this group, "
+        "else the group's `default_note_visibility`. A reply always has its thread's audience.",
+    )
+    highlight = serializers.BooleanField(
+        required=False, default=False, help_text="Mark the selected words only: no body, no replies."
+    )
     selector = SelectorSerializer(required=False, allow_null=True, default=None)
     parent = serializers.IntegerField(required=False, allow_null=True, default=None)
     question = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -332,6 +343,14 @@ class HideSerializer(serializers.Serializer):
     hidden = serializers.BooleanField(default=True)
 
 
+class HelpfulSerializer(serializers.Serializer):
+    """What a helpful mark changed: the note's count and whether the requester's mark is on it."""
+
+    note = serializers.IntegerField()
+    helpful_count = serializers.IntegerField()
+    helpful_by_me = serializers.BooleanField()
+
+
 class CandidateSerializer(serializers.Serializer):
     passage = serializers.IntegerField()
     anchor = serializers.CharField()
@@ -348,6 +367,8 @@ class NoteSerializer(serializers.ModelSerializer):
     selector = SelectorSerializer(read_only=True, allow_null=True)
     candidates = CandidateSerializer(many=True, read_only=True)
     deleted = serializers.SerializerMethodField()
+    helpful_count = serializers.SerializerMethodField()
+    helpful_by_me = serializers.SerializerMethodField()
     created_at = AwareDateTimeField(read_only=True)
     updated_at = AwareDateTimeField(read_only=True)
 
@@ -360,6 +381,7 @@ class NoteSerializer(serializers.ModelSerializer):
             "body",
             "body_html",
             "visibility",
+            "highlight",
             "selector",
             "parent",
             "question",
@@ -368,6 +390,8 @@ class NoteSerializer(serializers.ModelSerializer):
             "candidates",
             "hidden",
             "deleted",
+            "helpful_count",
+            "helpful_by_me",
             "created_at",
             "updated_at",
         ]
@@ -389,6 +413,15 @@ class NoteSerializer(serializers.ModelSerializer):
 
     def get_deleted(self, note: Note) -> bool:
         return note.deleted_at is not None
+
+    @extend_schema_field(
+        serializers.IntegerField(allow_null=True, help_text="How many found it helpful; null for a private note.")
+    )
+    def get_helpful_count(self, note: Note) -> int | None:
+        return None if note.visibility == NoteVisibility.PRIVATE else note.helpful_count
+
+    def get_helpful_by_me(self, note: Note) -> bool:
+        return bool(getattr(note, "helpful_by_me", False))
 
 
 class AnswersSerializer(serializers.Serializer):
@@ -495,6 +528,8 @@ class PackNoteSerializer(serializers.Serializer):
     hidden = serializers.BooleanField(
         help_text="Hidden by an organizer: only in its author's and the organizers' packs (with its replies)."
     )
+    highlight = serializers.BooleanField(help_text="Marked words without a body.")
+    helpful_count = serializers.IntegerField(allow_null=True, help_text="How many found it helpful; null: private.")
 
     def get_fields(self):
         # A reply is a NOTE too, with replies of its own: the schema refers back to this component.
@@ -566,6 +601,21 @@ class PackSerializer(serializers.Serializer):
     reading_minutes = serializers.IntegerField()
     generated_at = AwareDateTimeField()
     version = serializers.CharField(help_text="Also the ETag.")
+
+
+class LiveNoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    passage = serializers.IntegerField()
+    parent = serializers.IntegerField(allow_null=True)
+    mine = serializers.BooleanField(help_text="Written by you.")
+    highlight = serializers.BooleanField()
+    deleted = serializers.BooleanField()
+    updated_at = AwareDateTimeField()
+
+
+class LiveNotesSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="Also the ETag: send it back in If-None-Match.")
+    notes = LiveNoteSerializer(many=True, help_text="Oldest first.")
 
 
 class PackPreparingSerializer(serializers.Serializer):

@@ -14,5 +14,6 @@ urlpatterns = [
     path("sessions/<int:session_pk>/discussion/", views.DiscussionView.as_view(), name="session-discussion"),
     path("search/", views.SearchView.as_view(), name="search"),
     path("sessions/<int:session_pk>/pack/", views.PackView.as_view(), name="session-pack"),
+    path("sessions/<int:session_pk>/notes/live/", views.LiveNotesView.as_view(), name="session-notes-live"),
     *router.urls,
 ]

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, IntegerField, Value, When
 from django.http import Http404
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -26,13 +27,20 @@ from sessions_app.selectors import access_session, membership_for, sessions_for_
 from .. import search, selectors
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport
-from ..pack.builder import build_pack, pack_scope, pack_version
+from ..pack.builder import build_pack, live_notes, notes_version, pack_scope, pack_version
 from ..pack.document import filename as pack_filename
 from ..pack.renderers import PACK_RENDERERS, PackJSONRenderer
 from ..permissions import can_import_texts
 from ..services.assignments import assignment_create, assignment_delete, assignment_update
 from ..services.importing import text_import, text_inspect, text_revise, text_update
-from ..services.notes import note_create, note_delete, note_set_hidden, note_update
+from ..services.notes import (
+    note_create,
+    note_delete,
+    note_mark_helpful,
+    note_set_hidden,
+    note_unmark_helpful,
+    note_update,
+)
 from ..services.pack_files import FAILED, PackFile, file_key, pack_file_request
 from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
 from ..services.text_imports import import_runs_in_worker, text_import_enqueue
@@ -510,10 +518,38 @@ class NoteFilter(filters.FilterSet):
     question = IdFilter(field_name="question_id")
     tag = filters.CharFilter(method="with_tag")
     anchor_state = filters.ChoiceFilter(choices=AnchorState.choices)
+    highlight = filters.BooleanFilter(field_name="highlight")
+    sort = filters.ChoiceFilter(
+        choices=[("time", "Oldest first"), ("helpful", "Most helpful first, then oldest")],
+        method="sort_by",
+        help_text="Default: by text, passage and time.",
+    )
 
     class Meta:
         model = Note
-        fields = ["passage", "text", "session", "author", "visibility", "question", "tag", "anchor_state"]
+        fields = [
+            "passage",
+            "text",
+            "session",
+            "author",
+            "visibility",
+            "question",
+            "tag",
+            "anchor_state",
+            "highlight",
+            "sort",
+        ]
+
+    def sort_by(self, queryset, name, value):
+        if value == "helpful":
+            # A private note's count is nobody's business, its author's included: it sorts as none.
+            helpful = Case(
+                When(visibility=NoteVisibility.PRIVATE, then=Value(0)),
+                default=F("helpful_count"),
+                output_field=IntegerField(),
+            )
+            return queryset.order_by(helpful.desc(), "created_at", "id")
+        return queryset.order_by("created_at", "id")
 
     def in_session(self, queryset, name, value):
         session = access_session(self.request.user, value)
@@ -612,6 +648,51 @@ class NoteViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         note = note_set_hidden(note=note, hidden=data.validated_data["hidden"], by=request.user)
         return Response(s.NoteSerializer(note).data)
+
+    @extend_schema(request=None, responses={200: s.HelpfulSerializer})
+    @action(detail=True, methods=["post", "delete"])
+    def helpful(self, request, pk=None):
+        """POST marks a note you can see as helpful (once per person); DELETE takes your mark back.
+
+        A private note, a highlight and your own note take no marks (400).
+        """
+        note = selectors.access_note(request.user, pk)
+        if request.method == "DELETE":
+            note = note_unmark_helpful(note=note, user=request.user)
+        else:
+            note = note_mark_helpful(note=note, user=request.user)
+        return Response(
+            {"note": note.pk, "helpful_count": note.helpful_count, "helpful_by_me": request.method != "DELETE"}
+        )
+
+
+# --- The live reader -------------------------------------------------------------------------
+
+
+class LiveNotesView(APIView):
+    """The notes you may see in a session's readings, for a reading view that stays open.
+
+    Poll it with `If-None-Match` set to the last ETag: while nothing you may
+    see has changed it answers 304 at the cost of two small queries, and
+    nobody else's private note ever changes it.
+    """
+
+    @extend_schema(
+        responses={
+            200: s.LiveNotesSerializer,
+            304: OpenApiResponse(description="Not modified: no note you may see changed since that ETag."),
+        }
+    )
+    def get(self, request, session_pk=None):
+        session = access_session(request.user, session_pk)
+        scope = pack_scope(
+            user=request.user, session=session, membership=membership_for(request.user, session.group_id)
+        )
+        version = notes_version(scope)
+        headers = {"ETag": f'"{version}"', "Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
+        if version in _etags(request.headers.get("If-None-Match", "")):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return Response({"version": version, "notes": live_notes(scope)}, headers=headers)
 
 
 # --- Search -----------------------------------------------------------------------------------

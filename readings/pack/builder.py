@@ -12,19 +12,19 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 import orjson
-from django.db.models import Count, Max, Q, Sum, TextField
+from django.db.models import Count, F, Max, Q, Sum, TextField
 from django.db.models.functions import Cast
 
 from sessions_app.models import Membership, Session, User
 from sessions_app.permissions import has_facilitator_rights
 
-from ..enums import AnchorState, QuestionState
+from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, NoteTag, Passage, ReadingAssignment, Text
 from ..selectors import notes_visible_to
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
 # ETags from before do not outlive it.
-PACK_FORMAT = 3
+PACK_FORMAT = 4
 
 
 class PackScope:
@@ -113,7 +113,6 @@ def pack_version(scope: PackScope) -> str:
     facilitators = Session.facilitators.through.objects.filter(session_id=session.pk).aggregate(
         n=Count("id"), ids=Sum("user_id")
     )
-    notes = pack_notes(scope).aggregate(n=Count("id"), at=Max("updated_at"), ids=Sum("id"))
     parts = [
         f"format={PACK_FORMAT}",
         f"user={scope.user.pk}",
@@ -123,9 +122,63 @@ def pack_version(scope: PackScope) -> str:
         f"readings={readings}",
         f"questions={questions}",
         f"facilitators={facilitators['n']},{facilitators['ids']}",
-        f"notes={notes['n']},{notes['at']},{notes['ids']}",
+        f"notes={_notes_state(scope)}",
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def _notes_state(scope: PackScope) -> str:
+    """One aggregate over the notes this user may see in the session's readings (one query).
+
+    Writing, editing, deleting or moving a note changes its count, ids or
+    latest `updated_at`; a helpful mark changes the counts, summed plainly and
+    weighted by note id, so one mark moving from a note to another still shows.
+    """
+    state = pack_notes(scope).aggregate(
+        n=Count("id"),
+        at=Max("updated_at"),
+        ids=Sum("id"),
+        helpful=Sum("helpful_count"),
+        helpful_where=Sum(F("helpful_count") * F("id")),
+    )
+    return ",".join(str(state[key]) for key in ("n", "at", "ids", "helpful", "helpful_where"))
+
+
+def notes_version(scope: PackScope) -> str:
+    """A short key over the notes this user may see in the session's readings, and nothing else.
+
+    The live reader's poll answers 304 while it stands. Like `pack_version`,
+    it is computed over what this user may see, so nobody else's private note
+    can change it. Two queries: the assignments (their ranges) and one aggregate.
+    """
+    ranges = [(a["text_id"], a["start_passage__position"], a["end_passage__position"]) for a in scope.assignments]
+    parts = [f"user={scope.user.pk}", f"role={scope.membership.role}", f"ranges={ranges}", _notes_state(scope)]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def live_notes(scope: PackScope) -> list[dict]:
+    """The notes this user may see in the session's readings, one small row each, for the live reader.
+
+    The page compares them with the notes it shows: ids it lacks are new, and
+    `mine` tells which of those the reader wrote themself (already on their page).
+    """
+    rows = (
+        pack_notes(scope)
+        .order_by("created_at", "id")
+        .values_list("id", "passage_id", "parent_id", "author_id", "highlight", "deleted_at", "updated_at")
+    )
+    return [
+        {
+            "id": note_id,
+            "passage": passage_id,
+            "parent": parent_id,
+            "mine": author_id == scope.user.pk,
+            "highlight": highlight,
+            "deleted": deleted_at is not None,
+            "updated_at": _iso(updated_at),
+        }
+        for note_id, passage_id, parent_id, author_id, highlight, deleted_at, updated_at in rows
+    ]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -180,6 +233,8 @@ def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int
             "question_id",
             "hidden",
             "deleted_at",
+            "highlight",
+            "helpful_count",
         )
     )
     tags: dict[int, list[str]] = defaultdict(list)
@@ -210,6 +265,8 @@ def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int
         question_id,
         hidden,
         deleted_at,
+        highlight,
+        helpful_count,
     ) in rows:
         note = {
             "id": note_id,
@@ -224,6 +281,8 @@ def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int
             "question": question_id,
             "tags": tags.get(note_id, []),
             "hidden": hidden,
+            "highlight": highlight,
+            "helpful_count": None if visibility == NoteVisibility.PRIVATE else helpful_count,
             "replies": [],
         }
         if parent_id is None:

@@ -9,7 +9,7 @@ from django.utils.html import escape
 
 from ..rendering import inert_inline_tokens, safe_url, without_controls
 from .document import layout, thread
-from .typesetting import HIDDEN_MARK, typeset_pdf
+from .typesetting import note_marks, typeset_pdf
 
 # --- Markdown ------------------------------------------------------------------------------
 #
@@ -107,7 +107,8 @@ def _md_note(lines: list[str], number: int, note: dict) -> None:
 
 
 def _md_hidden(note: dict) -> str:
-    return f" ({HIDDEN_MARK})" if note.get("hidden") else ""
+    marks = note_marks(note)
+    return f" ({'; '.join(marks)})" if marks else ""
 
 
 def markdown(pack: dict) -> bytes:
@@ -297,11 +298,11 @@ def _epub_note(view, chapter: str | None) -> str:
     quote = f"<em>“{escape(view.quote)}”</em> " if view.quote else ""
     body = note["body_html"] if note.get("author") else "<p>(deleted)</p>"
     author = escape(note["author"]["name"]) if note.get("author") else ""
-    author += f" · {HIDDEN_MARK}" if note.get("hidden") else ""
+    author += "".join(f" · {mark}" for mark in note_marks(note))
     back = f' <a href="{chapter}#ref-{note["id"]}">↩</a>' if chapter else ""
     replies = "".join(
         f"<li>{reply['body_html']} — {escape(reply['author']['name']) if reply.get('author') else '(deleted)'}"
-        f"{f' · {HIDDEN_MARK}' if reply.get('hidden') else ''}</li>"
+        f"{''.join(f' · {mark}' for mark in note_marks(reply))}</li>"
         for reply in view.replies
     )
     replies = f"<ul>{replies}</ul>" if replies else ""

@@ -37,8 +37,20 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{pluralize(count)}"
 
 
+def note_marks(note: dict) -> list[str]:
+    """What every format says after a note's author: a highlight, its helpful count, hidden by an organizer."""
+    marks = []
+    if note.get("highlight"):
+        marks.append("highlight")
+    if count := note.get("helpful_count"):
+        marks.append(f"{count} found it helpful")
+    if note.get("hidden"):
+        marks.append(HIDDEN_MARK)
+    return marks
+
+
 def _hidden(note: dict) -> str:
-    return f" · {HIDDEN_MARK}" if note.get("hidden") else ""
+    return "".join(f" · {mark}" for mark in note_marks(note))
 
 
 def _reply(reply: dict) -> dict:

@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from sessions_app.models import User
+from sessions_app.models import Membership, User
 
 from ..anchoring import SelectorError, find_again, make_selector, occurrences, selector_at
 from ..enums import AnchorState, NoteVisibility
-from ..models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text
+from ..models import DiscussionQuestion, Note, NoteHelpful, NoteTag, Passage, ReadingAssignment, Text
 from ..rendering import markdown_problem, render_markdown
 
 MAX_TAGS = 10
@@ -68,19 +68,43 @@ def _set_tags(note: Note, tags: list[str]) -> None:
     NoteTag.objects.bulk_create([NoteTag(note=note, name=name) for name in tags])
 
 
+def _check_visibility(visibility: str) -> None:
+    if visibility not in NoteVisibility.values:
+        raise ValidationError({"visibility": f"“{visibility}” is not one of: {', '.join(NoteVisibility.values)}."})
+
+
+def _remember_audience(*, author_id: int, group_id: int, visibility: str) -> None:
+    """The person's note form in this group starts at the audience they chose last (one UPDATE, often none)."""
+    Membership.objects.filter(user_id=author_id, group_id=group_id).exclude(note_visibility=visibility).update(
+        note_visibility=visibility
+    )
+
+
+def _check_highlight(*, body: str, selector: dict | None, parent: Note | None, question) -> None:
+    if body.strip():
+        raise ValidationError({"body": "A highlight has no words of its own: leave the body empty, or write a note."})
+    if selector is None:
+        raise ValidationError({"selector": "A highlight marks words: give the selector of the words to highlight."})
+    if parent is not None:
+        raise ValidationError({"parent": "A reply cannot be a highlight."})
+    if question is not None:
+        raise ValidationError({"question": "A highlight has no words, so it cannot answer a question."})
+
+
 @transaction.atomic
 def note_create(
     *,
     author: User,
     passage: Passage,
-    body: str,
-    visibility: str = NoteVisibility.PRIVATE,
+    body: str = "",
+    visibility: str | None = None,
     selector: dict | None = None,
     parent: Note | None = None,
     question: DiscussionQuestion | None = None,
     tags: Iterable[str] = (),
+    highlight: bool = False,
 ) -> Note:
-    """Write a note on `passage` (or on the quoted span given by `selector`).
+    """Write a note on `passage` (or on the quoted span given by `selector`), or a highlight.
 
     The caller has checked that the author may see the passage and, for a
     reply, the parent. A reply sits on its parent's passage, belongs to its
@@ -88,18 +112,36 @@ def note_create(
     visibility was asked for; a reply under a hidden note is out of view with
     it (`hidden_root`). The thread's root is locked while the reply is
     written, so an audience change cannot slip in between.
+
+    Without `visibility`, a note is for the audience the author chose last
+    in this group, else the group's default (`Membership.default_note_visibility`);
+    a top-level note remembers the audience it was written for. A
+    `highlight` marks words with no body: private unless asked otherwise,
+    never a reply, and it changes no remembered audience.
     """
-    if visibility not in NoteVisibility.values:
-        raise ValidationError({"visibility": f"“{visibility}” is not one of: {', '.join(NoteVisibility.values)}."})
+    if visibility is not None:
+        _check_visibility(visibility)
     if passage.retired:
         raise ValidationError({"passage": "That passage was removed in a later revision of the text."})
-    _check_body(body, required=True)
+    if highlight:
+        _check_highlight(body=body, selector=selector, parent=parent, question=question)
+        visibility = visibility or NoteVisibility.PRIVATE
+    else:
+        _check_body(body, required=True)
+    group_id = passage.text.group_id
+    if visibility is None:
+        membership = Membership.objects.select_related("group").filter(user=author, group_id=group_id).first()
+        visibility = membership.default_note_visibility if membership else NoteVisibility.PRIVATE
+    elif parent is None and not highlight:
+        _remember_audience(author_id=author.pk, group_id=group_id, visibility=visibility)
     root_id = hidden_root_id = None
     if parent is not None:
         if parent.passage_id != passage.pk:
             raise ValidationError({"parent": "A reply belongs on the same passage as the note it answers."})
         if parent.deleted_at is not None:
             raise ValidationError({"parent": "That note was deleted; it takes no new replies."})
+        if parent.highlight:
+            raise ValidationError({"parent": "A highlight takes no replies."})
         root_id = parent.root_id or parent.pk
         current = {
             pk: (root_visibility, parent_hidden_root)
@@ -121,6 +163,7 @@ def note_create(
         root_id=root_id,
         hidden_root_id=hidden_root_id,
         question=question,
+        highlight=highlight,
     )
     _set_tags(note, _clean_tags(tags))
     return note
@@ -140,14 +183,12 @@ def note_update(*, note: Note, **changes) -> Note:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
     if note.deleted_at is not None:
         raise ValidationError({"body": "This note was deleted."})
-    if "body" in changes:
+    if "body" in changes and (changes["body"].strip() or not note.highlight):
         note.body = _check_body(changes["body"], required=True)
         note.body_html = render_markdown(note.body)
+        note.highlight = False
     if "visibility" in changes and changes["visibility"] != note.visibility:
-        if changes["visibility"] not in NoteVisibility.values:
-            raise ValidationError(
-                {"visibility": f"“{changes['visibility']}” is not one of: {', '.join(NoteVisibility.values)}."}
-            )
+        _check_visibility(changes["visibility"])
         if note.parent_id is not None:
             raise ValidationError({"visibility": "A reply keeps the audience of the note it answers."})
         # Locks the thread, so no reply is written to the old audience while it changes.
@@ -166,6 +207,9 @@ def note_update(*, note: Note, **changes) -> Note:
             note.hidden, note.hidden_by, note.hidden_root = False, None, None
             thread_fields.update(hidden=False, hidden_by=None, hidden_root=None)
         Note.objects.filter(root=note).update(**thread_fields)
+        if not note.highlight:
+            group_id = note.passage.text.group_id
+            _remember_audience(author_id=note.author_id, group_id=group_id, visibility=note.visibility)
     if "passage" in changes or "selector" in changes:
         passage = changes.get("passage", note.passage)
         if note.parent_id is not None and passage.pk != note.passage_id:
@@ -176,12 +220,16 @@ def note_update(*, note: Note, **changes) -> Note:
             raise ValidationError({"passage": "That passage was removed in a later revision of the text."})
         note.passage = passage
         note.selector = _selector(passage, changes.get("selector", note.selector))
+        if note.highlight and note.selector is None:
+            raise ValidationError({"selector": "A highlight marks words: it cannot cover a whole passage."})
         note.anchor_state, note.candidates = AnchorState.ANCHORED, []
         if note.parent_id is None:
             Note.objects.filter(root=note).update(
                 passage=passage, anchor_state=AnchorState.ANCHORED, candidates=[], updated_at=timezone.now()
             )
     if "question" in changes:
+        if note.highlight and changes["question"] is not None:
+            raise ValidationError({"question": "A highlight has no words, so it cannot answer a question."})
         _check_question(changes["question"], note.passage)
         note.question = changes["question"]
     note.save()
@@ -205,6 +253,43 @@ def note_delete(*, note: Note) -> None:
         note.delete()
     if parent is not None and parent.deleted_at is not None and not parent.replies.exists():
         parent.delete()
+
+
+def _check_markable(*, note: Note, user: User) -> None:
+    if note.visibility == NoteVisibility.PRIVATE:
+        raise ValidationError({"note": "A private note is for its author alone; it has no helpful marks."})
+    if note.deleted_at is not None:
+        raise ValidationError({"note": "That note was deleted."})
+    if note.highlight:
+        raise ValidationError({"note": "A highlight has no words to find helpful."})
+    if note.author_id == user.pk:
+        raise ValidationError({"note": "Mark others' notes as helpful; your own is counted by them."})
+
+
+@transaction.atomic
+def note_mark_helpful(*, note: Note, user: User) -> Note:
+    """`user` finds `note` helpful: one mark per person, so marking again changes nothing.
+
+    The caller has checked that `user` may see the note. A private note, a
+    highlight, a deleted note and one's own note take no marks. The note's
+    `helpful_count` moves with the mark, in the same transaction.
+    """
+    _check_markable(note=note, user=user)
+    _, created = NoteHelpful.objects.get_or_create(note=note, user=user)
+    if created:
+        Note.objects.filter(pk=note.pk).update(helpful_count=F("helpful_count") + 1)
+    note.refresh_from_db(fields=["helpful_count"])
+    return note
+
+
+@transaction.atomic
+def note_unmark_helpful(*, note: Note, user: User) -> Note:
+    """Take back `user`'s helpful mark on `note`; without one, nothing changes. The caller has checked they see it."""
+    removed, _ = NoteHelpful.objects.filter(note=note, user=user).delete()
+    if removed:
+        Note.objects.filter(pk=note.pk).update(helpful_count=F("helpful_count") - removed)
+    note.refresh_from_db(fields=["helpful_count"])
+    return note
 
 
 @transaction.atomic

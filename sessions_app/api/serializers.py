@@ -3,7 +3,14 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..enums import SESSION_STATUSES_ON_CREATE, SESSION_STATUSES_ON_EDIT, Role, RSVPStatus, SessionStatus
+from ..enums import (
+    SESSION_STATUSES_ON_CREATE,
+    SESSION_STATUSES_ON_EDIT,
+    NoteVisibility,
+    Role,
+    RSVPStatus,
+    SessionStatus,
+)
 from ..links import pack_urls
 from ..models import Invitation, Membership, Series, Session, StudyGroup, User
 from ..services.groups import invitation_problem, invitation_url
@@ -46,6 +53,14 @@ class GroupUpdateSerializer(serializers.Serializer):
     timezone = TimezoneField(required=False)
     reading_lead_minutes = serializers.IntegerField(required=False, help_text="Reading reminder, minutes before.")
     starting_lead_minutes = serializers.IntegerField(required=False, help_text="Starting reminder, minutes before.")
+    default_note_visibility = ChoiceField(
+        choices=NoteVisibility.choices,
+        required=False,
+        help_text="Who a member's first note in the group is for; after that, the audience they chose last.",
+    )
+    highlights_unlock_peek = serializers.BooleanField(
+        required=False, help_text="Whether a highlight counts as posting for post-before-you-peek."
+    )
 
 
 class GroupSerializer(serializers.ModelSerializer):
@@ -62,6 +77,8 @@ class GroupSerializer(serializers.ModelSerializer):
             "timezone",
             "reading_lead_minutes",
             "starting_lead_minutes",
+            "default_note_visibility",
+            "highlights_unlock_peek",
             "my_role",
             "created_at",
         ]

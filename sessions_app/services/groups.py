@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from ..enums import Role
+from ..enums import NoteVisibility, Role
 from ..exceptions import InvitationUnavailable
 from ..models import Invitation, Membership, StudyGroup, User
 from ..signals import group_reminders_changed, membership_changed
@@ -49,11 +49,21 @@ def group_create(*, creator: User, name: str, description: str = "", timezone: s
 
 
 @transaction.atomic
-def group_update(*, group: StudyGroup, **fields: str) -> StudyGroup:
-    """Change a group's name, description, default timezone or reminder defaults."""
-    allowed = {"name", "description", "timezone", "reading_lead_minutes", "starting_lead_minutes"}
+def group_update(*, group: StudyGroup, **fields: str | int | bool) -> StudyGroup:
+    """Change a group's name, description, default timezone, reminder defaults or note settings."""
+    allowed = {
+        "name",
+        "description",
+        "timezone",
+        "reading_lead_minutes",
+        "starting_lead_minutes",
+        "default_note_visibility",
+        "highlights_unlock_peek",
+    }
     if unknown := set(fields) - allowed:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    if fields.get("default_note_visibility", NoteVisibility.GROUP) not in NoteVisibility.values:
+        raise ValidationError({"default_note_visibility": f"Choose one of: {', '.join(NoteVisibility.values)}."})
     if "timezone" in fields:
         try:
             validate_timezone(fields["timezone"])

@@ -36,6 +36,8 @@ NOTE_KEYS = {
     "question",
     "tags",
     "hidden",
+    "highlight",
+    "helpful_count",
     "replies",
 }
 
