@@ -5,7 +5,7 @@ restoring a backup. People in every role and one who left; a weekly series
 and a one-off session that has happened (RSVPs, attendance); the sample essay
 in two revisions (so passages were edited and retired, and notes moved and
 orphaned); a reading, questions (one proposed, with facilitator notes);
-notes of every visibility with threads, tags, a hidden thread and a deleted
+notes of every visibility with threads, tags, highlights, helpful marks, a hidden thread and a deleted
 note that keeps its replies.
 """
 
@@ -18,7 +18,7 @@ from django.utils import timezone
 from readings.models import Note, Passage, Text
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import, text_revise
-from readings.services.notes import note_create, note_delete, note_set_hidden
+from readings.services.notes import note_create, note_delete, note_mark_helpful, note_set_hidden
 from readings.services.questions import question_create
 from sessions_app.enums import Role
 from sessions_app.models import Membership, Session, StudyGroup, User
@@ -128,9 +128,19 @@ def populate_group(*, name: str = "Thursday Circle", prefix: str = "") -> Popula
     reply = note_create(author=member, passage=moved, body="I think so.", parent=opening)
     note_create(author=facilitator, passage=moved, body="Why?", parent=reply)
     private_note = note_create(
-        author=member, passage=moved, body="My own reminder.", selector=_on(moved, "momentous event")
+        author=member,
+        passage=moved,
+        body="My own reminder.",
+        visibility="private",
+        selector=_on(moved, "momentous event"),
     )
-    note_create(author=organizer, passage=moved, body="Organizer's own reminder.")
+    note_create(author=organizer, passage=moved, body="Organizer's own reminder.", visibility="private")
+    # Highlights (a shared one and a private one), and helpful marks on the opening note.
+    shared = _on(moved, "momentous event")
+    note_create(author=member, passage=moved, highlight=True, visibility="group", selector=shared)
+    note_create(author=other_member, passage=moved, highlight=True, selector=_on(moved, "towering achievement"))
+    for who in (member, facilitator, other_member):
+        note_mark_helpful(note=opening, user=who)
     note_create(author=facilitator, passage=doomed, body="For facilitators.", visibility="facilitators")
     orphan = note_create(
         author=other_member,

@@ -43,6 +43,7 @@ IDS = {
         "root": "note",
         "hidden_by": "person",
         "hidden_root": "note",
+        "helpful_by": "person",
     },
 }
 NESTED_IDS = {"person": "person", "marked_by": "person", "created_by": "person", "text": "text"}

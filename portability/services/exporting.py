@@ -12,7 +12,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from readings.enums import NoteVisibility
-from readings.models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text, TextRevision
+from readings.models import (
+    DiscussionQuestion,
+    Note,
+    NoteHelpful,
+    NoteTag,
+    Passage,
+    ReadingAssignment,
+    Text,
+    TextRevision,
+)
 from sessions_app.models import RSVP, Attendance, Membership, Series, Session, StudyGroup, User
 
 GROUP_FORMAT = "studycircle.group"
@@ -48,6 +57,8 @@ GROUP_FIELDS = [
     "timezone",
     "reading_lead_minutes",
     "starting_lead_minutes",
+    "default_note_visibility",
+    "highlights_unlock_peek",
     "created_at",
 ]
 SERIES_FIELDS = [
@@ -154,6 +165,7 @@ NOTE_FIELDS = [
     "hidden_by",
     "hidden_root",
     "deleted_at",
+    "highlight",
     "created_at",
     "updated_at",
 ]
@@ -254,7 +266,11 @@ def group_export(*, group: StudyGroup, for_user: User | None = None, now: dateti
     tags: dict[int, list[str]] = {}
     for note_id, name in NoteTag.objects.filter(note__in=notes).order_by("name").values_list("note_id", "name"):
         tags.setdefault(note_id, []).append(name)
+    helpful_by: dict[int, list[int]] = {}
+    for note_id, user_id in NoteHelpful.objects.filter(note__in=notes).order_by("pk").values_list("note_id", "user_id"):
+        helpful_by.setdefault(note_id, []).append(user_id)
     for row in note_rows:
+        row["helpful_by"] = helpful_by.get(row["id"], [])
         row["text"] = row.pop("passage__text_id")
         row["anchor"] = row.pop("passage__anchor")
         row["tags"] = tags.get(row["id"], [])
@@ -272,6 +288,7 @@ def group_export(*, group: StudyGroup, for_user: User | None = None, now: dateti
     people_ids |= {mark[key] for row in session_rows for mark in row["attendance"] for key in ("person", "marked_by")}
     people_ids |= {row["proposed_by"] for row in question_rows}
     people_ids |= {row[key] for row in note_rows for key in ("author", "hidden_by")}
+    people_ids |= {user for row in note_rows for user in row["helpful_by"]}
     people_ids.discard(None)
     data["people"] = _people(group, people_ids, complete=complete, for_user=for_user)
 

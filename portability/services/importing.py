@@ -19,7 +19,16 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
-from readings.models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text, TextRevision
+from readings.models import (
+    DiscussionQuestion,
+    Note,
+    NoteHelpful,
+    NoteTag,
+    Passage,
+    ReadingAssignment,
+    Text,
+    TextRevision,
+)
 from readings.rendering import markdown_problem, render_markdown
 from reminders.enums import ReminderState
 from reminders.models import Reminder
@@ -168,7 +177,15 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
     group = _copy(
         StudyGroup,
         group_row,
-        ["name", "description", "timezone", "reading_lead_minutes", "starting_lead_minutes"],
+        [
+            "name",
+            "description",
+            "timezone",
+            "reading_lead_minutes",
+            "starting_lead_minutes",
+            "default_note_visibility",
+            "highlights_unlock_peek",
+        ],
         where,
         slug=slug or _get(group_row, "slug", where, kinds=(str,)),
     )
@@ -392,7 +409,7 @@ def _import_notes(rows: list, *, people: dict, questions: dict, passage_at) -> N
         body = _get(row, "body", where, default="", kinds=(str,))
         if problem := markdown_problem(body, what="note"):
             raise where.error("body", problem)
-        fields = ["body", "visibility", "anchor_state", "candidates", "deleted_at"]
+        fields = ["body", "visibility", "anchor_state", "candidates", "deleted_at", "highlight"]
         note = _copy(
             Note,
             row,
@@ -433,6 +450,15 @@ def _import_notes(rows: list, *, people: dict, questions: dict, passage_at) -> N
             note.hidden_root = _ref(notes, row.get("hidden_root"), where, "hidden_root", what="note")
             hidden.append(note)
     Note.objects.bulk_update(hidden, ["hidden", "hidden_root"], batch_size=500)
+    marks = []
+    for note, row, where in pending:
+        helpful_by = _get(row, "helpful_by", where, default=[], kinds=(list,))
+        for person in helpful_by:
+            user = _ref(people, person, where, "helpful_by", what="person", optional=False)
+            marks.append(_checked(NoteHelpful(note=note, user=user), where))
+        note.helpful_count = len(set(helpful_by))
+    NoteHelpful.objects.bulk_create(marks, batch_size=500)
+    Note.objects.bulk_update([note for note, _row, _where in pending], ["helpful_count"], batch_size=500)
     _keep_times(Note, [note for note, _row, _where in pending], ["created_at", "updated_at"])
     tags = []
     for note, row, where in pending:
