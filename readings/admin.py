@@ -3,7 +3,17 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from .enums import NoteVisibility, TextFormat
-from .models import DiscussionQuestion, Note, NoteTag, Passage, ReadingAssignment, Text, TextImport, TextRevision
+from .models import (
+    DiscussionQuestion,
+    Note,
+    NoteHelpful,
+    NoteTag,
+    Passage,
+    ReadingAssignment,
+    Text,
+    TextImport,
+    TextRevision,
+)
 from .services.importing import read_content, text_import
 from .services.notes import note_set_hidden
 
@@ -132,8 +142,8 @@ class NoteTagInline(admin.TabularInline):
 class NoteAdmin(admin.ModelAdmin):
     """Notes are the members' words: the admin shows them for moderation, it does not edit them."""
 
-    list_display = ("id", "author", "passage", "visibility", "anchor_state", "hidden", "created_at")
-    list_filter = ("visibility", "anchor_state", "hidden")
+    list_display = ("id", "author", "passage", "visibility", "highlight", "helpful_count", "hidden", "created_at")
+    list_filter = ("visibility", "highlight", "anchor_state", "hidden")
     raw_id_fields = ("author", "passage", "question")
     # A thread's audience, passage and hiding are kept consistent by the note services, at every depth:
     # here they are read-only, and hiding goes through the actions below.
@@ -150,6 +160,8 @@ class NoteAdmin(admin.ModelAdmin):
         "hidden",
         "hidden_by",
         "hidden_root",
+        "highlight",
+        "helpful_count",
     )
     inlines = [NoteTagInline]
     actions = ["hide_notes", "show_notes"]
@@ -168,6 +180,23 @@ class NoteAdmin(admin.ModelAdmin):
             note_set_hidden(note=note, hidden=hidden, by=request.user)
             done += 1
         self.message_user(request, f"{'Hid' if hidden else 'Showed'} {done} note(s); private notes are left alone.")
+
+
+@admin.register(NoteHelpful)
+class NoteHelpfulAdmin(admin.ModelAdmin):
+    """Who found which note helpful; marks are made and taken back by their people (the count follows them)."""
+
+    list_display = ("note", "user", "created_at")
+    raw_id_fields = ("note", "user")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(NoteTag)
