@@ -10,6 +10,7 @@ api = [
     path("", include("sessions_app.api.urls")),
     path("", include("readings.api.urls")),
     path("", include("reminders.api.urls")),
+    path("", include("portability.api.urls")),
     # Answered by config.health.HealthCheckMiddleware first; routed here for the schema.
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -42,6 +42,8 @@ ENDPOINTS = [
     ("POST", "/api/v1/groups/{group}/leave/", None, (401, 404, 204, 204, 400)),
     ("GET", "/api/v1/groups/{group}/invitations/", None, (401, 404, 403, 403, 200)),
     ("POST", "/api/v1/groups/{group}/invitations/", {"role": "member"}, (401, 404, 403, 403, 201)),
+    # The organizer's download of the group's content (portability).
+    ("GET", "/api/v1/groups/{group}/export/", None, (401, 404, 403, 403, 200)),
     ("DELETE", "/api/v1/groups/{group}/invitations/{invitation}/", None, (401, 404, 403, 403, 200)),
     # Invitations by token: the link is the credential.
     ("GET", "/api/v1/invitations/{token}/", None, (200, 200, 200, 200, 200)),
@@ -163,6 +165,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/sessions/{session}/pack/?format=pdf", None, (401, 404, 202, 202, 202)),
     ("GET", "/api/v1/sessions/{session}/pack/?format=epub", None, (401, 404, 202, 202, 202)),
     ("GET", "/api/v1/sessions/{session}/calendar.ics", None, (401, 404, 200, 200, 200)),
+    ("GET", "/api/v1/me/export/", None, (401, 200, 200, 200, 200)),
     ("GET", "/api/v1/me/calendar-feed/", None, (401, 200, 200, 200, 200)),
     ("POST", "/api/v1/me/calendar-feed/", None, (401, 200, 200, 200, 200)),
     # Me

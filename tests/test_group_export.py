@@ -274,3 +274,44 @@ def test_an_imported_group_plans_upcoming_reminders_and_skips_those_the_old_inst
     assert not {row for row in rows if row[0] == "di"}  # declined
     later = Reminder.objects.filter(session__group=copy, session__starts_at__gt=first.starts_at)
     assert set(later.values_list("state", flat=True)) == {"pending"}
+
+
+# --- Over the API: the organizer's download and a member's own notes -------------------------------
+
+
+@pytest.mark.django_db
+def test_an_organizer_downloads_the_group_without_other_peoples_private_notes(api):
+    populated = populate_group()
+
+    response = api(populated.organizer).get(f"/api/v1/groups/{populated.group.pk}/export/")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="thursday-circle-')
+    document = response.json()
+    assert (document["format"], document["complete"]) == (GROUP_FORMAT, False)
+    bodies = {note["body"] for note in document["notes"]}
+    assert "Organizer's own reminder." in bodies
+    assert "My own reminder." not in bodies
+    assert populated.member.email not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_member_downloads_their_own_notes_with_the_words_they_are_on_and_nothing_else(api):
+    ours = populate_group(prefix="a-")
+    theirs = populate_group(name="Other Circle", prefix="b-")
+
+    response = api(ours.member).get("/api/v1/me/export/")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="a-cy-notes-')
+    document = response.json()
+    assert (document["format"], document["version"]) == ("studycircle.member-notes", 1)
+    assert [group["name"] for group in document["groups"]] == ["Thursday Circle"]
+    mine = set(Note.objects.filter(author=ours.member, deleted_at__isnull=True).values_list("body", flat=True))
+    assert {note["body"] for note in document["notes"]} == mine
+    assert "My own reminder." in mine  # private notes are the member's own, so they are in
+    private = next(note for note in document["notes"] if note["body"] == "My own reminder.")
+    assert (private["quote"], private["visibility"]) == ("momentous event", "private")
+    assert private["quote"] in private["passage"]
+    assert theirs.member.username not in response.content.decode()
+    assert "Other Circle" not in response.content.decode()
