@@ -311,7 +311,10 @@ def test_a_member_downloads_their_own_notes_with_the_words_they_are_on_and_nothi
     assert {note["body"] for note in document["notes"]} == mine
     assert "My own reminder." in mine  # private notes are the member's own, so they are in
     private = next(note for note in document["notes"] if note["body"] == "My own reminder.")
-    assert (private["quote"], private["visibility"]) == ("momentous event", "private")
+    assert (private["quote"], private["visibility"], private["highlight"]) == ("momentous event", "private", False)
     assert private["quote"] in private["passage"]
+    highlights = [note for note in document["notes"] if note["highlight"]]
+    assert highlights
+    assert all(note["quote"] and note["quote"] in note["passage"] and not note["body"] for note in highlights)
     assert theirs.member.username not in response.content.decode()
     assert "Other Circle" not in response.content.decode()

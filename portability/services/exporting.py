@@ -349,6 +349,7 @@ def member_export(*, user: User, now: datetime | None = None) -> dict:
                 "passage": passage.body,
                 "selector": note.selector,
                 "body": note.body,
+                "highlight": note.highlight,
                 "visibility": note.visibility,
                 "reply_to": note.parent_id,
                 "anchor_state": note.anchor_state,
