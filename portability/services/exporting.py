@@ -196,7 +196,8 @@ def group_export(*, group: StudyGroup, for_user: User | None = None, now: dateti
     included: moving a group must not lose anyone's notes; people with their
     usernames and email addresses). With `for_user` (an organizer's download)
     other people's private notes, and their replies, are left out, and people
-    appear by name only, as the group's pages show them.
+    appear as the group page shows them to organizers: members by name and
+    email address, people who have left by name only.
     """
     complete = for_user is None
     data: dict = {
@@ -315,6 +316,8 @@ def _people(group: StudyGroup, ids: set[int], *, complete: bool, for_user: User 
                 first_name=user.first_name,
                 last_name=user.last_name,
             )
+        elif user.pk in roles:
+            person["email"] = user.email  # as the group page shows organizers their members
         people.append(person)
     return people
 
