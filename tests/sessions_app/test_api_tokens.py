@@ -122,6 +122,12 @@ def test_token_authentication_costs_one_indexed_query_between_writes():
     assert lookup.startswith("SELECT")
     assert '"sessions_app_apitoken"."digest" = ' in lookup
     assert 'INNER JOIN "sessions_app_user"' in lookup
+    # Nothing else on the token's account: no transaction opened for a write that is not made. (The one
+    # SAVEPOINT and RELEASE left are the request's own transaction, nested in the test's.)
+    assert [query["sql"].split()[0] for query in queries if query["sql"].startswith(("SAVEPOINT", "RELEASE"))] == [
+        "SAVEPOINT",
+        "RELEASE",
+    ]
 
 
 def test_delete_auth_token_revokes_only_the_token_used():
