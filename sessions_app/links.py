@@ -1,7 +1,9 @@
 """Addresses of a session's pages and files, on SITE_URL (they leave the request: emails, feeds, API)."""
 
+import functools
+
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 PACK_FORMATS = ("md", "html", "pdf", "epub")
 # Formats a worker renders: a person gets them through a page that waits for the file.
@@ -15,11 +17,23 @@ def session_url(session_id: int) -> str:
 def pack_urls(session_id: int, *, base: str | None = None) -> dict[str, str]:
     """The pack in each format, and the session's calendar entry: on SITE_URL, or `base` ("" for a page's own links)."""
     base = settings.SITE_URL if base is None else base
-    # By URL name: the pack lives in `readings`, which this app may not import.
-    pack = base + reverse("session-pack", kwargs={"session_pk": session_id})
+    pack_path, calendar_path = _session_paths(get_script_prefix(), get_urlconf())
+    pack = base + pack_path.format(int(session_id))
     urls = {"json": pack, **{fmt: f"{pack}?format={fmt}" for fmt in PACK_FORMATS}}
-    urls["ics"] = base + reverse("session-calendar", kwargs={"pk": session_id})
+    urls["ics"] = base + calendar_path.format(int(session_id))
     return urls
+
+
+@functools.lru_cache(maxsize=16)
+def _session_paths(script_prefix: str, urlconf: str | None) -> tuple[str, str]:
+    """The pack's and the calendar entry's paths with `{}` for the session id, reversed once, not per session.
+
+    By URL name: the pack lives in `readings`, which this app may not import.
+    """
+    marker = 918273645546372819  # an id no path holds otherwise
+    pack = reverse("session-pack", kwargs={"session_pk": marker})
+    calendar = reverse("session-calendar", kwargs={"pk": marker})
+    return tuple(path.replace("{", "{{").replace("}", "}}").replace(str(marker), "{}") for path in (pack, calendar))
 
 
 def pack_download_url(session_id: int, fmt: str, *, base: str | None = None) -> str:

@@ -1,11 +1,14 @@
 """Permission-scoped reads. Anything outside a user's groups is a 404 here."""
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from .enums import Role, RSVPStatus, SessionStatus
 from .models import RSVP, ApiToken, Attendance, Invitation, Membership, Series, Session, StudyGroup, User
 from .tokens import key_digest
+
+# What `User.name` reads: enough to show a person in a list.
+USER_NAME_FIELDS = ("id", "display_name", "first_name", "last_name", "username")
 
 
 def membership_for(user: User, group_id: int) -> Membership | None:
@@ -68,7 +71,7 @@ def sessions_for_api(user: User) -> QuerySet[Session]:
             declined_count=Count("rsvps", filter=Q(rsvps__status=RSVPStatus.DECLINED), distinct=True),
             my_rsvp=Subquery(my_rsvp),
         )
-        .prefetch_related("facilitators")
+        .prefetch_related(Prefetch("facilitators", queryset=User.objects.only(*USER_NAME_FIELDS)))
         .order_by("starts_at", "id")
     )
 

@@ -414,7 +414,8 @@ class SessionViewSet(
     @extend_schema(methods=["DELETE"], request=None, responses={200: s.RSVPSerializer})
     @action(detail=True, methods=["put", "delete"])
     def rsvp(self, request, pk=None):
-        session = self.get_object()
+        # The session alone: the list's annotations and facilitators are not needed here.
+        session = selectors.access_session(request.user, pk)
         if request.method == "DELETE":
             answer = None
         else:

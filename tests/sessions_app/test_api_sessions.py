@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from sessions_app.models import RSVP, Attendance, Series, Session
@@ -420,3 +421,66 @@ def test_shortening_then_lengthening_a_series_brings_its_sessions_back(world, ap
 
     assert [s["status"] for s in again.json()["sessions"]] == ["scheduled"] * 4
     assert [s["detached"] for s in again.json()["sessions"]] == [False] * 4
+
+
+def test_session_list_answers_what_its_declared_fields_answer(world, api):
+    """The list writes each session directly (sessions_app.api.serializers): the same JSON as DRF's fields give."""
+    from rest_framework import serializers as drf
+
+    from sessions_app.api.serializers import SessionSerializer
+    from sessions_app.selectors import sessions_for_api
+    from sessions_app.services.schedule import series_create
+
+    series = series_create(
+        group=world.group,
+        title="Course",
+        timezone="UTC",
+        first_starts_at=datetime(2031, 1, 7, 18, 0),
+        rrule="FREQ=WEEKLY;COUNT=2",
+        location="Library, room 2",
+    )
+    detailed = series.sessions.first()
+    Session.objects.filter(pk=detailed.pk).update(
+        description="Bring **questions**.", online_url="https://meet.example.org/x", reading_lead_minutes=90
+    )
+    detailed.facilitators.add(world.facilitator, world.organizer)
+    RSVP.objects.create(session=detailed, user=world.member, status="going")
+    RSVP.objects.create(session=detailed, user=world.organizer, status="declined")
+
+    answered = api(world.member).get("/api/v1/sessions/").json()["results"]
+
+    sessions = list(sessions_for_api(world.member))
+    declared = [drf.ModelSerializer.to_representation(SessionSerializer(), session) for session in sessions]
+    assert answered == declared
+    assert len(answered) == 3
+    assert sorted(person["id"] for person in answered[1]["facilitators"]) == sorted(
+        [world.organizer.id, world.facilitator.id]
+    )
+    assert answered[1]["my_rsvp"] == "going"
+    assert answered[1]["rsvp_counts"] == {"going": 1, "maybe": 0, "declined": 1}
+    assert answered[1]["pack_urls"]["pdf"] == f"{settings.SITE_URL}/api/v1/sessions/{detailed.pk}/pack/?format=pdf"
+    assert answered[1]["pack_urls"]["ics"] == f"{settings.SITE_URL}/api/v1/sessions/{detailed.pk}/calendar.ics"
+
+
+def test_rsvp_costs_the_same_queries_for_a_larger_session(world, api, django_assert_num_queries):
+    from sessions_app.services.schedule import rsvp_set
+
+    client = api(world.member)
+    assert client.put(f"/api/v1/sessions/{world.session.pk}/rsvp/", {"status": "maybe"}).status_code == 200
+    with django_assert_num_queries(RSVP_QUERIES):
+        assert client.put(f"/api/v1/sessions/{world.session.pk}/rsvp/", {"status": "going"}).status_code == 200
+
+    for n in range(12):
+        person = UserFactory(username=f"reader{n}")
+        MembershipFactory(group=world.group, user=person)
+        world.session.facilitators.add(person)
+        rsvp_set(session=world.session, user=person, status="going")
+    with django_assert_num_queries(RSVP_QUERIES):
+        response = client.put(f"/api/v1/sessions/{world.session.pk}/rsvp/", {"status": "maybe"})
+
+    assert response.json() == {"status": "maybe", "rsvp_counts": {"going": 12, "maybe": 1, "declined": 0}}
+
+
+# The session, the membership check, the RSVP read and write, re-planning this member's reminders (3), the
+# counts, and 8 SAVEPOINT/RELEASE of the request's and the services' transactions (nested in the test's).
+RSVP_QUERIES = 16
