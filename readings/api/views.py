@@ -608,7 +608,8 @@ class NoteViewSet(viewsets.GenericViewSet):
                 raise serializers.ValidationError({"parent": "No such note to reply to."})
         fields["question"] = self._question(fields.pop("question"), passage)
         note = note_create(author=request.user, passage=passage, parent=parent, **fields)
-        return Response(s.NoteSerializer(selectors.access_note(request.user, note.pk)).data, status=201)
+        # The note as written (its author sees it): no second read through the visibility rules.
+        return Response(s.NoteSerializer(note).data, status=201)
 
     def _own(self, pk) -> Note:
         note = selectors.access_note(self.request.user, pk)

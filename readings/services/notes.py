@@ -63,9 +63,12 @@ def _check_question(question: DiscussionQuestion | None, passage: Passage) -> No
         raise ValidationError({"question": "That question belongs to a session that does not read this passage."})
 
 
-def _set_tags(note: Note, tags: list[str]) -> None:
-    note.tags.all().delete()
-    NoteTag.objects.bulk_create([NoteTag(note=note, name=name) for name in tags])
+def _set_tags(note: Note, tags: list[str], *, new: bool = False) -> None:
+    """Replace the note's tags (a new note has none to delete)."""
+    if not new:
+        note.tags.all().delete()
+    if tags:
+        NoteTag.objects.bulk_create([NoteTag(note=note, name=name) for name in tags])
 
 
 def _check_visibility(visibility: str) -> None:
@@ -165,7 +168,7 @@ def note_create(
         question=question,
         highlight=highlight,
     )
-    _set_tags(note, _clean_tags(tags))
+    _set_tags(note, _clean_tags(tags), new=True)
     return note
 
 

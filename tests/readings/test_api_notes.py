@@ -456,3 +456,37 @@ def test_id_filters_take_whole_numbers_only(world, api, essay, reading):
         "errors": {"passage": ["Enter a whole number."]},
     }
     assert seen(api, world.member, passage=passage) == {"on 12"}
+
+
+def test_note_create_answers_the_note_as_it_reads_back(world, api, essay, reading, django_assert_num_queries):
+    passage = at(essay, 12)
+    exact = "(who were hungry for land)"
+    start = passage.body.index(exact)
+    client = api(world.member)
+    top = write(api, world.facilitator, passage, "Who *wrote* this?", visibility="group").json()
+
+    with django_assert_num_queries(NOTE_CREATE_QUERIES):
+        created = client.post(
+            "/api/v1/notes/",
+            {
+                "passage": passage.id,
+                "body": "**Key** point",
+                "visibility": "group",
+                "selector": {"start": start, "end": start + len(exact), "exact": exact},
+                "tags": ["land", "Peasants"],
+            },
+            format="json",
+        )
+    reply = write(api, world.member, passage, "Lenin, I think.", parent=top["id"], visibility="private")
+
+    assert created.status_code == 201
+    assert created.json() == client.get(f"/api/v1/notes/{created.json()['id']}/").json()
+    assert created.json()["tags"] == ["land", "peasants"] or sorted(created.json()["tags"]) == created.json()["tags"]
+    assert reply.status_code == 201
+    assert reply.json() == client.get(f"/api/v1/notes/{reply.json()['id']}/").json()
+    assert reply.json()["visibility"] == "group"  # a reply takes its thread's audience
+
+
+# The passage; the member's last audience, the note and its tags written (in the service's transaction); the
+# tags read for the answer; SAVEPOINT/RELEASE of the request's and the service's transactions (in the test's).
+NOTE_CREATE_QUERIES = 9
