@@ -103,6 +103,23 @@ def questions_for(user: User, session: Session, *, sees_all: bool) -> QuerySet[D
     )
 
 
+def number_questions(questions) -> list[DiscussionQuestion]:
+    """Give each accepted question its `number`: its rank among the session's accepted questions, in order.
+
+    How every page, the pack and emails refer to a question ("question 2");
+    proposed and rejected questions have none (`number` is None).
+    """
+    questions = list(questions)
+    rank = 0
+    for question in questions:
+        if question.state == QuestionState.ACCEPTED:
+            rank += 1
+            question.number = rank
+        else:
+            question.number = None
+    return questions
+
+
 def access_question(user: User, session: Session, question_id: int | str, *, sees_all: bool) -> DiscussionQuestion:
     try:
         return questions_for(user, session, sees_all=sees_all).get(pk=int(question_id))

@@ -352,6 +352,8 @@ MARKDOWN_MAX_BRACKETS = env.int("MARKDOWN_MAX_BRACKETS", default=2_000)
 DESCRIPTION_MAX_CHARS = env.int("DESCRIPTION_MAX_CHARS", default=10_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TEXT_MAX_BYTES * 3
 FILE_UPLOAD_MAX_MEMORY_SIZE = TEXT_MAX_BYTES * 3
+# The reading view serves a long reading this many passages at a time (about 0.5 MB of HTML per page).
+READER_PAGE_PASSAGES = env.int("READER_PAGE_PASSAGES", default=300)
 UPLOAD_MAX_BYTES = max(TEXT_MAX_BYTES * 3, PDF_MAX_BYTES, EPUB_MAX_BYTES) + 1024 * 1024
 
 # --- REST API -------------------------------------------------------------------

@@ -20,8 +20,9 @@ that selectors use.
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
@@ -38,6 +39,7 @@ from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment
 from ..selectors import (
     notes_visible_to,
     notes_withheld_before_peek,
+    number_questions,
     questions_for,
     readings_of,
     session_passages_q,
@@ -100,9 +102,10 @@ class OrphanCard:
 class PassageRow:
     passage: Passage
     html_id: str
-    body_html: SafeString
     notes: list[NoteCard]
     withheld: int = 0
+    body_html: SafeString = field(default_factory=lambda: SafeString(""))  # only for the rows shown
+    page: int = 1
 
     @property
     def note_total(self) -> int:
@@ -121,25 +124,37 @@ class Filters:
 
     visibility: str = ""
     tag: str = ""
+    author: int | None = None  # a person's notes only (their user id)
 
     @classmethod
     def from_query(cls, query) -> "Filters":
         visibility = query.get("visibility", "")
         tag = " ".join(query.get("tag", "").split()).lower().lstrip("#")[:40]
-        return cls(visibility=visibility if visibility in NoteVisibility.values else "", tag=tag)
+        author = query.get("author", "")
+        return cls(
+            visibility=visibility if visibility in NoteVisibility.values else "",
+            tag=tag,
+            author=int(author) if author.isdigit() and len(author) < 12 else None,
+        )
 
     @property
     def active(self) -> bool:
-        return bool(self.visibility or self.tag)
+        return bool(self.visibility or self.tag or self.author)
+
+    @property
+    def params(self) -> dict[str, str]:
+        pairs = (("visibility", self.visibility), ("tag", self.tag), ("author", str(self.author or "")))
+        return {key: value for key, value in pairs if value}
 
     @property
     def query(self) -> str:
-        """`?visibility=…&tag=…` for the fragments, so a refreshed passage keeps the page's filter."""
-        params = {key: value for key, value in (("visibility", self.visibility), ("tag", self.tag)) if value}
-        return f"?{urlencode(params)}" if params else ""
+        """`?visibility=…&tag=…&author=…` for the fragments, so a refreshed passage keeps the page's filter."""
+        return f"?{urlencode(self.params)}" if self.params else ""
 
     def keeps(self, card: NoteCard) -> bool:
         if self.visibility and card.note.visibility != self.visibility:
+            return False
+        if self.author and card.note.author_id != self.author:
             return False
         return not self.tag or self.tag in card.tags
 
@@ -195,10 +210,50 @@ class Reader:
     sections: list[ReadingSection] = field(default_factory=list)
     orphans: list[OrphanCard] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    authors: list[tuple[int, str]] = field(default_factory=list)  # (user id, name) of the notes one may see
     note_count: int = 0
+    # Long readings are served a page of passages at a time (READER_PAGE_PASSAGES).
+    page: int = 1
+    pages: int = 1
+    contents: list["ContentsEntry"] = field(default_factory=list)
+    page_ranges: list[str] = field(default_factory=list)  # "§1–§400" for each page
+
+    @property
+    def author_name(self) -> str:
+        return next((name for pk, name in self.authors if pk == self.filters.author), "")
+
+    def page_url(self, page: int) -> str:
+        params = {**self.filters.params, **({"page": str(page)} if page > 1 else {})}
+        return f"?{urlencode(params)}" if params else "?"
+
+    @property
+    def previous_page(self) -> dict | None:
+        if self.page <= 1:
+            return None
+        return {"url": self.page_url(self.page - 1), "range": self.page_ranges[self.page - 2]}
+
+    @property
+    def next_page(self) -> dict | None:
+        if self.page >= self.pages:
+            return None
+        return {"url": self.page_url(self.page + 1), "range": self.page_ranges[self.page]}
+
+    @property
+    def page_range(self) -> str:
+        return self.page_ranges[self.page - 1] if self.page_ranges else ""
 
     def html_id(self, passage: Passage) -> str:
         return passage_html_id(passage.position, passage.text_id, single_text=self.single_text)
+
+
+@dataclass
+class ContentsEntry:
+    """A heading of the reading, for the table of contents: where it is, on which page."""
+
+    html_id: str
+    position: int
+    title: str
+    href: str
 
 
 def _cards(notes: list[Note], user: User, questions: dict[int, DiscussionQuestion]) -> list[NoteCard]:
@@ -228,20 +283,30 @@ def _cards(notes: list[Note], user: User, questions: dict[int, DiscussionQuestio
 
 
 def load_reader(
-    user: User, session: Session, membership: Membership, filters: Filters, *, passage_id: int | None = None
+    user: User,
+    session: Session,
+    membership: Membership,
+    filters: Filters,
+    *,
+    passage_id: int | None = None,
+    page: int = 1,
+    at: str = "",
 ) -> Reader:
     """The session's readings, passages and the notes `user` may see; with `passage_id`, that passage alone.
 
+    A long reading is cut into pages of READER_PAGE_PASSAGES passages: `page`
+    picks one, or `at` (a passage's html id, "p-12") the page that holds it.
+    Only the page's passages are rendered; the table of contents covers all.
+
     Queries: the assignments, the passages, the notes (with authors), their
-    tags, the accepted questions, and for plain members the notes withheld by
-    "post before you peek": the same number for 5 passages or 500.
+    tags, the accepted questions and their passages, and for plain members the
+    notes withheld by "post before you peek": the same number for 5 passages or 500.
     """
     assignments = list(readings_of(session))
-    questions = list(
-        questions_for(user, session, sees_all=False).filter(state=QuestionState.ACCEPTED).prefetch_related(None)
-    )
-    for number, question in enumerate(questions, 1):
-        question.number = number  # how the page and the note form refer to it: "question 2"
+    accepted = questions_for(user, session, sees_all=False).filter(state=QuestionState.ACCEPTED)
+    # Their passages, to link to: the number of each is its rank, "question 2".
+    placed_on = Prefetch("passages", queryset=Passage.objects.only("id", "position", "text_id").order_by("position"))
+    questions = number_questions(accepted.prefetch_related(None).prefetch_related(placed_on))
     reader = Reader(
         session=session,
         membership=membership,
@@ -273,6 +338,8 @@ def load_reader(
 
     cards = _cards(notes, user, {question.pk: question for question in questions})
     reader.tags = sorted({tag for card in cards for tag in card.tags})
+    people = {card.note.author_id: card.note.author.name for card in cards if card.note.deleted_at is None}
+    reader.authors = sorted(people.items(), key=lambda item: item[1].casefold())
     shown = [card for card in cards if filters.keeps(card)]
     reader.note_count = sum(1 + len(card.replies) for card in shown)
     on_passage: dict[int, list[NoteCard]] = {}
@@ -295,13 +362,13 @@ def load_reader(
             row = PassageRow(
                 passage=passage,
                 html_id=reader.html_id(passage),
-                body_html=highlighted_body(passage.body, anchored),
                 notes=anchored,
                 withheld=withheld.get(passage.pk, 0),
             )
             placed[passage.pk] = row
             rows.append(row)
         reader.sections.append(ReadingSection(assignment=assignment, rows=rows))
+    _paginate(reader, page=page, at=at, whole=passage_id is not None)
 
     # Notes whose words changed: orphaned by a revision, or on a passage that left the reading.
     bodies = {passage.pk: passage for passage in passages}
@@ -310,6 +377,42 @@ def load_reader(
             continue
         reader.orphans.append(OrphanCard(card=card, candidates=_candidates(card.note, bodies, reader)))
     return reader
+
+
+def _paginate(reader: Reader, *, page: int, at: str, whole: bool) -> None:
+    """Keep the rows of one page in `reader.sections`, and render only those; number every row's page."""
+    size = max(1, settings.READER_PAGE_PASSAGES)
+    rows = [row for section in reader.sections for row in section.rows]
+    for index, row in enumerate(rows):
+        row.page = 1 if whole else index // size + 1
+    reader.pages = max(1, -(-len(rows) // size)) if not whole else 1
+    if at:  # a passage's id ("p-12", "t3-p-12") or its number ("12": the first passage so numbered)
+        page = next((row.page for row in rows if at in (row.html_id, str(row.passage.position))), page)
+    reader.page = min(max(1, page), reader.pages)
+    reader.page_ranges = [
+        f"§{part[0].passage.position}–§{part[-1].passage.position}"
+        for part in (rows[start : start + size] for start in range(0, len(rows), size))
+    ]
+    for row in rows:
+        if row.passage.kind == "heading":
+            here = row.page == reader.page
+            reader.contents.append(
+                ContentsEntry(
+                    html_id=row.html_id,
+                    position=row.passage.position,
+                    title=row.passage.body,
+                    href=f"#{row.html_id}" if here else f"{reader.page_url(row.page)}#{row.html_id}",
+                )
+            )
+    kept = []
+    for section in reader.sections:
+        shown = [row for row in section.rows if row.page == reader.page]
+        if shown or (not section.rows and reader.page == 1):
+            kept.append(ReadingSection(assignment=section.assignment, rows=shown))
+    reader.sections = kept
+    for section in kept:
+        for row in section.rows:
+            row.body_html = highlighted_body(row.passage.body, row.notes)
 
 
 def _candidates(note: Note, bodies: dict[int, Passage], reader: Reader) -> list[Candidate]:
@@ -361,7 +464,15 @@ def _context(reader: Reader) -> dict:
 def session_read(request, session_id: int):
     """The reading view of a session: every passage of its readings, the notes beside them, the note form."""
     session, membership = _session_and_membership(request, session_id)
-    reader = load_reader(request.user, session, membership, Filters.from_query(request.GET))
+    page = request.GET.get("page", "")
+    reader = load_reader(
+        request.user,
+        session,
+        membership,
+        Filters.from_query(request.GET),
+        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        at=request.GET.get("at", "")[:40],
+    )
     return render(request, "readings/reader/page.html", _context(reader))
 
 

@@ -83,7 +83,7 @@ def session_detail(request, session_id: int):
     """Everything about one session: when and where, RSVP, what to read, the questions, the pack."""
     session, context = _session_context(request, session_id)
     user = request.user
-    questions = selectors.questions_for(user, session, sees_all=context["can_edit"])
+    questions = selectors.number_questions(selectors.questions_for(user, session, sees_all=context["can_edit"]))
     context.update(
         {
             "readings": selectors.readings_of(session),
@@ -207,6 +207,7 @@ def questions_manage(request, session_id: int):
                 return redirect(reverse("questions-manage", args=[session.pk]) + "#questions")
         status = 400
     positions = {p.pk: p.position for p in passages}
+    selectors.number_questions(questions)
     for question in questions:
         question.positions = [positions[p.pk] for p in question.passages.all() if p.pk in positions]
     context.update({"questions": questions, "form": form, "editing": editing})

@@ -765,6 +765,113 @@
     showNotesOf(mark);
   });
 
+  // --- Finding one's way: next/previous note, go to passage, passages on another part ----------------
+
+  // The note cards beside the passages, in reading order.
+  function noteCards() {
+    return Array.prototype.slice.call(reader.querySelectorAll(".passage-notes > .note-card"));
+  }
+
+  let lastStepped = null;
+
+  // The next (step 1) or previous (step -1) note after the one with focus, or after what is on screen.
+  function stepNote(step) {
+    const cards = noteCards();
+    if (!cards.length) {
+      announce("There are no notes on this part of the reading.");
+      return;
+    }
+    // From the note with focus; after pressing the button again, from the note it went to last.
+    const active = document.activeElement;
+    const fromButton = active && active.closest && active.closest("[data-step-note]");
+    const focused = fromButton ? lastStepped : active && active.closest && active.closest(".note-card");
+    let index = focused ? cards.indexOf(focused.closest(".passage-notes > .note-card")) : -1;
+    if (index === -1) {
+      // From the screen: the first card below its top (or the last above it, going back).
+      const tops = cards.map(function (card) { return card.getBoundingClientRect().top; });
+      if (step > 0) {
+        index = tops.findIndex(function (top) { return top > 1; }) - 1;
+        if (index < -1) index = cards.length - 1;
+      } else {
+        index = tops.findIndex(function (top) { return top >= -1; });
+        if (index === -1) index = cards.length;
+      }
+    }
+    const target = cards[index + step];
+    if (!target) {
+      announce(step > 0 ? "No more notes on this part of the reading." : "No earlier notes on this part of the reading.");
+      return;
+    }
+    lastStepped = target;
+    setActive([target.dataset.noteId]);
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "center", behavior: "smooth" });
+    const place = target.querySelector(".passage-ref");
+    announce("Note " + (cards.indexOf(target) + 1) + " of " + cards.length + (place ? ", passage " + place.textContent.replace("§", "") : ""));
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-step-note]");
+    if (button) stepNote(Number(button.dataset.stepNote));
+  });
+
+  // The passage row named by an id ("p-12") or a number ("12"), if it is on this part.
+  function rowNamed(name) {
+    const id = /^\d+$/.test(name) ? "p-" + name : name;
+    const row = document.getElementById(id);
+    if (row && row.classList.contains("passage-row")) return row;
+    return /^\d+$/.test(name) ? reader.querySelector('.passage-row[data-position="' + name + '"]') : null;
+  }
+
+  function goToRow(row) {
+    window.history.replaceState(null, "", "#" + row.id);
+    row.scrollIntoView({ block: "start" });
+    const number = row.querySelector(".passage-num");
+    if (number) number.focus({ preventScroll: true });
+  }
+
+  const jumpForm = document.querySelector("[data-jump]");
+  if (jumpForm) {
+    jumpForm.addEventListener("submit", function (event) {
+      const input = jumpForm.elements.namedItem("at");
+      const value = input.value.trim().replace(/^§/, "");
+      const error = document.getElementById("jump-to-error");
+      error.textContent = "";
+      if (!/^\d+$/.test(value)) {
+        event.preventDefault();
+        error.textContent = "Give a passage number, such as 12.";
+        input.focus();
+        return;
+      }
+      input.value = value;
+      const row = rowNamed(value);
+      if (row) {  // on this part: no reload
+        event.preventDefault();
+        goToRow(row);
+      }
+      // Otherwise the form asks the server for the part that holds it.
+    });
+  }
+
+  // A link to a passage on another part of a long reading (#p-1200): fetch that part.
+  function followPassageHash() {
+    const name = decodeURIComponent(window.location.hash.slice(1));
+    if (!/^(t\d+-)?p-\d+$/.test(name) || document.getElementById(name)) return;
+    const params = new URLSearchParams(window.location.search);
+    if (params.get("at") === name) return; // asked already: it is not in this reading
+    params.set("at", name);
+    params.delete("page");
+    window.location.replace(window.location.pathname + "?" + params.toString() + "#" + name);
+  }
+  window.addEventListener("hashchange", followPassageHash);
+  followPassageHash();
+  // Opened by "Go to passage" (?at=22) without a fragment: go to the passage on this part.
+  const askedFor = new URLSearchParams(window.location.search).get("at");
+  if (askedFor && !window.location.hash) {
+    const row = rowNamed(askedFor.replace(/^§/, ""));
+    if (row) window.requestAnimationFrame(function () { goToRow(row); });
+  }
+
   // --- Opening the form --------------------------------------------------------------------------
 
   function openForSelection(found, viaTouch, opener) {

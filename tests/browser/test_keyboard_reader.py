@@ -210,3 +210,37 @@ def test_your_highlights_and_others_differ_by_line_not_only_by_colour(world, org
 
     assert underline("#p-12 mark.hl.own") == "dashed"
     assert underline("#p-13 mark.hl") == "solid"
+
+
+def test_next_note_go_to_passage_and_links_into_another_part(
+    world, organized, facilitators_note, page, login, settings
+):
+    settings.READER_PAGE_PASSAGES = 8  # §10–§17, then §18–§25
+    later = organized["passages"][16]
+    second = note_create(author=world.facilitator, passage=later, body="Fuel and food.", visibility="group")
+    login(page, "member", PASSWORD)
+    page.goto(f"/sessions/{world.session.pk}/read/")
+    check_page(page, "reader, first of two parts, with contents, questions and navigation")
+    page.evaluate("window.scrollTo(0, 0)")  # at the top of the reading: the next note is the first
+
+    page.get_by_role("button", name="Next note ↓").click()
+    expect(page.locator(f"#note-{facilitators_note.pk}")).to_be_focused()
+    page.get_by_role("button", name="Next note ↓").click()
+    expect(page.locator(f"#note-{second.pk}")).to_be_focused()
+    page.get_by_role("button", name="↑ Previous note").click()
+    expect(page.locator(f"#note-{facilitators_note.pk}")).to_be_focused()
+
+    # A passage on this part: no reload; on the other part: that part opens at it.
+    page.get_by_label("Go to passage").fill("15")
+    page.get_by_label("Go to passage").press("Enter")
+    expect(page.locator("#p-15 .passage-num")).to_be_focused()
+    assert page.url.endswith("/read/#p-15")
+    page.get_by_label("Go to passage").fill("22")
+    with page.expect_navigation():
+        page.get_by_label("Go to passage").press("Enter")
+    expect(page.locator("#p-22 .passage-num")).to_be_in_viewport()
+    expect(page.get_by_text("Passages §18–§25 · part 2 of 2").first).to_be_visible()
+
+    page.goto(f"/sessions/{world.session.pk}/read/#p-24")  # a link made before the reading was cut in parts
+    expect(page.locator("#p-24 .passage-num")).to_be_in_viewport()
+    assert "at=p-24" in page.url

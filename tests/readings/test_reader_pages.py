@@ -241,7 +241,8 @@ def test_note_card_shows_quote_body_author_audience_tags_question_and_replies(cl
     assert '<span class="author">Facilitator</span>' in card
     assert '<span class="badge vis-group">The group</span>' in card
     assert re.findall(r'<a href="\?tag=(\w+)">#\w+</a>', card) == ["peasants", "war"]
-    assert "Answers question 1: <span>Who held the alliance?</span>" in card
+    assert f'Answers <a href="#question-{question.pk}">question 1</a>: <span>Who held the alliance?</span>' in card
+    assert '<a href="#p-12" class="passage-ref" aria-label="Passage 12">§12</a>' in card  # where it is
     assert f'<li class="reply own" id="note-{reply.pk}"' in card
     assert re.findall(r"data-(edit|delete)\b", card) == ["edit", "delete"]  # the reply is mine; the note is not
 
