@@ -311,3 +311,36 @@ class NoteTag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PassageRead(models.Model):
+    """A passage a person has read: on screen long enough to read it, or marked read. Once per person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passages_read")
+    passage = models.ForeignKey(Passage, on_delete=models.CASCADE, related_name="reads")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["user_id", "passage_id"]
+        constraints = [models.UniqueConstraint(fields=["user", "passage"], name="passage_read_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.passage_id}"
+
+
+class ReadingVisit(models.Model):
+    """A person's reading of one session: when they opened it, where they were last, when last active."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reading_visits")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="reading_visits")
+    opened_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+    # "Continue where I left off": the passage they reached last.
+    last_passage = models.ForeignKey(Passage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["session_id", "user_id"]
+        constraints = [models.UniqueConstraint(fields=["user", "session"], name="reading_visit_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} reading {self.session_id}"

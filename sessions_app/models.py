@@ -37,6 +37,8 @@ class StudyGroup(models.Model):
     )
     # Whether a highlight (a note without words) counts as posting for "post before you peek".
     highlights_unlock_peek = models.BooleanField(default=False)
+    # Facilitators see each member's reading progress (opened, % read, notes); off: totals only.
+    member_progress_visible = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

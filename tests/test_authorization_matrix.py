@@ -139,6 +139,14 @@ ENDPOINTS = [
         {"passage": "{p1}", "body": "A reply.", "parent": "{private_note}"},
         (401, 400, 201, 400, 400),
     ),
+    # Reading progress: everyone in the group reads and records their own; facilitators see the group's.
+    ("GET", "/api/v1/sessions/{session}/progress/", None, (401, 404, 200, 200, 200)),
+    (
+        "POST",
+        "/api/v1/sessions/{session}/progress/",
+        {"passages": [], "last_passage": "{p1}"},
+        (401, 404, 200, 200, 200),
+    ),
     # Search: everyone signed in searches what they may read (an outsider finds their own groups' things).
     ("GET", "/api/v1/search/?q=one", None, (401, 200, 200, 200, 200)),
     ("GET", "/api/v1/search/?q=one&session={session}", None, (401, 400, 200, 200, 200)),

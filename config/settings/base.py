@@ -327,6 +327,12 @@ PACK_RENDER_CLAIM_SECONDS = env.int("PACK_RENDER_CLAIM_SECONDS", default=120)
 PACK_RENDER_RETRY_SECONDS = env.int("PACK_RENDER_RETRY_SECONDS", default=60)
 # The Celery queue of render tasks (a worker must consume it; "celery" is the default queue).
 PACK_RENDER_QUEUE = env("PACK_RENDER_QUEUE", default="celery")
+# Reading progress: the reader counts a passage read once it has been on screen for its words at this
+# pace, but never asks for more than the cap (a long passage on a small screen never fits whole).
+READING_PACE_WORDS_PER_MINUTE = env.int("READING_PACE_WORDS_PER_MINUTE", default=300)
+READING_CAP_SECONDS = env.int("READING_CAP_SECONDS", default=45)
+# The reader sends what was read in one batch at most this often (and when the page is left).
+READING_BATCH_SECONDS = env.int("READING_BATCH_SECONDS", default=15)
 # The longest note body, in characters of Markdown source.
 NOTE_BODY_MAX_CHARS = env.int("NOTE_BODY_MAX_CHARS", default=20_000)
 # EPUB and PDF files are larger than texts (figures, fonts): their own limits.

@@ -442,6 +442,89 @@ class DiscussionSerializer(serializers.Serializer):
     busiest_passages = BusyPassageSerializer(many=True)
 
 
+# --- Reading progress -----------------------------------------------------------------------
+
+
+class ProgressInputSerializer(serializers.Serializer):
+    passages = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=500,
+        allow_empty=True,
+        help_text="Ids of passages of the session's reading read since the last batch (or marked read).",
+    )
+    last_passage = serializers.IntegerField(
+        required=False, min_value=1, allow_null=True, help_text="The passage to continue from next time."
+    )
+
+
+class ProgressPassageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    anchor = serializers.CharField()
+    position = serializers.IntegerField()
+    text = serializers.IntegerField(source="text_id")
+
+
+class ReadingProgressSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="assignment.id")
+    text = TextRefSerializer(source="assignment.text")
+    required = serializers.BooleanField(source="assignment.required")
+    words = serializers.IntegerField()
+    read_words = serializers.IntegerField()
+    percent = serializers.IntegerField(allow_null=True)
+
+
+class OwnProgressSerializer(serializers.Serializer):
+    required_words = serializers.IntegerField(help_text="Words in the required readings' passages.")
+    read_words = serializers.IntegerField(help_text="Of those, words in passages read.")
+    percent = serializers.IntegerField(allow_null=True, help_text="Whole percent read; null if nothing is required.")
+    status = serializers.ChoiceField(choices=["not_opened", "in_progress", "finished"])
+    opened_at = AwareDateTimeField(allow_null=True)
+    last_activity_at = AwareDateTimeField(allow_null=True)
+    last_passage = ProgressPassageSerializer(allow_null=True, help_text="Where to continue.")
+    passages_read = serializers.ListField(child=serializers.IntegerField())
+    readings = ReadingProgressSerializer(many=True)
+
+
+class MemberProgressSerializer(serializers.Serializer):
+    user = serializers.SerializerMethodField()
+    role = serializers.CharField()
+    opened = serializers.BooleanField()
+    read_words = serializers.IntegerField()
+    percent = serializers.IntegerField(allow_null=True)
+    status = serializers.ChoiceField(choices=["not_opened", "in_progress", "finished"])
+    notes = serializers.IntegerField(help_text="Notes on the session's passages that you may see.")
+    replies = serializers.IntegerField(help_text="Replies on the session's passages that you may see.")
+    last_activity_at = AwareDateTimeField(allow_null=True)
+
+    @extend_schema_field({"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}})
+    def get_user(self, row) -> dict:
+        return {"id": row.user.pk, "name": row.user.name}
+
+
+class ProgressTotalsSerializer(serializers.Serializer):
+    members = serializers.IntegerField()
+    not_opened = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    finished = serializers.IntegerField()
+    average_percent = serializers.IntegerField(allow_null=True)
+
+
+class GroupProgressSerializer(serializers.Serializer):
+    totals = ProgressTotalsSerializer(help_text="How the group stands.")
+    members = MemberProgressSerializer(
+        many=True, allow_null=True, help_text="Each member; null when the group shows facilitators totals only."
+    )
+
+
+class ProgressSerializer(serializers.Serializer):
+    mine = OwnProgressSerializer()
+    group = GroupProgressSerializer(allow_null=True, help_text="For facilitators and organizers; null for others.")
+    pace_words_per_minute = serializers.IntegerField(
+        help_text="A passage counts once on screen for its words at this pace,"
+    )
+    cap_seconds = serializers.IntegerField(help_text="but never needs longer than this many seconds.")
+
+
 # --- Search ---------------------------------------------------------------------------------
 
 

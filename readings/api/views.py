@@ -24,7 +24,7 @@ from sessions_app.models import Session
 from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
 from sessions_app.selectors import access_session, membership_for, sessions_for_user
 
-from .. import search, selectors
+from .. import progress, search, selectors
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport
 from ..pack.builder import build_pack, live_notes, notes_version, pack_scope, pack_version
@@ -42,6 +42,7 @@ from ..services.notes import (
     note_update,
 )
 from ..services.pack_files import FAILED, PackFile, file_key, pack_file_request
+from ..services.progress import progress_record
 from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
 from ..services.text_imports import import_runs_in_worker, text_import_enqueue
 from . import serializers as s
@@ -694,6 +695,56 @@ class LiveNotesView(APIView):
         if version in _etags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         return Response({"version": version, "notes": live_notes(scope)}, headers=headers)
+
+
+# --- Reading progress ---------------------------------------------------------------------------
+
+
+class ProgressView(SessionScopedMixin, APIView):
+    """Reading progress on a session: your own; for facilitators and organizers, the group's too.
+
+    The reader POSTs what was read in batches (idempotent), and "mark read" the same way.
+    """
+
+    def _body(self, session: Session) -> dict:
+        body = {
+            "mine": progress.own_progress(self.request.user, session),
+            "group": None,
+            "pace_words_per_minute": settings.READING_PACE_WORDS_PER_MINUTE,
+            "cap_seconds": settings.READING_CAP_SECONDS,
+        }
+        if has_facilitator_rights(self.membership):
+            rows = progress.members_progress(self.request.user, self.membership, session)
+            body["group"] = {
+                "totals": progress.progress_totals(rows),
+                "members": rows if session.group.member_progress_visible else None,
+            }
+        return s.ProgressSerializer(body).data
+
+    @extend_schema(parameters=[SESSION_PK], responses={200: s.ProgressSerializer})
+    def get(self, request, session_pk=None):
+        return Response(self._body(self.load_session()))
+
+    @extend_schema(parameters=[SESSION_PK], request=s.ProgressInputSerializer, responses={200: s.ProgressSerializer})
+    def post(self, request, session_pk=None):
+        session = self.load_session()
+        data = s.ProgressInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wanted = set(data.validated_data["passages"])
+        last_id = data.validated_data.get("last_passage")
+        found = {passage.pk: passage for passage in progress.session_passage_ids(session, ids=[*wanted, last_id or 0])}
+        if missing := sorted(wanted - set(found)):
+            listed = ", ".join(str(pk) for pk in missing[:10])
+            raise serializers.ValidationError({"passages": f"Not passages of this session's reading: {listed}."})
+        if last_id is not None and last_id not in found:
+            raise serializers.ValidationError({"last_passage": "Not a passage of this session's reading."})
+        progress_record(
+            user=request.user,
+            session=session,
+            passages=[found[pk] for pk in sorted(wanted)],
+            last_passage=found.get(last_id) if last_id else None,
+        )
+        return Response(self._body(session))
 
 
 # --- Search -----------------------------------------------------------------------------------

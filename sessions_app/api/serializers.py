@@ -51,6 +51,9 @@ class GroupUpdateSerializer(serializers.Serializer):
     name = SingleLineField(max_length=200, required=False)
     description = DescriptionField(required=False, allow_blank=True)
     timezone = TimezoneField(required=False)
+    member_progress_visible = serializers.BooleanField(
+        required=False, help_text="Facilitators see each member's reading progress; false: totals only."
+    )
     reading_lead_minutes = serializers.IntegerField(required=False, help_text="Reading reminder, minutes before.")
     starting_lead_minutes = serializers.IntegerField(required=False, help_text="Starting reminder, minutes before.")
     default_note_visibility = ChoiceField(
@@ -79,6 +82,7 @@ class GroupSerializer(serializers.ModelSerializer):
             "starting_lead_minutes",
             "default_note_visibility",
             "highlights_unlock_peek",
+            "member_progress_visible",
             "my_role",
             "created_at",
         ]

@@ -50,7 +50,7 @@ def group_create(*, creator: User, name: str, description: str = "", timezone: s
 
 @transaction.atomic
 def group_update(*, group: StudyGroup, **fields: str | int | bool) -> StudyGroup:
-    """Change a group's name, description, default timezone, reminder defaults or note settings."""
+    """Change a group's name, description, default timezone, reminder defaults, note settings or progress setting."""
     allowed = {
         "name",
         "description",
@@ -59,6 +59,7 @@ def group_update(*, group: StudyGroup, **fields: str | int | bool) -> StudyGroup
         "starting_lead_minutes",
         "default_note_visibility",
         "highlights_unlock_peek",
+        "member_progress_visible",
     }
     if unknown := set(fields) - allowed:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
