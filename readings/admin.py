@@ -9,7 +9,9 @@ from .models import (
     NoteHelpful,
     NoteTag,
     Passage,
+    PassageRead,
     ReadingAssignment,
+    ReadingVisit,
     Text,
     TextImport,
     TextRevision,
@@ -219,3 +221,23 @@ class TextImportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(PassageRead)
+class PassageReadAdmin(admin.ModelAdmin):
+    """Who read which passage (reading progress); written by the reader, read-only here."""
+
+    list_display = ("user", "passage", "read_at")
+    list_select_related = ("user", "passage__text")
+    raw_id_fields = ("user", "passage")
+    readonly_fields = ("user", "passage", "read_at")
+
+
+@admin.register(ReadingVisit)
+class ReadingVisitAdmin(admin.ModelAdmin):
+    """Who opened which session's reading, when they were last active, and where they were."""
+
+    list_display = ("user", "session", "opened_at", "last_activity_at", "last_passage")
+    list_select_related = ("user", "session", "last_passage")
+    raw_id_fields = ("user", "session", "last_passage")
+    readonly_fields = ("user", "session", "opened_at", "last_activity_at", "last_passage")

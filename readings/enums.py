@@ -44,3 +44,9 @@ class ImportState(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+class ProgressStatus(models.TextChoices):
+    NOT_OPENED = "not_opened", "Not opened"
+    IN_PROGRESS = "in_progress", "In progress"
+    FINISHED = "finished", "Finished"

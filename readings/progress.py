@@ -12,10 +12,11 @@ from django.db.models import Count, Q, Sum
 
 from sessions_app.models import Membership, Session, User
 
+from .enums import ProgressStatus
 from .models import Passage, PassageRead, ReadingAssignment, ReadingVisit
 from .selectors import notes_visible_to, readings_of, session_passages_q
 
-NOT_OPENED, IN_PROGRESS, FINISHED = "not_opened", "in_progress", "finished"
+NOT_OPENED, IN_PROGRESS, FINISHED = ProgressStatus.NOT_OPENED, ProgressStatus.IN_PROGRESS, ProgressStatus.FINISHED
 
 
 def percent_of(read_words: int, required_words: int) -> int | None:

@@ -417,6 +417,7 @@ SPECTACULAR_SETTINGS = {
         "NoteVisibilityEnum": "readings.enums.NoteVisibility",
         "AnchorStateEnum": "readings.enums.AnchorState",
         "TextFormatEnum": "readings.enums.TextFormat",
+        "ProgressStatusEnum": "readings.enums.ProgressStatus",
     },
 }
 

@@ -7,7 +7,7 @@ from sessions_app.api.fields import AwareDateTimeField, DescriptionField, MultiL
 from sessions_app.api.serializers import ChoiceField
 from sessions_app.enums import SessionStatus
 
-from ..enums import AnchorState, NoteVisibility, PassageKind, QuestionKind, TextFormat
+from ..enums import AnchorState, NoteVisibility, PassageKind, ProgressStatus, QuestionKind, TextFormat
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport, TextRevision
 from ..search import KINDS, QUERY_MAX_CHARS
 
@@ -477,7 +477,7 @@ class OwnProgressSerializer(serializers.Serializer):
     required_words = serializers.IntegerField(help_text="Words in the required readings' passages.")
     read_words = serializers.IntegerField(help_text="Of those, words in passages read.")
     percent = serializers.IntegerField(allow_null=True, help_text="Whole percent read; null if nothing is required.")
-    status = serializers.ChoiceField(choices=["not_opened", "in_progress", "finished"])
+    status = ChoiceField(choices=ProgressStatus.choices)
     opened_at = AwareDateTimeField(allow_null=True)
     last_activity_at = AwareDateTimeField(allow_null=True)
     last_passage = ProgressPassageSerializer(allow_null=True, help_text="Where to continue.")
@@ -491,7 +491,7 @@ class MemberProgressSerializer(serializers.Serializer):
     opened = serializers.BooleanField()
     read_words = serializers.IntegerField()
     percent = serializers.IntegerField(allow_null=True)
-    status = serializers.ChoiceField(choices=["not_opened", "in_progress", "finished"])
+    status = ChoiceField(choices=ProgressStatus.choices)
     notes = serializers.IntegerField(help_text="Notes on the session's passages that you may see.")
     replies = serializers.IntegerField(help_text="Replies on the session's passages that you may see.")
     last_activity_at = AwareDateTimeField(allow_null=True)
