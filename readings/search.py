@@ -351,15 +351,15 @@ class SearchResult:
 
     @property
     def url(self) -> str:
-        from .views.reader import passage_html_id  # the reader's deep-link ids, defined once there
-
         if self.passage is None:
             return reverse("text-detail", args=[self.text["id"]])
+        position = self.passage["position"]
         if self.reader is not None:
             session_id, single_text = self.reader
-            anchor = passage_html_id(self.passage["position"], self.text["id"], single_text=single_text)
-            return f"{reverse('session-read', args=[session_id])}#{anchor}"
-        return f"{reverse('text-detail', args=[self.text['id']])}#p-{self.passage['position']}"
+            # The reader's row ids: `p-12`, or `t3-p-12` when the session reads several texts.
+            fragment = f"p-{position}" if single_text else f"t{self.text['id']}-p-{position}"
+            return f"{reverse('session-read', args=[session_id])}#{fragment}"
+        return f"{reverse('text-detail', args=[self.text['id']])}#p-{position}"
 
 
 def _headline(name: str, scope: SearchScope, **options):
