@@ -335,6 +335,8 @@ READING_CAP_SECONDS = env.int("READING_CAP_SECONDS", default=45)
 READING_BATCH_SECONDS = env.int("READING_BATCH_SECONDS", default=15)
 # The longest note body, in characters of Markdown source.
 NOTE_BODY_MAX_CHARS = env.int("NOTE_BODY_MAX_CHARS", default=20_000)
+# How often an open reading view asks for others' new notes (an unchanged answer is a cheap 304); 0: never.
+READER_POLL_SECONDS = env.int("READER_POLL_SECONDS", default=15)
 # EPUB and PDF files are larger than texts (figures, fonts): their own limits.
 PDF_MAX_BYTES = env.int("PDF_MAX_BYTES", default=50 * 1024 * 1024)
 PDF_MAX_PAGES = env.int("PDF_MAX_PAGES", default=2000)

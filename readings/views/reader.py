@@ -25,7 +25,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
@@ -36,6 +36,7 @@ from sessions_app.selectors import access_session, membership_for
 from ..anchoring import segments
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment
+from ..pack.builder import notes_version, pack_scope
 from ..selectors import (
     notes_visible_to,
     notes_withheld_before_peek,
@@ -43,6 +44,7 @@ from ..selectors import (
     questions_for,
     readings_of,
     session_passages_q,
+    with_helpful_by,
 )
 
 # --- What the templates show ------------------------------------------------------------------
@@ -76,6 +78,20 @@ class NoteCard:
         """Its words are marked in the passage: a live note on a span that is still where it was."""
         return bool(self.note.selector) and not self.deleted and self.note.anchor_state != AnchorState.ORPHANED
 
+    @property
+    def highlight_only(self) -> bool:
+        """A highlight: marked words with no card of their own."""
+        return self.note.highlight
+
+    @property
+    def helpful_count(self) -> int | None:
+        """How many found it helpful; None for a private note, which has no count."""
+        return None if self.note.visibility == NoteVisibility.PRIVATE else self.note.helpful_count
+
+    @property
+    def can_mark_helpful(self) -> bool:
+        return not self.own and not self.deleted and self.helpful_count is not None
+
 
 @dataclass
 class Candidate:
@@ -106,6 +122,7 @@ class PassageRow:
     withheld: int = 0
     body_html: SafeString = field(default_factory=lambda: SafeString(""))  # only for the rows shown
     page: int = 1
+    highlights: list[NoteCard] = field(default_factory=list)
 
     @property
     def note_total(self) -> int:
@@ -125,6 +142,7 @@ class Filters:
     visibility: str = ""
     tag: str = ""
     author: int | None = None  # a person's notes only (their user id)
+    sort: str = ""  # "" (by time) or "helpful"
 
     @classmethod
     def from_query(cls, query) -> "Filters":
@@ -135,6 +153,7 @@ class Filters:
             visibility=visibility if visibility in NoteVisibility.values else "",
             tag=tag,
             author=int(author) if author.isdigit() and len(author) < 12 else None,
+            sort="helpful" if query.get("sort") == "helpful" else "",
         )
 
     @property
@@ -143,13 +162,24 @@ class Filters:
 
     @property
     def params(self) -> dict[str, str]:
-        pairs = (("visibility", self.visibility), ("tag", self.tag), ("author", str(self.author or "")))
+        pairs = (
+            ("visibility", self.visibility),
+            ("tag", self.tag),
+            ("author", str(self.author or "")),
+            ("sort", self.sort),
+        )
         return {key: value for key, value in pairs if value}
 
     @property
     def query(self) -> str:
-        """`?visibility=…&tag=…&author=…` for the fragments, so a refreshed passage keeps the page's filter."""
+        """`?visibility=…&tag=…&author=…&sort=…` for the fragments, so a refreshed passage keeps the page's filter."""
         return f"?{urlencode(self.params)}" if self.params else ""
+
+    def order(self, cards: list[NoteCard]) -> list[NoteCard]:
+        """A passage's notes by time (as loaded), or most helpful first (a private note counts none), then time."""
+        if self.sort != "helpful":
+            return cards
+        return sorted(cards, key=lambda card: -(card.helpful_count or 0))
 
     def keeps(self, card: NoteCard) -> bool:
         if self.visibility and card.note.visibility != self.visibility:
@@ -168,9 +198,12 @@ def highlighted_body(body: str, cards: list[NoteCard]) -> SafeString:
     """The passage body, escaped, with the words of each note in `<mark class="hl">`.
 
     Overlapping spans are cut into segments, each marked once and naming every
-    note that covers it. Nothing but the body's own characters goes between the
-    marks, so the element's text is exactly `body` (the browser's offsets
-    depend on it). Offsets are code points: Python string indices.
+    note that covers it (`data-note-ids`: notes with a card; `data-highlight-ids`:
+    highlights, which have none). Words only highlights cover are `hl-only`;
+    where they are all the reader's own, the mark offers to remove them.
+    Nothing but the body's own characters goes between the marks, so the
+    element's text is exactly `body` (the browser's offsets depend on it).
+    Offsets are code points: Python string indices.
     """
     spans = []
     for card in cards:
@@ -188,8 +221,20 @@ def highlighted_body(body: str, cards: list[NoteCard]) -> SafeString:
             classes.append("own")
         if len(covering) > 1:
             classes.append("multi")
-        ids = " ".join(str(card.note.pk) for card in covering)
-        out.append(f'<mark class="{" ".join(classes)}" data-note-ids="{ids}">{text}</mark>')
+        with_cards = [card for card in covering if not card.highlight_only]
+        marked_only = [card for card in covering if card.highlight_only]
+        attributes = ""
+        if with_cards:
+            attributes += f' data-note-ids="{" ".join(str(card.note.pk) for card in with_cards)}"'
+        if marked_only:
+            attributes += f' data-highlight-ids="{" ".join(str(card.note.pk) for card in marked_only)}"'
+        if not with_cards:
+            classes.append("hl-only")
+            if all(card.own for card in marked_only):
+                own = " ".join(str(card.note.pk) for card in marked_only)
+                attributes += f' data-own-highlights="{own}" tabindex="0" role="button" title="Your highlight"'
+                attributes += f' aria-label="{text}: your highlight. Press to remove it."'
+        out.append(f'<mark class="{" ".join(classes)}"{attributes}>{text}</mark>')
     return mark_safe("".join(out))  # noqa: S308 (the body is escaped above; the rest is our own markup)
 
 
@@ -327,7 +372,7 @@ def load_reader(
     if passage_id is not None and not passages:
         raise Http404("That passage is not part of this session's reading.")
     notes = list(
-        notes_visible_to(user, membership=membership)
+        with_helpful_by(notes_visible_to(user, membership=membership), user)
         .filter(notes_where)
         .select_related("author")
         .annotate(passage_text_id=F("passage__text_id"))
@@ -340,8 +385,8 @@ def load_reader(
     reader.tags = sorted({tag for card in cards for tag in card.tags})
     people = {card.note.author_id: card.note.author.name for card in cards if card.note.deleted_at is None}
     reader.authors = sorted(people.items(), key=lambda item: item[1].casefold())
-    shown = [card for card in cards if filters.keeps(card)]
-    reader.note_count = sum(1 + len(card.replies) for card in shown)
+    shown = filters.order([card for card in cards if filters.keeps(card)])
+    reader.note_count = sum(1 + len(card.replies) for card in shown if not card.highlight_only)
     on_passage: dict[int, list[NoteCard]] = {}
     for card in shown:
         on_passage.setdefault(card.note.passage_id, []).append(card)
@@ -362,8 +407,9 @@ def load_reader(
             row = PassageRow(
                 passage=passage,
                 html_id=reader.html_id(passage),
-                notes=anchored,
+                notes=[card for card in anchored if not card.highlight_only],
                 withheld=withheld.get(passage.pk, 0),
+                highlights=[card for card in anchored if card.highlight_only],
             )
             placed[passage.pk] = row
             rows.append(row)
@@ -412,7 +458,7 @@ def _paginate(reader: Reader, *, page: int, at: str, whole: bool) -> None:
     reader.sections = kept
     for section in kept:
         for row in section.rows:
-            row.body_html = highlighted_body(row.passage.body, row.notes)
+            row.body_html = highlighted_body(row.passage.body, row.notes + row.highlights)
 
 
 def _candidates(note: Note, bodies: dict[int, Passage], reader: Reader) -> list[Candidate]:
@@ -455,7 +501,18 @@ def _context(reader: Reader) -> dict:
         "reader": reader,
         "filters": reader.filters,
         "visibility_choices": NoteVisibility.choices,
+        "default_visibility": reader.membership.default_note_visibility,
         "fragment_query": reader.filters.query,
+    }
+
+
+def _live(request, session: Session, membership: Membership) -> dict:
+    """What the page's live poll starts from: the version of the notes it shows, where to poll, how often."""
+    scope = pack_scope(user=request.user, session=session, membership=membership)
+    return {
+        "live_version": notes_version(scope),
+        "live_url": reverse("session-notes-live", args=[session.pk]),
+        "poll_seconds": settings.READER_POLL_SECONDS,
     }
 
 
@@ -473,7 +530,7 @@ def session_read(request, session_id: int):
         page=int(page) if page.isdigit() and len(page) < 7 else 1,
         at=request.GET.get("at", "")[:40],
     )
-    return render(request, "readings/reader/page.html", _context(reader))
+    return render(request, "readings/reader/page.html", {**_context(reader), **_live(request, session, membership)})
 
 
 @login_required

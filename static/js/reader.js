@@ -314,6 +314,13 @@
     if (restoreFocus && opener && document.body.contains(opener)) opener.focus();
   }
 
+  // The server remembers the audience chosen last in this group; the open page does too, so the next
+  // note's form (reset to its defaults) starts there.
+  function rememberAudience() {
+    const chosen = form.querySelector('input[name="visibility"]:checked');
+    form.querySelectorAll('input[name="visibility"]').forEach(function (radio) { radio.defaultChecked = radio === chosen; });
+  }
+
   function tagsFromInput() {
     const input = form.elements.namedItem("tags");
     return input.value.split(",").map(function (tag) { return tag.trim(); }).filter(Boolean);
@@ -414,6 +421,7 @@
       return;
     }
     const note = await response.json();
+    if (mode === "new") rememberAudience();
     const opener = current.opener;
     closeForm(false);
     if (inOrphans) await refreshOrphans();
@@ -1021,6 +1029,19 @@
       return;
     }
 
+    const helpfulButton = target.closest("[data-helpful]");
+    if (helpfulButton) {
+      toggleHelpful(helpfulButton);
+      return;
+    }
+
+    const ownHighlight = target.closest("mark.hl-only[data-own-highlights]");
+    if (ownHighlight) {
+      const selection = window.getSelection();
+      if (!selection || selection.isCollapsed) removeHighlights(ownHighlight);
+      return;
+    }
+
     // A highlight: show its note(s), unless the click ended a selection.
     const mark = target.closest("mark.hl[data-note-ids]");
     if (mark) {
@@ -1039,6 +1060,173 @@
     const card = event.target.closest(".note-card");
     if (card) setActive([card.dataset.noteId]);
   });
+
+  // --- Highlights: words marked, with no note ------------------------------------------------------
+  // Kept apart so a selection toolbar can call it: saves `selector` on the passage as a highlight
+  // (private: only its author sees it) and refreshes the passage. Resolves to null, or the API's error.
+  async function saveHighlight(passageId, selector) {
+    const response = await api("POST", notesApi, { passage: Number(passageId), selector: selector, highlight: true });
+    if (!response.ok) return problemOf(response);
+    await refreshRow(passageId);
+    announce("Highlighted. Only you see your highlights.");
+    return null;
+  }
+
+  // "Highlight" in the selection toolbar, after "Annotate".
+  function addHighlightTool() {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.tool = "highlight";
+    button.textContent = "Highlight";
+    toolbar.querySelector('[data-tool="annotate"]').after(button);
+    toolbar.addEventListener("click", async function (event) {
+      if (!event.target.closest('[data-tool="highlight"]') || !toolbarChoice) return;
+      const found = toolbarChoice.found;
+      const row = rowOf(found.passageBody);
+      leaveWordMode(false);
+      hideToolbar(false);
+      const selection = window.getSelection();
+      if (selection) selection.removeAllRanges();
+      const problem = await saveHighlight(row.dataset.passageId, found.selector);
+      if (problem) announce(problem.detail || "The highlight could not be saved.");
+    });
+  }
+
+  // Words only one's own highlights cover: a click (or Enter) offers to remove them.
+  async function removeHighlights(mark) {
+    const ids = (mark.dataset.ownHighlights || "").split(" ").filter(Boolean);
+    if (!ids.length || !window.confirm("Remove your highlight of these words?")) return;
+    for (const id of ids) {
+      const response = await api("DELETE", notesApi + id + "/");
+      if (!response.ok) {
+        announce((await problemOf(response)).detail);
+        return;
+      }
+    }
+    await refreshRow(rowOf(mark).dataset.passageId);
+    announce("Highlight removed.");
+  }
+
+  // --- Helpful marks --------------------------------------------------------------------------------
+
+  async function toggleHelpful(button) {
+    const card = button.closest("[data-note-id]");
+    const marked = button.getAttribute("aria-pressed") === "true";
+    button.disabled = true;
+    const response = await api(marked ? "DELETE" : "POST", notesApi + card.dataset.noteId + "/helpful/");
+    button.disabled = false;
+    if (!response.ok) {
+      announce((await problemOf(response)).detail);
+      return;
+    }
+    const data = await response.json();
+    button.setAttribute("aria-pressed", data.helpful_by_me ? "true" : "false");
+    const count = button.querySelector("[data-helpful-count]");
+    if (count) count.textContent = data.helpful_count ? String(data.helpful_count) : "";
+    announce(data.helpful_by_me ? "Marked as helpful." : "Helpful mark taken back.");
+  }
+
+  // --- Live: others' new notes appear without a reload ------------------------------------------------
+  // Polls the notes this person may see (GET …/notes/live/, 304 while nothing changed). New
+  // highlights are drawn at once; new notes and replies wait behind a "3 new notes · Show" bar, so
+  // nothing moves under the reader's eyes.
+  const liveBar = document.getElementById("live-bar");
+  const live = { seen: null, etag: null, notes: new Map(), rows: new Set(), timer: null };
+
+  function idsOnPage() {
+    const ids = new Set();
+    reader.querySelectorAll("[data-note-id]").forEach(function (element) { ids.add(element.dataset.noteId); });
+    reader.querySelectorAll("mark[data-note-ids], mark[data-highlight-ids]").forEach(function (mark) {
+      (mark.dataset.noteIds || "").split(" ").concat((mark.dataset.highlightIds || "").split(" ")).forEach(
+        function (id) { if (id) ids.add(id); }
+      );
+    });
+    return ids;
+  }
+
+  function showLiveBar() {
+    const count = live.notes.size;
+    liveBar.hidden = count === 0;
+    if (count) {
+      liveBar.querySelector("[data-live-count]").textContent = count + " new note" + (count === 1 ? "" : "s");
+    }
+  }
+
+  function takeLive(data) {
+    const all = data.notes.map(function (note) { return String(note.id); });
+    if (live.seen === null) {
+      // The page was rendered at `liveVersion`: anything newer that it lacks is new (unless a filter hides it).
+      const exact = data.version === reader.dataset.liveVersion || reader.dataset.filtered === "true";
+      live.seen = exact ? new Set(all) : idsOnPage();
+    }
+    const onPage = idsOnPage();
+    const highlighted = new Set();
+    data.notes.forEach(function (note) {
+      const id = String(note.id);
+      if (live.seen.has(id) || onPage.has(id) || note.mine || note.deleted) {
+        live.seen.add(id);
+        return;
+      }
+      live.seen.add(id);
+      if (note.highlight) highlighted.add(String(note.passage));
+      else {
+        live.notes.set(id, String(note.passage));
+        live.rows.add(String(note.passage));
+      }
+    });
+    highlighted.forEach(function (passageId) {
+      const row = rowById(passageId);
+      if (row && row.classList.contains("is-writing")) live.rows.add(passageId);
+      else refreshRow(passageId);
+    });
+    showLiveBar();
+  }
+
+  async function pollLive() {
+    window.clearTimeout(live.timer);
+    if (!document.hidden) {
+      const headers = { Accept: "application/json" };
+      if (live.etag) headers["If-None-Match"] = live.etag;
+      try {
+        const response = await fetch(reader.dataset.liveUrl, { credentials: "same-origin", headers: headers });
+        if (response.status === 200) {
+          live.etag = response.headers.get("ETag");
+          takeLive(await response.json());
+        }
+      } catch (error) {
+        // Offline for a moment: the next poll tries again.
+      }
+    }
+    live.timer = window.setTimeout(pollLive, Number(reader.dataset.pollSeconds) * 1000);
+  }
+
+  async function showLive() {
+    const first = live.notes.keys().next().value;
+    const rows = Array.from(live.rows);
+    live.notes.clear();
+    live.rows.clear();
+    showLiveBar();
+    for (const passageId of rows) await refreshRow(passageId);
+    if (first && !focusNote(first, "New notes shown.")) announce("New notes shown.");
+  }
+
+  addHighlightTool();
+  reader.addEventListener("keydown", function (event) {
+    const mark = event.target.closest && event.target.closest("mark.hl-only[data-own-highlights]");
+    if (!mark || (event.key !== "Enter" && event.key !== " ")) return;
+    event.preventDefault();
+    removeHighlights(mark);
+  });
+
+  if (liveBar && reader.dataset.liveUrl && Number(reader.dataset.pollSeconds) > 0) {
+    liveBar.addEventListener("click", function (event) {
+      if (event.target.closest("[data-live-show]")) showLive();
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) pollLive();
+    });
+    pollLive();
+  }
 
   form.addEventListener("submit", submit);
   form.addEventListener("click", function (event) {

@@ -10,7 +10,7 @@ from readings.enums import AnchorState
 from readings.models import Note
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
-from readings.services.notes import note_create, note_delete, note_set_hidden
+from readings.services.notes import note_create, note_delete, note_mark_helpful, note_set_hidden
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Session
 
@@ -492,10 +492,15 @@ def test_page_queries_do_not_grow_with_passages_and_notes(
         )
         if n % 5 == 0:
             note_create(author=world.facilitator, passage=passage, body="reply", parent=note)
+        if note.visibility == "group" and note.author_id != world.member.pk:
+            note_mark_helpful(note=note, user=world.member)
+        if n % 4 == 0:
+            note_create(author=authors[n % 3], passage=passage, highlight=True, selector=span(passage, "words"))
     client.force_login(world.member)
     url = reverse("session-read", args=[world.session.pk])
 
-    with django_assert_num_queries(13):
+    # The live poll's starting version adds two (the readings' ranges and one aggregate over the notes).
+    with django_assert_num_queries(15):
         response = client.get(url)
 
     assert response.status_code == 200
