@@ -105,9 +105,11 @@ def test_keyboard_only_member_chooses_words_writes_a_group_note_and_replies(
     assert page.evaluate("document.querySelector('#p-12').nextElementSibling.id") == "note-form"
     check_page(page, "reader, note form opened from the keyboard")
     page.keyboard.type("Peasants in uniform: land and peace at once.")
-    page.keyboard.press("Tab")  # into the audience choice (a radio group): arrows choose
-    expect(form.get_by_label("Only me", exact=True)).to_be_focused()
+    page.keyboard.press("Tab")  # into the audience choice (a radio group), at the group's default: arrows choose
+    expect(form.get_by_label("The group", exact=True)).to_be_focused()
     page.keyboard.press("ArrowRight")
+    expect(form.get_by_label("Facilitators", exact=True)).to_be_checked()
+    page.keyboard.press("ArrowLeft")
     expect(form.get_by_label("The group", exact=True)).to_be_checked()
     tab_to(page, form.get_by_role("button", name="Save note"))
     page.keyboard.press("Enter")

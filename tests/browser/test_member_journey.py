@@ -115,6 +115,9 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
     drag_select(page, "#p-13", PRIVATE_PHRASE)
     annotate_selection(page)
     page.locator("#note-form").get_by_label("Your note").fill("Why “weak”? Compare with 1905.")
+    # The form starts at the audience chosen last in this group (the group); this one is for me.
+    expect(page.locator("#note-form").get_by_label("The group", exact=True)).to_be_checked()
+    page.locator("#note-form").get_by_label("Only me", exact=True).check()
     page.evaluate("window.scrollBy(0, document.getElementById('p-12').getBoundingClientRect().top - 24)")
     screenshot(page, "reader-note-open")
     check_page(page, "reader with a private note being written", both_widths=False)
@@ -166,7 +169,8 @@ def test_keyboard_adds_a_whole_passage_note_and_escape_returns_focus(world, orga
     card = page.locator("#p-14 .note-card", has_text="Food, fuel and raw materials")
     expect(card).to_be_focused()
     note = Note.objects.get(body="Food, fuel and raw materials: the base of it all.")
-    assert (note.selector, note.visibility, note.author.username) == (None, "private", "member")
+    # Written without choosing an audience: the group's default, "the group".
+    assert (note.selector, note.visibility, note.author.username) == (None, "group", "member")
 
     # An empty note is refused by the API; the message shows beside the field.
     add_button.click()
