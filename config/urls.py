@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from sessions_app.views import admin_login
+from pages.views.accounts import admin_login
 
 from .health import HealthView
 
@@ -23,10 +23,8 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api)),
-    path("", include("reminders.urls")),
-    path("", include("readings.urls")),
-    path("", include("sessions_app.urls")),
+    path("", include("pages.urls")),
 ]
 
 # Unknown addresses under /api/ answer with the API's JSON error, as the schema declares.
-handler404 = "sessions_app.api.errors.page_not_found"
+handler404 = "core.api.errors.page_not_found"

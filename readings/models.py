@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.validators import validate_multiline_text, validate_single_line
 from sessions_app.models import Session, StudyGroup
-from sessions_app.validators import validate_multiline_text, validate_single_line
 
 from .enums import AnchorState, ImportState, NoteVisibility, PassageKind, QuestionKind, QuestionState, TextFormat
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import formataddr
 from functools import cached_property
-from urllib.parse import urlsplit
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -20,14 +19,14 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import SafeMIMEText
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.html import escape
 
+from core.links import absolute, absolute_url, site_host
+from core.validators import single_line
 from readings.models import DiscussionQuestion, ReadingAssignment
 from sessions_app.calendar import calendar_bytes, session_url
 from sessions_app.links import pack_download_url
 from sessions_app.models import Session, User
-from sessions_app.validators import single_line
 
 from .enums import UNSUBSCRIBE_KINDS, NotificationKind, ReminderKind
 from .models import Notification, NotificationPreference, OutboxEvent, Reminder
@@ -56,11 +55,11 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
 
 
 def unsubscribe_url(user_id: int, kind: str) -> str:
-    return settings.SITE_URL + reverse("reminder-unsubscribe", args=[unsubscribe_token(user_id, kind)])
+    return absolute_url("reminder-unsubscribe", unsubscribe_token(user_id, kind))
 
 
 def preferences_url() -> str:
-    return settings.SITE_URL + reverse("reminder-preferences")
+    return absolute_url("reminder-preferences")
 
 
 def pack_url(session: Session) -> str:
@@ -68,15 +67,11 @@ def pack_url(session: Session) -> str:
     return pack_download_url(session.pk, "pdf")
 
 
-def _site_host() -> str:
-    return urlsplit(settings.SITE_URL).hostname or "studycircle.local"
-
-
 def message_id(reminder: Reminder) -> str:
     """Stable for the row: a resend after a crash carries the same Message-ID, so clients can fold duplicates."""
     if reminder.session_id is None:
-        return f"<reminder-{reminder.pk}.{reminder.kind}@{_site_host()}>"
-    return f"<reminder-{reminder.pk}.{reminder.kind}.session-{reminder.session_id}@{_site_host()}>"
+        return f"<reminder-{reminder.pk}.{reminder.kind}@{site_host('studycircle.local')}>"
+    return f"<reminder-{reminder.pk}.{reminder.kind}.session-{reminder.session_id}@{site_host('studycircle.local')}>"
 
 
 def local_time(moment: datetime, tzname: str) -> str:
@@ -241,7 +236,7 @@ def build_reminder_email(reminder: Reminder, content: SessionContent) -> Reminde
         # RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs here.
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{group_name} <group-{content.session.group_id}.reminders.{_site_host()}>",
+        "List-Id": f"{group_name} <group-{content.session.group_id}.reminders.{site_host('studycircle.local')}>",
         "Auto-Submitted": "auto-generated",
         "X-Auto-Response-Suppress": "All",
     }
@@ -327,7 +322,7 @@ def notice_items(rows: Sequence[Reminder], *, now: datetime) -> dict[int, list[N
                     actor_name=one.actor.name if one.actor else "Someone",
                     group_name=one.group.name,
                     text_title=note.passage.text.title if note else "",
-                    url=settings.SITE_URL + links[note.pk] if note else settings.SITE_URL,
+                    url=absolute(links[note.pk]) if note else settings.SITE_URL,
                     shows_note=shows,
                     quote=_quote(note) if note and shows else "",
                     body=note.body if note and shows else "",
@@ -369,13 +364,13 @@ def build_notifications_email(reminder: Reminder, items: Sequence[NoticeItem]) -
         "preferences_url": preferences_url(),
         "unsubscribe_url": unsubscribe,
         "kind_label": ReminderKind(reminder.kind).label,
-        "notifications_url": settings.SITE_URL + reverse("notifications"),
+        "notifications_url": absolute_url("notifications"),
     }
     headers = {
         "Message-ID": message_id(reminder),
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{single_line(settings.SITE_NAME)} notifications <notifications.{_site_host()}>",
+        "List-Id": f"{single_line(settings.SITE_NAME)} notifications <notifications.{site_host('studycircle.local')}>",
         "Auto-Submitted": "auto-generated",
         "X-Auto-Response-Suppress": "All",
     }

@@ -5,8 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from core.validators import validate_timezone
 from sessions_app.models import Session
-from sessions_app.validators import validate_timezone
 
 from .enums import SESSION_KINDS, Delivery, NotificationKind, ReminderKind, ReminderState
 

@@ -2,8 +2,8 @@ from axes.utils import reset as axes_reset
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .forms import AdminPasswordForm
 from .models import RSVP, ApiToken, Attendance, CalendarFeed, Invitation, Membership, Series, Session, StudyGroup, User
+from .passwords import AdminPasswordForm
 
 
 @admin.register(User)

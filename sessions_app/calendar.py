@@ -10,16 +10,16 @@ them still makes a valid file.
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from icalendar import Alarm, Calendar, Event, vText
+
+from core.links import site_host
+from core.validators import single_line
 
 from . import links
 from .enums import SessionStatus
 from .models import Session
-from .validators import single_line
 
 PRODID = "-//Studycircle//Sessions//EN"
 _STATUS = {
@@ -32,7 +32,7 @@ _STATUS = {
 
 def session_uid(session: Session) -> str:
     """Stable for the life of the session, unique to this site."""
-    return f"session-{session.pk}@{urlsplit(settings.SITE_URL).hostname or 'studycircle'}"
+    return f"session-{session.pk}@{site_host()}"
 
 
 def session_url(session: Session) -> str:

@@ -1,9 +1,7 @@
 """Domain errors that are not plain validation failures."""
 
+from core.exceptions import Gone
 
-class InvitationUnavailable(Exception):
+
+class InvitationUnavailable(Gone):
     """The invitation was used up, revoked or has expired (HTTP 410)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message

@@ -1,9 +1,10 @@
-"""Addresses of a session's pages and files, on SITE_URL (they leave the request: emails, feeds, API)."""
+"""Addresses of a session's pages and files, absolute (they leave the request: emails, feeds, API) or relative."""
 
 import functools
 
-from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
+
+from core.links import absolute, absolute_url
 
 PACK_FORMATS = ("md", "html", "pdf", "epub")
 # Formats a worker renders: a person gets them through a page that waits for the file.
@@ -11,16 +12,18 @@ PACK_FILE_FORMATS = ("pdf", "epub")
 
 
 def session_url(session_id: int) -> str:
-    return f"{settings.SITE_URL}/sessions/{session_id}/"
+    return absolute_url("session-detail", session_id=session_id)
 
 
-def pack_urls(session_id: int, *, base: str | None = None) -> dict[str, str]:
-    """The pack in each format, and the session's calendar entry: on SITE_URL, or `base` ("" for a page's own links)."""
-    base = settings.SITE_URL if base is None else base
+def pack_urls(session_id: int, *, absolute_urls: bool = True) -> dict[str, str]:
+    """The pack in each format, and the session's calendar entry (relative paths for a page's own links)."""
     pack_path, calendar_path = _session_paths(get_script_prefix(), get_urlconf())
-    pack = base + pack_path.format(int(session_id))
+    pack = pack_path.format(int(session_id))
+    calendar = calendar_path.format(int(session_id))
+    if absolute_urls:
+        pack, calendar = absolute(pack), absolute(calendar)
     urls = {"json": pack, **{fmt: f"{pack}?format={fmt}" for fmt in PACK_FORMATS}}
-    urls["ics"] = base + calendar_path.format(int(session_id))
+    urls["ics"] = calendar
     return urls
 
 
@@ -36,7 +39,8 @@ def _session_paths(script_prefix: str, urlconf: str | None) -> tuple[str, str]:
     return tuple(path.replace("{", "{{").replace("}", "}}").replace(str(marker), "{}") for path in (pack, calendar))
 
 
-def pack_download_url(session_id: int, fmt: str, *, base: str | None = None) -> str:
+def pack_download_url(session_id: int, fmt: str, *, absolute_urls: bool = True) -> str:
     """The page that prepares and downloads a PDF or EPUB pack (what buttons and emails link to)."""
-    base = settings.SITE_URL if base is None else base
-    return base + reverse("session-pack-download", kwargs={"session_id": session_id, "fmt": fmt})
+    if absolute_urls:
+        return absolute_url("session-pack-download", session_id=session_id, fmt=fmt)
+    return reverse("session-pack-download", kwargs={"session_id": session_id, "fmt": fmt})

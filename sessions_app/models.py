@@ -8,8 +8,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.validators import validate_multiline_text, validate_single_line, validate_timezone
+
 from .enums import NoteVisibility, Role, RSVPStatus, SessionStatus
-from .validators import validate_multiline_text, validate_single_line, validate_timezone
 
 
 class User(AbstractUser):

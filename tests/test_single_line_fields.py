@@ -2,7 +2,7 @@
 
 A line break in a session title used to be stored, and then broke the
 session's .ics (500) and its reminders. The rule lives in one validator
-(`sessions_app.validators.validate_single_line`), set on the model fields
+(`core.validators.validate_single_line`), set on the model fields
 (forms over models and the admin), on the API's input fields and on the
 pages' forms; text that may span lines refuses the other control characters.
 """
@@ -14,6 +14,7 @@ from django.apps import apps
 from django.db import models
 from rest_framework import serializers
 
+from core.validators import single_line, validate_multiline_text, validate_single_line
 from readings.api import serializers as readings_serializers
 from readings.models import DiscussionQuestion, Note, Text
 from readings.services.assignments import assignment_create
@@ -22,7 +23,6 @@ from reminders.api import serializers as reminders_serializers
 from sessions_app.api import serializers as sessions_serializers
 from sessions_app.models import Series, Session, StudyGroup, User
 from sessions_app.services.groups import invitation_create
-from sessions_app.validators import single_line, validate_multiline_text, validate_single_line
 
 from .factories import PASSWORD
 from .readings.conftest import SAMPLE

@@ -387,7 +387,7 @@ def test_preferences_page_shows_the_calendar_feed_and_rotates_it(world, client):
 
 
 def _edit_post(session, **overrides) -> dict:
-    from sessions_app.forms import SessionForm
+    from pages.forms import SessionForm
 
     initial = SessionForm.initial_for(session)
     data = {

@@ -39,10 +39,12 @@ SITE_NAME = env("SITE_NAME", default="Studycircle")
 # the client address is the Nth entry from the right of X-Forwarded-For (each
 # proxy appends the address it was reached from; entries further left come from
 # the client and are not believed), and production trusts X-Forwarded-Proto.
-# Every throttle and lockout counts by this address (sessions_app/addresses.py).
+# Every throttle and lockout counts by this address (core/addresses.py).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
+    # First: its templates (registration/*) take precedence over the admin's of the same name.
+    "pages",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "core",
     "sessions_app",
     "readings",
     "reminders",
@@ -72,7 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "reminders.middleware.ViewerTimezoneMiddleware",
+    "pages.middleware.ViewerTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last: turns a login refused by a lockout into the "locked, retry at …" answer.
@@ -108,7 +111,7 @@ LOGOUT_REDIRECT_URL = "login"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -116,7 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "builtins": ["sessions_app.templatetags.studycircle"],
+            "builtins": ["pages.templatetags.studycircle"],
         },
     },
 ]
@@ -278,8 +281,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "sessions_app.addresses.client_address"
-AXES_LOCKOUT_CALLABLE = "sessions_app.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.addresses.client_address"
+AXES_LOCKOUT_CALLABLE = "pages.lockout.lockout_response"
 # A try during a lockout is refused without pushing the lock's end further, so "retry at" stays true.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A successful login forgets that pair's earlier failures (typos spread over a day never add up to a lock).
@@ -374,16 +377,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "sessions_app.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Request bodies are JSON (our parser refuses deep nesting); only the endpoints that take an
     # uploaded file read multipart (the texts/ views). One content type per operation is what
     # clients generated from the schema can handle.
-    "DEFAULT_PARSER_CLASSES": ["sessions_app.api.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "sessions_app.api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "sessions_app.api.errors.exception_handler",
-    # Counted per client address (sessions_app/addresses.py) or per account (`*_account`: per email).
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    # Counted per client address (core/addresses.py) or per account (`*_account`: per email).
     "DEFAULT_THROTTLE_RATES": {
         "login": env("THROTTLE_LOGIN", default="10/min"),
         "signup": env("THROTTLE_SIGNUP", default="20/hour"),

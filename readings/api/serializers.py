@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sessions_app.api.fields import AwareDateTimeField, DescriptionField, MultiLineField, SingleLineField
+from core.api.fields import AwareDateTimeField, DescriptionField, MultiLineField, SingleLineField
 from sessions_app.api.serializers import ChoiceField
 from sessions_app.enums import SessionStatus
 

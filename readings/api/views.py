@@ -18,8 +18,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from sessions_app.api.parsers import JSONParser
-from sessions_app.api.renderers import OptionsInJSONMixin
+from core.api.parsers import JSONParser
+from core.api.renderers import OptionsInJSONMixin
 from sessions_app.models import Session
 from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
 from sessions_app.selectors import access_session, membership_for, sessions_for_user

@@ -21,8 +21,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
+from core.validators import single_line
 from sessions_app.models import StudyGroup, User
-from sessions_app.validators import single_line
 
 from ..enums import TextFormat
 from ..matching import match_revision

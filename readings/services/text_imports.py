@@ -24,8 +24,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.validators import single_line
 from sessions_app.models import StudyGroup, User
-from sessions_app.validators import single_line
 
 from ..enums import ImportState
 from ..models import Text, TextImport

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from sessions_app.api.fields import SingleLineField, TimezoneField
+from core.api.fields import SingleLineField, TimezoneField
 
 
 class NotificationsSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import sessions_app.validators
+import core.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
             name='NotificationPreference',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('timezone', models.CharField(blank=True, max_length=64, validators=[sessions_app.validators.validate_timezone])),
+                ('timezone', models.CharField(blank=True, max_length=64, validators=[core.validators.validate_timezone])),
                 ('reading_lead_days', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(7)])),
                 ('email_reading', models.BooleanField(default=True)),
                 ('email_starting', models.BooleanField(default=True)),

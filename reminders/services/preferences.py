@@ -3,8 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.validators import validate_timezone
 from sessions_app.models import User
-from sessions_app.validators import validate_timezone
 
 from ..enums import NOTIFICATION_KINDS, PREFERENCE_FIELD, Delivery, ReminderKind
 from ..models import NotificationPreference

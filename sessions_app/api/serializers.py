@@ -3,6 +3,14 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import (
+    AwareDateTimeField,
+    DescriptionField,
+    LocalDateTimeField,
+    SingleLineField,
+    TimezoneField,
+)
+
 from ..enums import (
     SESSION_STATUSES_ON_CREATE,
     SESSION_STATUSES_ON_EDIT,
@@ -14,13 +22,6 @@ from ..enums import (
 from ..links import pack_urls
 from ..models import Invitation, Membership, Series, Session, StudyGroup, User
 from ..services.groups import invitation_problem, invitation_url
-from .fields import (
-    AwareDateTimeField,
-    DescriptionField,
-    LocalDateTimeField,
-    SingleLineField,
-    TimezoneField,
-)
 
 
 class ChoiceField(serializers.ChoiceField):

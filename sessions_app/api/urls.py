@@ -1,8 +1,9 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from core.api.renderers import CalendarRenderer
+
 from . import views
-from .renderers import CalendarRenderer
 
 router = SimpleRouter()
 router.register("groups", views.GroupViewSet, basename="group")

@@ -7,14 +7,12 @@ serializer, call a service, answer with an output serializer.
 
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
-from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.text import slugify
 from django_filters import rest_framework as filters
@@ -27,6 +25,11 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.filters import AwareDateTimeFilter
+from core.api.renderers import JSONErrorsMixin, OptionsInJSONMixin
+from core.links import absolute_url
+from core.throttling import per_account, per_address
+
 from .. import permissions, selectors
 from ..calendar import calendar_bytes
 from ..enums import SessionStatus
@@ -35,12 +38,9 @@ from ..services import groups as group_services
 from ..services import schedule
 from ..services.api_tokens import api_token_create, api_token_revoke
 from ..services.calendar_feeds import calendar_feed_for, calendar_feed_rotate
-from ..throttling import per_account, per_address
 from . import serializers as s
-from .filters import AwareDateTimeFilter
-from .renderers import JSONErrorsMixin, OptionsInJSONMixin
 
-# A 403 on a read, for the schema (writes declare theirs through sessions_app.api.schema).
+# A 403 on a read, for the schema (writes declare theirs through core.api.schema).
 ORGANIZERS_ONLY = OpenApiResponse(description="Only the group's organizers may see this.")
 LEADERS_ONLY = OpenApiResponse(description="Only organizers and this session's facilitators may see this.")
 
@@ -459,7 +459,7 @@ class CalendarFeedView(APIView):
 
     @staticmethod
     def _body(feed) -> dict:
-        url = settings.SITE_URL + reverse("calendar-feed", args=[feed.secret])
+        url = absolute_url("calendar-feed", feed.secret)
         return {"url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
 
     @extend_schema(responses={200: s.CalendarFeedSerializer})

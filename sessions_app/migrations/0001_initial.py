@@ -4,7 +4,7 @@ import django.contrib.auth.models
 import django.contrib.auth.validators
 import django.db.models.deletion
 import django.utils.timezone
-import sessions_app.validators
+import core.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('title', models.CharField(max_length=200)),
                 ('description', models.TextField(blank=True)),
-                ('timezone', models.CharField(max_length=64, validators=[sessions_app.validators.validate_timezone])),
+                ('timezone', models.CharField(max_length=64, validators=[core.validators.validate_timezone])),
                 ('first_starts_on', models.DateField()),
                 ('local_start_time', models.TimeField(help_text="Wall-clock time in the series' timezone.")),
                 ('duration_minutes', models.PositiveIntegerField(default=90)),
@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=200)),
                 ('slug', models.SlugField(max_length=80, unique=True)),
                 ('description', models.TextField(blank=True)),
-                ('timezone', models.CharField(default='UTC', max_length=64, validators=[sessions_app.validators.validate_timezone])),
+                ('timezone', models.CharField(default='UTC', max_length=64, validators=[core.validators.validate_timezone])),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
                 ('description', models.TextField(blank=True)),
                 ('starts_at', models.DateTimeField(db_index=True)),
                 ('ends_at', models.DateTimeField()),
-                ('timezone', models.CharField(max_length=64, validators=[sessions_app.validators.validate_timezone])),
+                ('timezone', models.CharField(max_length=64, validators=[core.validators.validate_timezone])),
                 ('location', models.CharField(blank=True, max_length=300)),
                 ('online_url', models.URLField(blank=True, max_length=500)),
                 ('status', models.CharField(choices=[('draft', 'Draft'), ('scheduled', 'Scheduled'), ('cancelled', 'Cancelled'), ('completed', 'Completed')], default='scheduled', max_length=16)),

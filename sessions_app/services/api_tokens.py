@@ -8,9 +8,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.validators import validate_single_line
+
 from ..models import ApiToken, User
 from ..tokens import key_digest, new_key, shown_prefix
-from ..validators import validate_single_line
 
 # last_used_at is exact to this much: a token in steady use costs one write a minute, not one per request.
 API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)

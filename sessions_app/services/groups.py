@@ -8,15 +8,16 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+
+from core.links import absolute_url
+from core.validators import validate_single_line, validate_timezone
 
 from ..enums import NoteVisibility, Role
 from ..exceptions import InvitationUnavailable
 from ..models import Invitation, Membership, StudyGroup, User
 from ..signals import group_reminders_changed, membership_changed
-from ..validators import validate_single_line, validate_timezone
 from .schedule import check_leads
 
 
@@ -137,7 +138,7 @@ def membership_end(*, membership: Membership, leaving: bool) -> None:
 
 
 def invitation_url(invitation: Invitation) -> str:
-    return settings.SITE_URL + reverse("invitation-signup-page", args=[invitation.token])
+    return absolute_url("invitation-signup-page", invitation.token)
 
 
 @transaction.atomic

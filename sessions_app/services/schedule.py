@@ -7,11 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone as dj_timezone
 
+from core.validators import validate_timezone
+
 from ..enums import RSVPStatus, SessionStatus
 from ..models import RSVP, Attendance, Membership, Series, Session, StudyGroup, User
 from ..recurrence import RecurrenceError, expand, normalise_rrule, occurrence_end
 from ..signals import rsvp_changed, session_cancelled, session_saved
-from ..validators import validate_timezone
 
 # Changes to these fields are what a calendar or a reminder needs to hear about.
 CALENDAR_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "location", "online_url", "status")

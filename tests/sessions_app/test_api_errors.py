@@ -1,4 +1,4 @@
-"""Every API error is the same JSON (sessions_app/api/errors.py), and request bodies are JSON."""
+"""Every API error is the same JSON (core/api/errors.py), and request bodies are JSON."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The published OpenAPI schema says what the API takes and answers (sessions_app/api/schema.py).
+"""The published OpenAPI schema says what the API takes and answers (core/api/schema.py).
 
 The live checks are tests/test_api_contract.py (schemathesis) and tests/test_api_client.py (a
 generated client); these read the schema itself, quickly, and the answers it promises.

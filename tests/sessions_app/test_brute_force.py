@@ -13,7 +13,7 @@ from django.core import mail
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from sessions_app.addresses import client_address
+from core.addresses import client_address
 from sessions_app.models import User
 from sessions_app.services.groups import invitation_create
 

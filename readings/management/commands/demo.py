@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from core.links import absolute_url
 from readings.enums import QuestionKind
 from readings.models import Passage, Text
 from readings.services.assignments import assignment_create
@@ -215,13 +215,12 @@ class Command(BaseCommand):
         return session
 
     def _report(self, session: Session) -> None:
-        site = settings.SITE_URL
-        self.stdout.write(f"\nDemo accounts (log in at {site}/accounts/login/):")
+        self.stdout.write(f"\nDemo accounts (log in at {absolute_url('login')}):")
         for username, display_name, role in PEOPLE:
             self.stdout.write(f"  {role:<10} {username:<10} password: {demo_password(username)}   ({display_name})")
         local = session.starts_at.astimezone(ZoneInfo(session.timezone))
         due = session.starts_at - timedelta(minutes=session.effective_starting_lead_minutes)
-        page = site + reverse("session-detail", args=[session.pk])
+        page = absolute_url("session-detail", session.pk)
         self.stdout.write(
             f"\nNext session: “{session.title}”, {local:%A %H:%M} {session.timezone}: {page}\n"
             f"Its “starting soon” reminders are due at {due.astimezone(ZoneInfo(session.timezone)):%H:%M}; "

@@ -1,0 +1,55 @@
+"""Template helpers of the pages: times in the viewer's timezone (set by `pages.middleware`), form error ids."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.utils import dateformat
+
+register = template.Library()
+
+
+def viewer_timezone(context, fallback: str | None) -> ZoneInfo:
+    """The viewer's own timezone if they chose one (set on the request by middleware), else `fallback`."""
+    request = context.get("request")
+    chosen = getattr(request, "viewer_timezone", "") if request is not None else ""
+    return ZoneInfo(chosen or fallback or "UTC")
+
+
+@register.simple_tag(takes_context=True)
+def local_time(context, moment: datetime | None, fallback_tz: str | None = None, fmt: str = "D j M Y, H:i") -> str:
+    """`moment` in the viewer's timezone (or the session's), with its abbreviation: "Thu 22 Oct 2026, 19:00 EDT"."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(viewer_timezone(context, fallback_tz))
+    return f"{dateformat.format(local, fmt)} {local.tzname()}"
+
+
+@register.simple_tag(takes_context=True)
+def local_iso(context, moment: datetime | None, fallback_tz: str | None = None) -> str:
+    """For <time datetime="...">: the same instant, in ISO 8601 with its offset."""
+    if moment is None:
+        return ""
+    return moment.astimezone(viewer_timezone(context, fallback_tz)).isoformat()
+
+
+@register.filter
+def field_error_id(field) -> str:
+    return f"{field.id_for_label}-error"
+
+
+@register.simple_tag(takes_context=True)
+def local_format(context, moment: datetime | None, fallback_tz: str | None = None, fmt: str = "j") -> str:
+    """Just a part of `moment` in the viewer's timezone (e.g. the day of the month), without the zone."""
+    if moment is None:
+        return ""
+    return dateformat.format(moment.astimezone(viewer_timezone(context, fallback_tz)), fmt)
+
+
+@register.simple_tag
+def zone_time(moment: datetime | None, tz_name: str, fmt: str = "H:i") -> str:
+    """`moment` in one given timezone, whatever the viewer chose: "19:00 EST"."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(tz_name))
+    return f"{dateformat.format(local, fmt)} {local.tzname()}"

@@ -1,0 +1,294 @@
+"""The session page, and the questions editor for those who lead a session."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.forms import apply_errors, id_from_request
+from core.validators import validate_multiline_text
+from pages.forms import SessionForm
+from readings import selectors
+from readings.enums import QuestionKind
+from readings.models import Passage
+from readings.services.questions import (
+    question_create,
+    question_decide,
+    question_delete,
+    question_move,
+    question_update,
+)
+from reminders.selectors import cancellation_recipients
+from sessions_app import selectors as session_selectors
+from sessions_app.links import PACK_FILE_FORMATS, pack_download_url, pack_urls
+from sessions_app.models import Session
+from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
+from sessions_app.services.schedule import (
+    rsvp_set,
+    session_cancel,
+    session_update,
+)
+
+
+class ProposeForm(forms.Form):
+    prompt = forms.CharField(
+        label="Your question",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[validate_multiline_text],
+    )
+
+
+class QuestionForm(forms.Form):
+    prompt = forms.CharField(
+        label="Question",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[validate_multiline_text],
+    )
+    kind = forms.ChoiceField(choices=QuestionKind.choices, initial=QuestionKind.DISCUSSION)
+    minutes = forms.IntegerField(label="Suggested minutes", min_value=1, max_value=240, required=False)
+    passages = forms.MultipleChoiceField(
+        label="About passages", required=False, help_text="Hold Ctrl (⌘ on a Mac) to pick several."
+    )
+    facilitator_notes = forms.CharField(
+        label="Notes for facilitators", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Members never see these.", max_length=settings.DESCRIPTION_MAX_CHARS,
+        validators=[validate_multiline_text],
+    )  # fmt: skip
+
+    def __init__(self, *args, passages: list[Passage], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["passages"].choices = [(str(p.pk), f"§{p.position} {p.body[:70]}") for p in passages]
+
+
+def _session_context(request, session_id: int) -> tuple[Session, dict]:
+    queryset = session_selectors.sessions_for_api(request.user)
+    session = session_selectors.access_session(request.user, session_id, queryset)
+    membership = session_selectors.membership_for(request.user, session.group_id)
+    return session, {
+        "session": session,
+        "group": session.group,
+        "membership": membership,
+        "can_edit": can_edit_session(membership, session),
+        "can_manage": can_manage_group(membership),
+        "facilitator_rights": has_facilitator_rights(membership),
+    }
+
+
+def _session_passages(session: Session) -> list[Passage]:
+    readings = list(selectors.readings_of(session))
+    if not readings:
+        return []
+    return list(
+        Passage.objects.filter(selectors.session_passages_q(readings), retired=False).order_by("text_id", "position")
+    )
+
+
+@login_required
+def session_detail(request, session_id: int):
+    """Everything about one session: when and where, RSVP, what to read, the questions, the pack."""
+    session, context = _session_context(request, session_id)
+    user = request.user
+    questions = selectors.number_questions(selectors.questions_for(user, session, sees_all=context["can_edit"]))
+    context.update(
+        {
+            "readings": selectors.readings_of(session),
+            "questions": questions,
+            "propose_form": ProposeForm(),
+            "downloads": {
+                **pack_urls(session.pk, absolute_urls=False),
+                **{fmt: pack_download_url(session.pk, fmt, absolute_urls=False) for fmt in PACK_FILE_FORMATS},
+            },
+            "differs": bool(request.viewer_timezone) and request.viewer_timezone != session.timezone,
+        }
+    )
+    if context["can_manage"] or context["can_edit"]:
+        context["sheet"] = session_selectors.attendance_sheet(session)
+    if context["facilitator_rights"]:
+        context["answers"] = selectors.answers_by_question(user, session)
+        context["busiest"] = selectors.busiest_passages(user, session)
+    return render(request, "pages/session_detail.html", context)
+
+
+@login_required
+def session_pack_download(request, session_id: int, fmt: str):
+    """The page behind "PDF" and "EPUB": it asks for the file until a worker has made it, then saves it.
+
+    The file itself comes from the pack API (202 until ready); the page's
+    script (static/js/pack-download.js) polls it and starts the download.
+    """
+    if fmt not in PACK_FILE_FORMATS:
+        raise Http404("No such format.")
+    session, context = _session_context(request, session_id)
+    context.update({"label": fmt.upper(), "file_url": pack_urls(session.pk, absolute_urls=False)[fmt]})
+    return render(request, "pages/pack_download.html", context)
+
+
+@login_required
+@require_POST
+def question_propose(request, session_id: int):
+    """A member proposes a question; those who lead the session add it directly."""
+    session, context = _session_context(request, session_id)
+    form = ProposeForm(request.POST)
+    if form.is_valid():
+        try:
+            question_create(
+                session=session,
+                author=request.user,
+                prompt=form.cleaned_data["prompt"],
+                propose=not context["can_edit"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if context["can_edit"]:
+                messages.success(request, "Question added.")
+            else:
+                messages.success(request, "Thank you: your question waits for a facilitator to accept it.")
+    else:
+        messages.error(request, "Write the question before sending it.")
+    return redirect(reverse("session-detail", args=[session.pk]) + "#questions")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def questions_manage(request, session_id: int):
+    """Write, edit, reorder, accept and reject the session's questions."""
+    session, context = _session_context(request, session_id)
+    if not context["can_edit"]:
+        raise PermissionDenied("Only organizers and this session's facilitators manage its questions.")
+    passages = _session_passages(session)
+    questions = list(selectors.questions_for(request.user, session, sees_all=True))
+    editing = None
+    edit_id = id_from_request(request.POST.get("question"), "question") or id_from_request(
+        request.GET.get("edit"), "edit"
+    )
+    if edit_id is not None:
+        editing = get_object_or_404(selectors.questions_for(request.user, session, sees_all=True), pk=edit_id)
+    initial = {}
+    if editing is not None:
+        initial = {
+            "prompt": editing.prompt,
+            "kind": editing.kind,
+            "minutes": editing.minutes,
+            "passages": [str(p.pk) for p in editing.passages.all()],
+            "facilitator_notes": editing.facilitator_notes,
+        }
+    form = QuestionForm(None, passages=passages, initial=initial)
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        by_id = {question.pk: question for question in questions}
+        try:
+            if action in ("up", "down"):
+                question_move(question=by_id[int(request.POST["target"])], up=action == "up")
+                return redirect(reverse("questions-manage", args=[session.pk]) + "#questions")
+            if action in ("accept", "reject", "delete"):
+                target = by_id[int(request.POST["target"])]
+                if action == "delete":
+                    question_delete(question=target)
+                    messages.success(request, "Question removed.")
+                else:
+                    question_decide(question=target, accept=action == "accept")
+                    messages.success(request, "Question accepted." if action == "accept" else "Question rejected.")
+                return redirect(reverse("questions-manage", args=[session.pk]) + "#questions")
+        except (KeyError, ValueError):
+            messages.error(request, "That question is no longer there.")
+            return redirect("questions-manage", session.pk)
+        form = QuestionForm(request.POST, passages=passages)
+        if form.is_valid():
+            fields = dict(form.cleaned_data)
+            chosen = {int(pk) for pk in fields.pop("passages")}
+            fields["passages"] = [p for p in passages if p.pk in chosen]
+            try:
+                if editing is not None:
+                    question_update(question=editing, **fields)
+                    messages.success(request, "Question saved.")
+                else:
+                    question_create(session=session, author=request.user, **fields)
+                    messages.success(request, "Question added.")
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                return redirect(reverse("questions-manage", args=[session.pk]) + "#questions")
+        status = 400
+    positions = {p.pk: p.position for p in passages}
+    selectors.number_questions(questions)
+    for question in questions:
+        question.positions = [positions[p.pk] for p in question.passages.all() if p.pk in positions]
+    context.update({"questions": questions, "form": form, "editing": editing})
+    return render(request, "pages/questions_manage.html", context, status=status)
+
+
+@login_required
+@require_POST
+def rsvp(request, session_id: int):
+    """RSVP from a button; htmx swaps in the updated buttons, a plain form post goes back."""
+    session = session_selectors.access_session(
+        request.user, session_id, session_selectors.sessions_for_api(request.user)
+    )
+    answer = request.POST.get("status") or None
+    problem = ""
+    try:
+        rsvp_set(session=session, user=request.user, status=answer)
+    except ValidationError as error:
+        problem = " ".join(error.messages)
+    if request.headers.get("HX-Request"):
+        session = session_selectors.access_session(
+            request.user, session_id, session_selectors.sessions_for_api(request.user)
+        )
+        return render(request, "pages/includes/rsvp.html", {"session": session, "problem": problem})
+    if problem:
+        messages.error(request, problem)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("home")
+    return redirect(target)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_edit(request, session_id: int):
+    session = session_selectors.access_session(request.user, session_id)
+    membership = session_selectors.membership_for(request.user, session.group_id)
+    if not can_edit_session(membership, session):
+        raise PermissionDenied("Only organizers and this session's facilitators can edit it.")
+    form = SessionForm(
+        request.POST or None, group=session.group, session=session, initial=SessionForm.initial_for(session)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            session_update(session=session, **form.service_fields())
+        except ValidationError as error:
+            apply_errors(form, error, aliases={"ends_at": "duration_minutes"})
+        else:
+            messages.success(request, "Session saved.")
+            return redirect("session-detail", session.pk)
+    context = {"form": form, "group": session.group, "session": session, "heading": f"Edit “{session.title}”"}
+    return render(request, "pages/session_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_cancel_page(request, session_id: int):
+    """Confirm cancelling a session, saying who will be emailed; POST cancels it (and plans the notices)."""
+    session = session_selectors.access_session(request.user, session_id)
+    membership = session_selectors.membership_for(request.user, session.group_id)
+    if not can_edit_session(membership, session):
+        raise PermissionDenied("Only organizers and this session's facilitators can cancel it.")
+    if request.method == "POST":
+        session_cancel(session=session)
+        messages.success(request, f"“{session.title}” is cancelled. The members are being told by email.")
+        return redirect("session-detail", session.pk)
+    recipients = list(cancellation_recipients(session).order_by("username"))
+    context = {"session": session, "group": session.group, "recipients": recipients}
+    return render(request, "pages/session_cancel.html", context)
