@@ -40,7 +40,7 @@ migrations-check: venv
 
 ## Run every benchmark (set DATABASE_URL to PostgreSQL; bench/reminders.py and bench/load.py also need REDIS_URL).
 bench: venv
-	@for script in bench/import.py bench/markdown.py bench/pack.py bench/reminders.py bench/search.py bench/load.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/import.py bench/markdown.py bench/pack.py bench/reminders.py bench/search.py bench/reader_poll.py bench/load.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf var staticfiles
