@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.forms import SetPasswordForm
 
 from core.validators import known_timezones, validate_multiline_text, validate_schedulable_date, validate_single_line
-from sessions_app.enums import SESSION_STATUSES_ON_CREATE, Role
+from sessions_app.enums import SESSION_STATUSES_ON_CREATE, NoteVisibility, Role
 from sessions_app.models import Session, StudyGroup
 from sessions_app.passwords import PasswordSetThroughService
 from sessions_app.recurrence import local_to_utc
@@ -49,6 +49,21 @@ class GroupForm(forms.Form):
     )
     timezone = forms.ChoiceField(
         choices=timezone_choices, initial="Europe/London", help_text="Where the group meets; sessions default to it."
+    )
+
+
+class GroupNoteSettingsForm(forms.Form):
+    """An organizer's settings for the group's notes (`group_update` checks them again)."""
+
+    default_note_visibility = forms.ChoiceField(
+        choices=NoteVisibility.choices,
+        label="New notes are for",
+        help_text="Where a member's note form starts until they choose an audience; then it remembers theirs.",
+    )
+    highlights_unlock_peek = forms.BooleanField(
+        required=False,
+        label="A highlight counts as posting for “post before you peek”",
+        help_text="Off: only a note with words shows a member the group's notes on that passage.",
     )
 
 

@@ -49,6 +49,7 @@ urlpatterns = [
     path("groups/<int:group_id>/", groups.group_detail, name="group-detail"),
     path("groups/<int:group_id>/leave/", groups.group_leave, name="group-leave"),
     path("groups/<int:group_id>/invitations/", groups.invitation_new, name="group-invitation-new"),
+    path("groups/<int:group_id>/note-settings/", groups.group_note_settings, name="group-note-settings"),
     path(
         "groups/<int:group_id>/invitations/<int:invitation_id>/revoke/",
         groups.invitation_revoke_page,

@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import apply_errors
-from pages.forms import GroupForm, InvitationForm, RoleForm, SeriesForm, SessionForm
+from pages.forms import GroupForm, GroupNoteSettingsForm, InvitationForm, RoleForm, SeriesForm, SessionForm
 from sessions_app import permissions, selectors
 from sessions_app.enums import Role
 from sessions_app.services.groups import (
     group_create,
+    group_update,
     invitation_create,
     invitation_problem,
     invitation_revoke,
@@ -76,6 +77,12 @@ def group_detail(request, group_id: int):
             invitation.url = invitation_url(invitation)
         context["invitation_form"] = InvitationForm()
         context["role_choices"] = Role.choices
+        context["note_settings_form"] = GroupNoteSettingsForm(
+            initial={
+                "default_note_visibility": group.default_note_visibility,
+                "highlights_unlock_peek": group.highlights_unlock_peek,
+            }
+        )
     return render(request, "pages/group_detail.html", context)
 
 
@@ -107,6 +114,26 @@ def invitation_new(request, group_id: int):
     else:
         messages.error(request, "Check the invitation: " + "; ".join(e for errs in form.errors.values() for e in errs))
     return redirect(f"{reverse('group-detail', args=[group.pk])}#invitations")
+
+
+@login_required
+@require_POST
+def group_note_settings(request, group_id: int):
+    """Organizers set what new notes default to and whether highlights unlock "post before you peek"."""
+    group, _membership = _managed_group(request, group_id)
+    form = GroupNoteSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            group_update(group=group, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Saved the note settings.")
+    else:
+        messages.error(
+            request, "Check the note settings: " + "; ".join(e for errs in form.errors.values() for e in errs)
+        )
+    return redirect(f"{reverse('group-detail', args=[group.pk])}#note-settings")
 
 
 @login_required
