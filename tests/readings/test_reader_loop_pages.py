@@ -99,6 +99,25 @@ def test_helpful_button_for_others_notes_and_a_count_on_ones_own(client, world, 
     assert "helpful" not in card[private.pk]
 
 
+def test_replies_take_helpful_marks_too(client, world, essay, reading, member_b):
+    passage = at(essay, 12)
+    note = note_create(author=world.member, passage=passage, body="Mine.", visibility="group")
+    reply = note_create(author=member_b, passage=passage, body="An answer.", parent=note)
+    own_reply = note_create(author=world.member, passage=passage, body="Thanks.", parent=reply)
+    note_mark_helpful(note=reply, user=world.facilitator)
+    note_mark_helpful(note=own_reply, user=member_b)
+
+    page = read(client, world.member, world.session)
+
+    theirs = re.search(rf'id="note-{reply.pk}".*?</li>', page, re.S).group(0)
+    mine = re.search(rf'id="note-{own_reply.pk}".*?</li>', page, re.S).group(0)
+    assert (
+        '<button type="button" class="link helpful" data-helpful aria-pressed="false">'
+        'Helpful <span class="helpful-count" data-helpful-count>1</span></button>'
+    ) in theirs
+    assert '<span class="helpful-count">1 found it helpful</span>' in mine
+
+
 def test_notes_sort_by_helpful_on_request(client, world, essay, reading, member_b):
     passage = at(essay, 12)
     first, second, third = (
