@@ -19,6 +19,7 @@ from readings.models import Note, Passage, Text
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import, text_revise
 from readings.services.notes import note_create, note_delete, note_mark_helpful, note_set_hidden
+from readings.services.progress import progress_record
 from readings.services.questions import question_create
 from sessions_app.enums import Role
 from sessions_app.models import Membership, Session, StudyGroup, User
@@ -158,6 +159,9 @@ def populate_group(*, name: str = "Thursday Circle", prefix: str = "") -> Popula
     note_create(author=organizer, passage=doomed, body="A reply that stays.", parent=withdrawn)
     note_delete(note=withdrawn)
 
+    progress_record(user=member, session=session, passages=passages[:5], last_passage=passages[4])
+    progress_record(user=leaver, session=session, passages=[doomed], last_passage=doomed)
+    progress_record(user=other_member, session=session, passages=[])
     membership_end(membership=Membership.objects.get(group=group, user=leaver), leaving=True)
     text_revise(
         text=essay,

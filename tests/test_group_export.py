@@ -47,7 +47,20 @@ IDS = {
     },
 }
 NESTED_IDS = {"person": "person", "marked_by": "person", "created_by": "person", "text": "text"}
-TIMES = {"exported_at", "created_at", "updated_at", "joined_at", "deleted_at"}
+PROGRESS_IDS = {
+    "passages_read": NESTED_IDS,
+    "reading_visits": {**NESTED_IDS, "session": "session", "last_text": "text"},
+}
+TIMES = {
+    "exported_at",
+    "created_at",
+    "updated_at",
+    "joined_at",
+    "deleted_at",
+    "read_at",
+    "opened_at",
+    "last_activity_at",
+}
 
 
 def comparable(document: dict) -> dict:
@@ -79,7 +92,7 @@ def comparable(document: dict) -> dict:
         for row in document[section]:
             number(IDS[section]["id"], row["id"])
     return {
-        key: ("time" if value else None) if key in TIMES else clean(value, IDS.get(key, {}))
+        key: ("time" if value else None) if key in TIMES else clean(value, IDS.get(key) or PROGRESS_IDS.get(key, {}))
         for key, value in document.items()
     }
 
@@ -118,7 +131,7 @@ def test_export_import_into_an_empty_database_and_export_again_gives_the_same_fi
     # The times people see were kept, not reset to the time of the import.
     assert [note["created_at"] for note in after["notes"]] == [note["created_at"] for note in before["notes"]]
     # Everything is there: the file's sections are not empty, and private notes are in the admin's export.
-    assert all(before[section] for section in IDS)
+    assert all(before[section] for section in [*IDS, *PROGRESS_IDS])
     assert "My own reminder." in {note["body"] for note in after["notes"]}
 
 
@@ -201,6 +214,17 @@ def test_the_organizers_download_leaves_out_other_peoples_private_notes_and_addr
     assert others["Cy"]["email"] == populated.member.email
     assert not any("username" in person for person in others.values())
     assert (others["Ed"]["role"], "email" in others["Ed"]) == (None, False)
+    # Each member's reading progress, as facilitators see it; when the group shows them totals only, neither.
+    assert {row["person"] for row in download["reading_visits"]} == {
+        populated.member.pk,
+        populated.other_member.pk,
+        others["Ed"]["id"],
+    }
+    StudyGroup.objects.filter(pk=populated.group.pk).update(member_progress_visible=False)
+    populated.group.refresh_from_db()
+    totals_only = group_export(group=populated.group, for_user=populated.organizer)
+    assert (totals_only["passages_read"], totals_only["reading_visits"]) == ([], [])
+    assert group_export(group=populated.group)["reading_visits"]
 
 
 @pytest.mark.django_db

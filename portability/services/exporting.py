@@ -18,7 +18,9 @@ from readings.models import (
     NoteHelpful,
     NoteTag,
     Passage,
+    PassageRead,
     ReadingAssignment,
+    ReadingVisit,
     Text,
     TextRevision,
 )
@@ -59,6 +61,7 @@ GROUP_FIELDS = [
     "starting_lead_minutes",
     "default_note_visibility",
     "highlights_unlock_peek",
+    "member_progress_visible",
     "created_at",
 ]
 SERIES_FIELDS = [
@@ -290,6 +293,27 @@ def group_export(*, group: StudyGroup, for_user: User | None = None, now: dateti
     people_ids |= {row["proposed_by"] for row in question_rows}
     people_ids |= {row[key] for row in note_rows for key in ("author", "hidden_by")}
     people_ids |= {user for row in note_rows for user in row["helpful_by"]}
+    # Reading progress: the administrator's export always; an organizer's download when the group
+    # lets facilitators see each member's progress (else they see totals only, and so does the file).
+    passages_read, reading_visits = [], []
+    if complete or group.member_progress_visible:
+        passages_read = _rows(
+            PassageRead.objects.filter(passage__text__group=group).order_by("pk"),
+            ["user", "passage__text_id", "passage__anchor", "read_at"],
+        )
+        reading_visits = _rows(
+            ReadingVisit.objects.filter(session__group=group).order_by("pk"),
+            ["user", "session", "opened_at", "last_activity_at", "last_passage__text_id", "last_passage__anchor"],
+        )
+    for row in passages_read:
+        row.update(person=row.pop("user"), text=row.pop("passage__text_id"), anchor=row.pop("passage__anchor"))
+    for row in reading_visits:
+        row.update(
+            person=row.pop("user"),
+            last_text=row.pop("last_passage__text_id"),
+            last_anchor=row.pop("last_passage__anchor"),
+        )
+    people_ids |= {row["person"] for row in passages_read + reading_visits}
     people_ids.discard(None)
     data["people"] = _people(group, people_ids, complete=complete, for_user=for_user)
 
@@ -299,6 +323,8 @@ def group_export(*, group: StudyGroup, for_user: User | None = None, now: dateti
     data["readings"] = reading_rows
     data["questions"] = question_rows
     data["notes"] = note_rows
+    data["passages_read"] = passages_read
+    data["reading_visits"] = reading_visits
     return data
 
 

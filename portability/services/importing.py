@@ -25,7 +25,9 @@ from readings.models import (
     NoteHelpful,
     NoteTag,
     Passage,
+    PassageRead,
     ReadingAssignment,
+    ReadingVisit,
     Text,
     TextRevision,
 )
@@ -185,6 +187,7 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
             "starting_lead_minutes",
             "default_note_visibility",
             "highlights_unlock_peek",
+            "member_progress_visible",
         ],
         where,
         slug=slug or _get(group_row, "slug", where, kinds=(str,)),
@@ -374,6 +377,7 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
     )
 
     _import_notes(_list(data, "notes"), people=people, questions=questions, passage_at=passage_at)
+    _import_progress(data, people=people, sessions=sessions, passage_at=passage_at)
     group.refresh_from_db()
     _plan_reminders(group, now)
     return group
@@ -392,6 +396,32 @@ def _selector(value, where: _Where):
     if not all(isinstance(value.get(key, ""), str) for key in ("exact", "prefix", "suffix")):
         raise where.error("selector", "The selector's exact, prefix and suffix are strings.")
     return value
+
+
+def _import_progress(data: dict, *, people: dict, sessions: dict, passage_at) -> None:
+    reads = []
+    for index, row in enumerate(_list(data, "passages_read")):
+        where = _Where(f"passages_read[{index}]")
+        person = _ref(people, _get(row, "person", where), where, "person", what="person", optional=False)
+        read_at = _time(row, "read_at", where, required=True)
+        reads.append(PassageRead(user=person, passage=passage_at(row, where), read_at=read_at))
+    PassageRead.objects.bulk_create(reads, batch_size=500)
+    visits = []
+    for index, row in enumerate(_list(data, "reading_visits")):
+        where = _Where(f"reading_visits[{index}]")
+        last = None
+        if row.get("last_anchor") is not None:
+            last = passage_at(row, where, text_key="last_text", anchor_key="last_anchor")
+        visits.append(
+            ReadingVisit(
+                user=_ref(people, _get(row, "person", where), where, "person", what="person", optional=False),
+                session=_ref(sessions, _get(row, "session", where), where, "session", what="session", optional=False),
+                opened_at=_time(row, "opened_at", where, required=True),
+                last_activity_at=_time(row, "last_activity_at", where, required=True),
+                last_passage=last,
+            )
+        )
+    ReadingVisit.objects.bulk_create(visits)
 
 
 def _import_notes(rows: list, *, people: dict, questions: dict, passage_at) -> None:
