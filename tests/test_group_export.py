@@ -8,6 +8,7 @@ services and compare what people would see: the pack of a session.
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -344,3 +345,36 @@ def test_a_member_downloads_their_own_notes_with_the_words_they_are_on_and_nothi
     assert all(note["quote"] and note["quote"] in note["passage"] and not note["body"] for note in highlights)
     assert theirs.member.username not in response.content.decode()
     assert "Other Circle" not in response.content.decode()
+
+
+# --- On the pages: where people find the downloads ---------------------------------------------------
+
+
+def link_to(page: str, path: str) -> str | None:
+    """The href on `page` that leads to `path` and asks the browser to save the file, if there is one."""
+    for match in re.finditer(r"<a\b[^>]*>", page):
+        tag = match.group(0)
+        if f'href="{path}"' in tag and re.search(r"\sdownload(\s|>|=)", tag):
+            return path
+    return None
+
+
+@pytest.mark.django_db
+def test_organizers_find_the_groups_download_on_its_page_and_members_their_notes_on_preferences(client):
+    populated = populate_group()
+    group_page = f"/groups/{populated.group.pk}/"
+    group_download = f"/api/v1/groups/{populated.group.pk}/export/"
+
+    client.force_login(populated.organizer)
+    organizer_sees = link_to(client.get(group_page).content.decode(), group_download)
+    downloaded = client.get(organizer_sees)
+    client.force_login(populated.member)
+    member_sees = link_to(client.get(group_page).content.decode(), group_download)
+    notes_link = link_to(client.get("/reminders/preferences/").content.decode(), "/api/v1/me/export/")
+    notes = client.get(notes_link)
+
+    assert downloaded.status_code == 200
+    assert downloaded.json()["complete"] is False
+    assert member_sees is None
+    assert notes.status_code == 200
+    assert "My own reminder." in {note["body"] for note in notes.json()["notes"]}
