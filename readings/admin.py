@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from sessions_app.admin import RaisesPackVersions
+
 from .enums import NoteVisibility, TextFormat
 from .models import (
     DiscussionQuestion,
@@ -64,7 +66,7 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Text)
-class TextAdmin(admin.ModelAdmin):
+class TextAdmin(RaisesPackVersions, admin.ModelAdmin):
     list_display = ("title", "group", "author", "original_format", "revision", "updated_at")
     list_filter = ("group", "original_format")
     search_fields = ("title", "author")
@@ -100,14 +102,20 @@ class TextAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.title = text.pk, text.title
 
+    def version_groups(self, obj) -> list[int]:
+        return [obj.group_id]
+
 
 @admin.register(Passage)
-class PassageAdmin(admin.ModelAdmin):
+class PassageAdmin(RaisesPackVersions, admin.ModelAdmin):
     list_display = ("text", "position", "anchor", "kind", "section", "quoted", "retired")
     list_filter = ("kind", "quoted", "retired", "text")
     search_fields = ("body", "anchor")
     list_select_related = ("text",)
     readonly_fields = ("text", "anchor", "revision_added", "revision_changed", "revision_retired")
+
+    def version_groups(self, obj) -> list[int]:
+        return [obj.text.group_id]
 
 
 @admin.register(TextRevision)
@@ -121,18 +129,24 @@ class TextRevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReadingAssignment)
-class ReadingAssignmentAdmin(admin.ModelAdmin):
+class ReadingAssignmentAdmin(RaisesPackVersions, admin.ModelAdmin):
     list_display = ("session", "text", "start_passage", "end_passage", "required", "reading_minutes")
     list_select_related = ("session", "text", "start_passage__text", "end_passage__text")
     raw_id_fields = ("session", "text", "start_passage", "end_passage")
     readonly_fields = ("word_count", "reading_minutes")
 
+    def version_groups(self, obj) -> list[int]:
+        return [obj.session.group_id]
+
 
 @admin.register(DiscussionQuestion)
-class DiscussionQuestionAdmin(admin.ModelAdmin):
+class DiscussionQuestionAdmin(RaisesPackVersions, admin.ModelAdmin):
     list_display = ("prompt", "session", "kind", "state", "position")
     list_filter = ("kind", "state")
     raw_id_fields = ("session", "passages", "proposed_by")
+
+    def version_groups(self, obj) -> list[int]:
+        return [obj.session.group_id]
 
 
 class NoteTagInline(admin.TabularInline):
@@ -141,7 +155,7 @@ class NoteTagInline(admin.TabularInline):
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(RaisesPackVersions, admin.ModelAdmin):
     """Notes are the members' words: the admin shows them for moderation, it does not edit them."""
 
     list_display = ("id", "author", "passage", "visibility", "highlight", "helpful_count", "hidden", "created_at")
@@ -183,6 +197,9 @@ class NoteAdmin(admin.ModelAdmin):
             done += 1
         self.message_user(request, f"{'Hid' if hidden else 'Showed'} {done} note(s); private notes are left alone.")
 
+    def version_groups(self, obj) -> list[int]:
+        return [obj.passage.text.group_id]
+
 
 @admin.register(NoteHelpful)
 class NoteHelpfulAdmin(admin.ModelAdmin):
@@ -202,9 +219,12 @@ class NoteHelpfulAdmin(admin.ModelAdmin):
 
 
 @admin.register(NoteTag)
-class NoteTagAdmin(admin.ModelAdmin):
+class NoteTagAdmin(RaisesPackVersions, admin.ModelAdmin):
     list_display = ("name", "note")
     search_fields = ("name",)
+
+    def version_groups(self, obj) -> list[int]:
+        return [obj.note.passage.text.group_id]
 
 
 @admin.register(TextImport)

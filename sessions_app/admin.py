@@ -4,15 +4,42 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from .models import RSVP, ApiToken, Attendance, CalendarFeed, Invitation, Membership, Series, Session, StudyGroup, User
 from .passwords import AdminPasswordForm
+from .versions import group_versions_bump
+
+
+class RaisesPackVersions:
+    """For a ModelAdmin whose model a pack shows: the admin writes rows without the services, so after
+    each save (with its inlines and many-to-many fields) or delete, every version in the object's
+    groups is raised (`sessions_app.versions`). `version_groups(obj)` says which groups."""
+
+    def version_groups(self, obj) -> list[int]:
+        raise NotImplementedError
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        group_versions_bump(group_ids=list(self.version_groups(form.instance)))
+
+    def delete_model(self, request, obj):
+        groups = list(self.version_groups(obj))
+        super().delete_model(request, obj)
+        group_versions_bump(group_ids=groups)
+
+    def delete_queryset(self, request, queryset):
+        groups = {group for obj in queryset for group in self.version_groups(obj)}
+        super().delete_queryset(request, queryset)
+        group_versions_bump(group_ids=groups)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(RaisesPackVersions, DjangoUserAdmin):
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Studycircle", {"fields": ("display_name",)}))
     list_display = ("username", "display_name", "email", "is_staff")
     # Through our service, so a password set here revokes the user's API tokens.
     change_password_form = AdminPasswordForm
     actions = ["unlock_logins"]
+
+    def version_groups(self, obj) -> list[int]:
+        return list(obj.memberships.values_list("group_id", flat=True)) if obj.pk else []
 
     @admin.action(description="Unlock logins (forget failed attempts from every address)")
     def unlock_logins(self, request, queryset):
@@ -74,13 +101,16 @@ class RSVPInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(RaisesPackVersions, admin.ModelAdmin):
     list_display = ("title", "group", "starts_at", "timezone", "status")
     list_filter = ("status", "group")
     search_fields = ("title",)
     date_hierarchy = "starts_at"
     filter_horizontal = ("facilitators",)
     inlines = [RSVPInline]
+
+    def version_groups(self, obj) -> list[int]:
+        return [obj.group_id]
 
 
 @admin.register(RSVP)

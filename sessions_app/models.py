@@ -62,6 +62,9 @@ class Membership(models.Model):
     # The audience this person last chose for a note in this group ("" until they write one): the note
     # form starts there, else at the group's default.
     note_visibility = models.CharField(max_length=16, choices=NoteVisibility.choices, blank=True)
+    # Rises with every change to what this person alone sees of the group's sessions (their private
+    # notes, their hidden notes, threads of theirs others cannot see): `sessions_app.versions`.
+    personal_version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["group_id", "user_id"]
@@ -170,6 +173,12 @@ class Session(models.Model):
     # Sum of the reading time of the session's assignments; kept current by
     # the readings services (this app cannot look at readings itself).
     reading_minutes = models.PositiveIntegerField(default=0)
+    # What each role is shown of the session beyond its own row (readings, passages, notes,
+    # questions, facilitators, names) changed this many times: one counter per role, raised in the
+    # same transaction as the change, only for the roles that see it. `sessions_app.versions`.
+    members_version = models.PositiveBigIntegerField(default=0)
+    facilitators_version = models.PositiveBigIntegerField(default=0)
+    organizers_version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

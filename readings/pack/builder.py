@@ -2,8 +2,9 @@
 
 Built from a fixed number of flat queries (`values()`), whatever the number of
 passages, notes or questions, and shaped exactly as DESIGN.md's contract.
-`pack_version` is a cheap key over what this user can see; it is the ETag,
-so a 304 never builds the pack.
+`pack_version` is a key over what this user can see, read from counters on
+the rows a request loads anyway (`sessions_app.versions`); it is the ETag, so
+a 304 never builds the pack and costs no query of its own.
 """
 
 import hashlib
@@ -12,11 +13,12 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 import orjson
-from django.db.models import Count, F, Max, Q, Sum, TextField
+from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
 from sessions_app.models import Membership, Session, User
 from sessions_app.permissions import has_facilitator_rights
+from sessions_app.versions import version_parts
 
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, NoteTag, Passage, ReadingAssignment, Text
@@ -83,77 +85,28 @@ def pack_notes(scope: PackScope):
     return visible.filter(scope.ranges("passage__"))
 
 
-def _question_fields(facilitator_rights: bool) -> tuple[str, ...]:
-    """What the pack shows of a question to this reader: `facilitator_notes` only with facilitator rights."""
-    fields = ("id", "position", "prompt", "kind", "minutes")
-    return (*fields, "facilitator_notes") if facilitator_rights else fields
-
-
 def pack_version(scope: PackScope) -> str:
-    """A short key that changes whenever anything in this user's pack changes, and only then (four small queries).
+    """A short key that changes whenever anything in this user's pack changes: no query.
 
-    It covers the session (times, details, status, facilitators), the group's
-    name, the user's role, the assignments and the revisions of their texts,
-    the accepted questions as this user sees them, and the notes *this user*
-    may see. Questions enter by content, not by their `updated_at`, because a
-    question's row holds `facilitator_notes`, which a member's pack leaves out:
-    editing them must not change a member's version. Nobody else's private
-    note, hidden note or facilitator notes are in it, so it cannot leak one.
-    Small separate aggregates plan and run faster here than one query with
-    correlated subqueries.
+    It hashes the session's and group's own fields and the counters of
+    `sessions_app.versions` (the user's role's counter on the session, their
+    personal counter in the group), which every service raises in the
+    transaction of a change to what the pack shows (`readings.pack.versions`).
+    Nobody else's private note, hidden note or facilitator notes move this
+    person's counters, so the version cannot leak one.
     """
-    session = scope.session
-    readings = [(a["id"], a["updated_at"], a["text__updated_at"], a["text__revision"]) for a in scope.assignments]
-    # One row per question and passage it is about (a LEFT JOIN): a handful of rows for a session.
-    questions = list(
-        DiscussionQuestion.objects.filter(session_id=session.pk, state=QuestionState.ACCEPTED)
-        .order_by("position", "id", "passages__id")
-        .values_list(*_question_fields(has_facilitator_rights(scope.membership)), "passages")
-    )
-    facilitators = Session.facilitators.through.objects.filter(session_id=session.pk).aggregate(
-        n=Count("id"), ids=Sum("user_id")
-    )
-    parts = [
-        f"format={PACK_FORMAT}",
-        f"user={scope.user.pk}",
-        f"role={scope.membership.role}",
-        f"session={session.pk},{session.updated_at.isoformat()},{session.sequence},{session.status}",
-        f"group={session.group.name}",
-        f"readings={readings}",
-        f"questions={questions}",
-        f"facilitators={facilitators['n']},{facilitators['ids']}",
-        f"notes={_notes_state(scope)}",
-    ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
-
-
-def _notes_state(scope: PackScope) -> str:
-    """One aggregate over the notes this user may see in the session's readings (one query).
-
-    Writing, editing, deleting or moving a note changes its count, ids or
-    latest `updated_at`; a helpful mark changes the counts, summed plainly and
-    weighted by note id, so one mark moving from a note to another still shows.
-    """
-    state = pack_notes(scope).aggregate(
-        n=Count("id"),
-        at=Max("updated_at"),
-        ids=Sum("id"),
-        helpful=Sum("helpful_count"),
-        helpful_where=Sum(F("helpful_count") * F("id")),
-    )
-    return ",".join(str(state[key]) for key in ("n", "at", "ids", "helpful", "helpful_where"))
+    parts = (PACK_FORMAT, *version_parts(session=scope.session, membership=scope.membership))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 def notes_version(scope: PackScope) -> str:
-    """A short key over the notes this user may see in the session's readings, and nothing else.
+    """The key the live reader's poll answers 304 under: the pack's version (no query).
 
-    The live reader's poll answers 304 while it stands. Like `pack_version`,
-    it is computed over what this user may see, so nobody else's private note
-    can change it. Two queries: the assignments (their ranges) and one aggregate.
+    It changes with every note this user may see (and with anything else the
+    pack shows, which costs the poll one small fetch); nobody else's private
+    note can change it.
     """
-    ranges = [(a["text_id"], a["start_passage__position"], a["end_passage__position"]) for a in scope.assignments]
-    parts = [f"user={scope.user.pk}", f"role={scope.membership.role}", f"ranges={ranges}", _notes_state(scope)]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return pack_version(scope)
 
 
 def live_notes(scope: PackScope) -> list[dict]:

@@ -10,6 +10,7 @@ from django.db.models import Max, Q, Sum
 from sessions_app.models import Session
 
 from ..models import Passage, ReadingAssignment, Text
+from ..pack.versions import pack_versions_bump_for_session
 
 WORDS_PER_MINUTE = 230
 ASSIGNMENT_FIELDS = ("start_passage", "end_passage", "required", "instructions", "position")
@@ -92,6 +93,7 @@ def assignment_create(
         position=last + 1,
     )
     reading_minutes_refresh(assignments=[assignment])
+    pack_versions_bump_for_session(session=session, readings=True)
     return assignment
 
 
@@ -105,12 +107,14 @@ def assignment_update(*, assignment: ReadingAssignment, **changes) -> ReadingAss
     _check_range(assignment.session, assignment.text, assignment.start_passage, assignment.end_passage)
     assignment.save()
     reading_minutes_refresh(assignments=[assignment])
+    pack_versions_bump_for_session(session=assignment.session, readings=True)
     return assignment
 
 
 @transaction.atomic
 def assignment_delete(*, assignment: ReadingAssignment) -> None:
     session_id = assignment.session_id
+    pack_versions_bump_for_session(session=assignment.session, readings=True)
     assignment.delete()
     total = ReadingAssignment.objects.filter(session_id=session_id).aggregate(n=Sum("reading_minutes"))["n"] or 0
     Session.objects.filter(pk=session_id).update(reading_minutes=total)

@@ -27,6 +27,7 @@ from sessions_app.models import StudyGroup, User
 from ..enums import TextFormat
 from ..matching import match_revision
 from ..models import Passage, Text, TextRevision
+from ..pack.versions import pack_versions_bump_for_text
 from ..parsing import (
     EpubLimits,
     ParsedDocument,
@@ -490,6 +491,7 @@ def text_revise(
     )
     notes_reanchor_for_text(text=text, revision=number)
     reading_minutes_refresh_for_text(text=text)
+    pack_versions_bump_for_text(text_id=text.pk)
     return revision
 
 
@@ -503,4 +505,5 @@ def text_update(*, text: Text, **fields: str) -> Text:
     for key, value in fields.items():
         setattr(text, key, value.strip())
     text.save()
+    pack_versions_bump_for_text(text_id=text.pk)
     return text

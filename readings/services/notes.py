@@ -14,6 +14,7 @@ from sessions_app.models import Membership, User
 from ..anchoring import SelectorError, find_again, make_selector, occurrences, selector_at
 from ..enums import AnchorState, NoteVisibility
 from ..models import DiscussionQuestion, Note, NoteHelpful, NoteTag, Passage, ReadingAssignment, Text
+from ..pack.versions import note_reaches, pack_versions_bump_for_notes
 from ..rendering import markdown_problem, render_markdown
 
 MAX_TAGS = 10
@@ -169,6 +170,7 @@ def note_create(
         highlight=highlight,
     )
     _set_tags(note, _clean_tags(tags), new=True)
+    pack_versions_bump_for_notes(note_reaches([note.pk]))
     return note
 
 
@@ -186,6 +188,7 @@ def note_update(*, note: Note, **changes) -> Note:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
     if note.deleted_at is not None:
         raise ValidationError({"body": "This note was deleted."})
+    reached = note_reaches([note.pk])
     if "body" in changes and (changes["body"].strip() or not note.highlight):
         note.body = _check_body(changes["body"], required=True)
         note.body_html = render_markdown(note.body)
@@ -238,6 +241,7 @@ def note_update(*, note: Note, **changes) -> Note:
     note.save()
     if "tags" in changes:
         _set_tags(note, _clean_tags(changes["tags"]))
+    pack_versions_bump_for_notes([*reached, *note_reaches([note.pk])])
     return note
 
 
@@ -245,6 +249,7 @@ def note_update(*, note: Note, **changes) -> Note:
 def note_delete(*, note: Note) -> None:
     """Delete a note. One with replies stays as an empty "deleted" placeholder so the thread survives."""
     parent = note.parent
+    pack_versions_bump_for_notes(note_reaches([note.pk]))
     if note.replies.exists():
         note.body = note.body_html = ""
         note.selector = None
@@ -281,6 +286,7 @@ def note_mark_helpful(*, note: Note, user: User) -> Note:
     _, created = NoteHelpful.objects.get_or_create(note=note, user=user)
     if created:
         Note.objects.filter(pk=note.pk).update(helpful_count=F("helpful_count") + 1)
+        pack_versions_bump_for_notes(note_reaches([note.pk]))
     note.refresh_from_db(fields=["helpful_count"])
     return note
 
@@ -291,6 +297,7 @@ def note_unmark_helpful(*, note: Note, user: User) -> Note:
     removed, _ = NoteHelpful.objects.filter(note=note, user=user).delete()
     if removed:
         Note.objects.filter(pk=note.pk).update(helpful_count=F("helpful_count") - removed)
+        pack_versions_bump_for_notes(note_reaches([note.pk]))
     note.refresh_from_db(fields=["helpful_count"])
     return note
 
@@ -314,6 +321,7 @@ def note_set_hidden(*, note: Note, hidden: bool, by: User) -> Note:
         .only("pk", "parent_id", "hidden", "hidden_by", "hidden_root", "updated_at")
     )
     by_id = {one.pk: one for one in thread}
+    reached = note_reaches(by_id)
     target = by_id[note.pk]
     # Only the note's own row changes in what anyone's pack shows (its `hidden` mark); the replies under it
     # change who sees them, not what they say, so their `updated_at` stays.
@@ -324,6 +332,7 @@ def note_set_hidden(*, note: Note, hidden: bool, by: User) -> Note:
             one.hidden_root_id = topmost
             changed[one.pk] = one
     Note.objects.bulk_update(changed.values(), ["hidden", "hidden_by", "hidden_root", "updated_at"])
+    pack_versions_bump_for_notes([*reached, *note_reaches(changed)])
     note.hidden, note.hidden_by = target.hidden, target.hidden_by
     note.hidden_root_id, note.updated_at = target.hidden_root_id, target.updated_at
     return note

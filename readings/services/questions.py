@@ -10,6 +10,7 @@ from sessions_app.models import Session, User
 
 from ..enums import QuestionKind, QuestionState
 from ..models import DiscussionQuestion, Passage, ReadingAssignment
+from ..pack.versions import Audience, note_reaches, pack_versions_bump_for_notes, pack_versions_bump_for_session
 
 QUESTION_FIELDS = ("prompt", "kind", "passages", "minutes", "facilitator_notes")
 
@@ -65,6 +66,8 @@ def question_create(
         proposed_by=author,
     )
     question.passages.set(passages)
+    if question.state == QuestionState.ACCEPTED:
+        pack_versions_bump_for_session(session=session)
     return question
 
 
@@ -79,19 +82,31 @@ def question_update(*, question: DiscussionQuestion, **changes) -> DiscussionQue
     question.save()
     if passages is not None:
         question.passages.set(_check_passages(question.session, passages))
+    if question.state == QuestionState.ACCEPTED:
+        # Facilitator notes are in the packs of those with facilitator rights only.
+        facilitators_only = (set(changes) | ({"passages"} if passages is not None else set())) <= {"facilitator_notes"}
+        audience = Audience.FACILITATORS if facilitators_only else Audience.EVERYONE
+        pack_versions_bump_for_session(session=question.session, audience=audience)
     return question
 
 
 @transaction.atomic
 def question_decide(*, question: DiscussionQuestion, accept: bool) -> DiscussionQuestion:
     """Accept or reject a question; deciding again changes the decision."""
+    was_accepted = question.state == QuestionState.ACCEPTED
     question.state = QuestionState.ACCEPTED if accept else QuestionState.REJECTED
     question.save(update_fields=["state", "updated_at"])
+    if accept or was_accepted:
+        pack_versions_bump_for_session(session=question.session)
     return question
 
 
 @transaction.atomic
 def question_delete(*, question: DiscussionQuestion) -> None:
+    # The notes answering it lose their `question`.
+    pack_versions_bump_for_notes(note_reaches(question.answers.values_list("pk", flat=True)))
+    if question.state == QuestionState.ACCEPTED:
+        pack_versions_bump_for_session(session=question.session)
     question.delete()
 
 
@@ -106,6 +121,7 @@ def questions_reorder(*, session: Session, order: Sequence[int]) -> list[Discuss
     for position, question_id in enumerate(order, start=1):
         questions[question_id].position = position
     DiscussionQuestion.objects.bulk_update(questions.values(), ["position"])
+    pack_versions_bump_for_session(session=session)
     return [questions[question_id] for question_id in order]
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from ..models import User
 from ..signals import profile_changed
+from ..versions import group_versions_bump
 from .api_tokens import api_tokens_revoke_all
 
 
@@ -23,6 +24,9 @@ def profile_update(*, user: User, **fields: str) -> User:
     for key, value in fields.items():
         setattr(user, key, value.strip())
     user.save(update_fields=list(fields))
+    if "display_name" in changed:
+        # Packs show people by name (note authors, facilitators).
+        group_versions_bump(group_ids=user.memberships.values("group_id"))
     if changed:
         profile_changed.send(sender=User, user=user, changed=changed)
     return user

@@ -18,6 +18,7 @@ from ..enums import NoteVisibility, Role
 from ..exceptions import InvitationUnavailable
 from ..models import Invitation, Membership, StudyGroup, User
 from ..signals import group_reminders_changed, membership_changed
+from ..versions import Audience, session_versions_bump
 from .schedule import check_leads
 
 
@@ -133,7 +134,9 @@ def membership_end(*, membership: Membership, leaving: bool) -> None:
     _guard_last_organizer(membership.group, membership, "leave" if leaving else "be removed")
     group, user = membership.group, membership.user
     membership.delete()
-    user.facilitated_sessions.remove(*user.facilitated_sessions.filter(group=group))
+    facilitated = list(user.facilitated_sessions.filter(group=group))
+    user.facilitated_sessions.remove(*facilitated)
+    session_versions_bump(sessions=[session.pk for session in facilitated], audience=Audience.EVERYONE)
     membership_changed.send(sender=Membership, group=group, user=user, started=False)
 
 

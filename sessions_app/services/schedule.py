@@ -13,6 +13,7 @@ from ..enums import RSVPStatus, SessionStatus
 from ..models import RSVP, Attendance, Membership, Series, Session, StudyGroup, User
 from ..recurrence import RecurrenceError, expand, normalise_rrule, occurrence_end
 from ..signals import rsvp_changed, session_cancelled, session_saved
+from ..versions import Audience, group_versions_bump, session_versions_bump
 
 # Changes to these fields are what a calendar or a reminder needs to hear about.
 CALENDAR_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "location", "online_url", "status")
@@ -132,7 +133,13 @@ def _apply_session_changes(session: Session, changes: dict) -> Session:
     if changed:
         session.save()
     if facilitators is not None:
+        before = set(session.facilitators.values_list("pk", flat=True))
         session.facilitators.set(_facilitator_users(session.group, facilitators))
+        if before != set(session.facilitators.values_list("pk", flat=True)):
+            session_versions_bump(sessions=[session.pk], audience=Audience.EVERYONE)
+    if "post_before_peek" in changed:
+        # "Post before you peek" guards the session's passages in every pack of the group.
+        group_versions_bump(group_ids=[session.group_id])
     if calendar_changed or leads_changed:
         moved = session.starts_at != previous_starts_at or previous_status == SessionStatus.CANCELLED
         session_saved.send(

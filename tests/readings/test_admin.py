@@ -83,3 +83,29 @@ def test_admin_hides_a_note_with_its_replies_and_shows_it_again(admin_client_, w
     assert Note.objects.get(pk=reply.pk).hidden_root_id is None
     assert seen_by_member() == {note.pk, reply.pk}
     assert admin_client_.get(f"/admin/readings/note/{note.pk}/change/").status_code == 200
+
+
+def test_an_admin_edit_of_a_passage_changes_the_pack_version(admin_client_, world, api, reading):
+    """The admin writes rows without the services; the versions of the group's packs rise all the same."""
+    url = f"/api/v1/sessions/{world.session.id}/pack/"
+    before = api(world.member).get(url)
+    passage = reading.start_passage
+    form = {
+        "kind": passage.kind,
+        "section": passage.section,
+        "body": "An editor's correction.",
+        "position": passage.position,
+        "word_count": passage.word_count,
+        "heading_level": passage.heading_level,
+        "attribution": passage.attribution,
+        "footnotes": "[]",
+        "cited_works": "[]",
+        "start_offset": passage.start_offset,
+        "end_offset": passage.end_offset,
+    }
+    response = admin_client_.post(f"/admin/readings/passage/{passage.pk}/change/", form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+    again = api(world.member).get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert again.status_code == 200
+    assert again.json()["readings"][0]["passages"][0]["body"] == "An editor's correction."

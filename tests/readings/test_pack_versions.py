@@ -1,0 +1,206 @@
+"""The pack's version covers exactly what the pack shows, for each role.
+
+A walk through every kind of change a pack can show, each made the way the
+product makes it (the services): after each one, for each viewer, the
+version changed if and only if their pack changed. At the end, every field
+the pack shows (by path, e.g. `group.slug`, `readings.passages.notes.tags`)
+must have changed in at least one step, so a field the version does not
+cover cannot hide: adding a field to the pack without a step here fails.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from readings.models import Note, Passage
+from readings.pack.builder import build_pack, pack_scope, pack_version
+from readings.services.assignments import assignment_create, assignment_update
+from readings.services.importing import text_import, text_revise, text_update
+from readings.services.notes import note_create, note_delete, note_set_hidden, note_update
+from readings.services.questions import question_create, question_decide, question_update, questions_reorder
+from sessions_app.models import StudyGroup
+from sessions_app.selectors import access_session, membership_for
+from sessions_app.services.accounts import profile_update
+from sessions_app.services.groups import group_update
+from sessions_app.services.schedule import session_cancel, session_update
+
+from ..factories import MembershipFactory, UserFactory
+from .documents import MANIFESTO_HTML
+
+pytestmark = pytest.mark.django_db
+
+VIEWERS = ("member", "member_b", "facilitator", "organizer")
+# Fields no change can reach: ids, and what every build stamps anew.
+UNCHANGEABLE = {"generated_at", "version"}
+
+
+def leaves(value, path: str = "", found: dict | None = None, at: str = "") -> dict[str, object]:
+    """Every leaf of the pack by its place (`readings[0].passages[3].body`), and empty lists as leaves."""
+    found = {} if found is None else found
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            leaves(inner, f"{path}.{key}" if path else key, found, f"{at}.{key}" if at else key)
+    elif isinstance(value, list) and value:
+        for index, inner in enumerate(value):
+            leaves(inner, path, found, f"{at}[{index}]")
+    else:
+        found[at] = (path, value)
+    return found
+
+
+def changed_fields(before: dict, after: dict) -> set[str]:
+    """The field paths (without list indices) whose value differs somewhere between two packs."""
+    old, new = leaves(before), leaves(after)
+    return {
+        (old.get(place) or new.get(place))[0] for place in old.keys() | new.keys() if old.get(place) != new.get(place)
+    }
+
+
+def field_paths(pack: dict) -> set[str]:
+    """The pack's field paths, ids and build stamps left out."""
+    return {path for path, _ in leaves(pack).values() if path.split(".")[-1] not in {"id", *UNCHANGEABLE}}
+
+
+def view(user, session_id: int) -> tuple[str, dict]:
+    """The user's version and pack as a request would build them now (fresh rows)."""
+    session = access_session(user, session_id)
+    scope = pack_scope(user=user, session=session, membership=membership_for(user, session.group_id))
+    version = pack_version(scope)
+    pack = build_pack(scope, version=version)
+    return version, {key: value for key, value in pack.items() if key not in UNCHANGEABLE}
+
+
+def edited_manifesto() -> bytes:
+    """The manifesto with a heading, a footnote, a quoted phrase and a paragraph's kind changed, and one added."""
+    html = MANIFESTO_HTML.read_text()
+    for old, new in (
+        ('roman">II</h2>', 'roman">Two</h2>'),
+        ("Guild-master, that is,", "Guild-master, which is to say,"),
+        ("Freeman and slave, patrician", "Citizen and slave, patrician"),
+        (
+            "<p>Two things result from this fact:</p>",
+            "<p>A paragraph the editor added.</p><blockquote><p>Two things result from this fact:</p></blockquote>",
+        ),
+    ):
+        assert old in html
+        html = html.replace(old, new)
+    return html.encode()
+
+
+@pytest.fixture
+def people(world):
+    member_b = UserFactory(username="member_b")
+    MembershipFactory(group=world.group, user=member_b)
+    return {
+        "member": world.member,
+        "member_b": member_b,
+        "facilitator": world.facilitator,
+        "organizer": world.organizer,
+    }
+
+
+def test_the_version_changes_exactly_when_the_pack_does_and_covers_every_field(world, people):
+    member, member_b, facilitator, organizer = (people[name] for name in VIEWERS)
+    manifesto = text_import(
+        group=world.group, created_by=organizer, data=MANIFESTO_HTML.read_bytes(), filename="manifesto.html"
+    )
+    passages = list(manifesto.passages.order_by("position"))
+    freeman = manifesto.passages.get(body__startswith="Freeman and slave")
+    history = manifesto.passages.get(body__startswith="The history of all")
+    reading = assignment_create(
+        session=world.session, text=manifesto, start_passage=passages[1], end_passage=passages[-3]
+    )
+    first = question_create(
+        session=world.session,
+        author=organizer,
+        prompt="Who are the classes?",
+        passages=[freeman],
+        minutes=10,
+        facilitator_notes="Start with Rome.",
+    )
+    second = question_create(session=world.session, author=organizer, prompt="What is an epoch?")
+    quoted = {"start": 0, "end": 17, "exact": "Freeman and slave"}
+    pairs = note_create(
+        author=member, passage=freeman, body="Pairs.", visibility="group", selector=quoted, tags=["class"]
+    )
+    reply = note_create(author=facilitator, passage=freeman, body="And *guilds*.", parent=pairs)
+    solo = note_create(author=member, passage=history, body="All of it?", visibility="group", question=first)
+    note_create(author=member, passage=history, body="For the facilitators.", visibility="facilitators")
+    note_create(author=member_b, passage=history, body="B's own.", visibility="private")
+    note_create(author=member_b, passage=freeman, body="Orphaned by the revision.", visibility="group", selector=quoted)
+    start = world.session.starts_at
+
+    steps = {
+        "session title": lambda: session_update(session=world.session, title="October, week two"),
+        "session description": lambda: session_update(session=world.session, description="Bring the text."),
+        "session times": lambda: session_update(
+            session=world.session, starts_at=start + timedelta(hours=1), ends_at=start + timedelta(hours=3)
+        ),
+        "session timezone": lambda: session_update(session=world.session, timezone="Europe/Paris"),
+        "session place": lambda: session_update(
+            session=world.session, location="Library", online_url="https://meet.example.org/x"
+        ),
+        "session facilitators": lambda: session_update(
+            session=world.session, facilitators=[facilitator.pk, organizer.pk]
+        ),
+        "group name": lambda: group_update(group=world.group, name="Wednesday Readers"),
+        "group timezone": lambda: group_update(group=world.group, timezone="Asia/Tokyo"),
+        # The slug changes only in the admin, which writes the row; the version reads the row.
+        "group slug": lambda: StudyGroup.objects.filter(pk=world.group.pk).update(slug="wednesday-readers"),
+        "text details": lambda: text_update(
+            text=manifesto, title="The Manifesto", author="Marx & Engels", source="London, 1888"
+        ),
+        "reading details": lambda: assignment_update(assignment=reading, required=False, instructions="Skim."),
+        "facilitator notes": lambda: question_update(question=first, facilitator_notes="Start with the guilds."),
+        "question wording": lambda: question_update(question=first, prompt="Which classes?", kind="opening"),
+        "question minutes and passages": lambda: question_update(question=second, minutes=5, passages=[history]),
+        "question order": lambda: questions_reorder(session=world.session, order=[second.pk, first.pk]),
+        "a proposal": lambda: question_create(session=world.session, author=member_b, prompt="Why?", propose=True),
+        "a proposal accepted": lambda: question_decide(
+            question=world.session.questions.get(prompt="Why?"), accept=True
+        ),
+        "note body": lambda: note_update(note=pairs, body="Pairs of *opposites*."),
+        "note quote": lambda: note_update(note=pairs, selector={"start": 0, "end": 7, "exact": "Freeman"}),
+        "note tags": lambda: note_update(note=pairs, tags=["class", "rome"]),
+        "note answers a question": lambda: note_update(note=pairs, question=second),
+        "note audience": lambda: note_update(note=solo, visibility="private"),
+        "a reply": lambda: note_create(author=organizer, passage=freeman, body="Yes.", parent=reply),
+        "a private note": lambda: note_update(note=Note.objects.get(body="B's own."), body="B's own, edited."),
+        "a facilitators note": lambda: note_update(
+            note=Note.objects.get(body="For the facilitators."), body="For the facilitators, edited."
+        ),
+        "a hidden note": lambda: note_set_hidden(note=reply, hidden=True, by=organizer),
+        "shown again": lambda: note_set_hidden(note=reply, hidden=False, by=organizer),
+        "author's name": lambda: profile_update(user=member, display_name="Ada"),
+        "facilitator's name": lambda: profile_update(user=facilitator, display_name="Fran"),
+        "a deleted note with replies": lambda: note_delete(note=pairs),
+        "a revision": lambda: text_revise(
+            text=manifesto, created_by=organizer, data=edited_manifesto(), filename="manifesto.html"
+        ),
+        "reading range": lambda: assignment_update(assignment=reading, end_passage=passages[12]),
+        "session cancelled": lambda: session_cancel(session=world.session),
+    }
+
+    views = {name: view(people[name], world.session.pk) for name in VIEWERS}
+    every_field = set().union(*(field_paths(pack) for _, pack in views.values()))
+    covered: set[str] = set()
+    wrong = []
+    for label, step in steps.items():
+        step()
+        world.session.refresh_from_db()
+        world.group.refresh_from_db()
+        after = {name: view(people[name], world.session.pk) for name in VIEWERS}
+        for name in VIEWERS:
+            (old_version, old_pack), (new_version, new_pack) = views[name], after[name]
+            fields = changed_fields(old_pack, new_pack)
+            covered |= fields
+            if (old_version != new_version) != bool(fields):
+                wrong.append(
+                    f"{label}: {name}'s pack changed {sorted(fields)}, version changed: {old_version != new_version}"
+                )
+        views = after
+
+    assert wrong == [], "\n".join(wrong)
+    assert every_field - covered == set()
+    # Inputs only facilitators may see moved only their versions, as checked above; and the walk reached them.
+    assert Passage.objects.filter(text=manifesto, retired=False).count() > len(passages)
