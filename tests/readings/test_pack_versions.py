@@ -16,7 +16,14 @@ from readings.models import Note, Passage
 from readings.pack.builder import build_pack, pack_scope, pack_version
 from readings.services.assignments import assignment_create, assignment_update
 from readings.services.importing import text_import, text_revise, text_update
-from readings.services.notes import note_create, note_delete, note_set_hidden, note_update
+from readings.services.notes import (
+    note_create,
+    note_delete,
+    note_mark_helpful,
+    note_set_hidden,
+    note_unmark_helpful,
+    note_update,
+)
 from readings.services.questions import question_create, question_decide, question_update, questions_reorder
 from sessions_app.models import StudyGroup
 from sessions_app.selectors import access_session, membership_for
@@ -128,6 +135,10 @@ def test_the_version_changes_exactly_when_the_pack_does_and_covers_every_field(w
     note_create(author=member, passage=history, body="For the facilitators.", visibility="facilitators")
     note_create(author=member_b, passage=history, body="B's own.", visibility="private")
     note_create(author=member_b, passage=freeman, body="Orphaned by the revision.", visibility="group", selector=quoted)
+    marked = {"start": 19, "end": 28, "exact": "patrician"}
+    highlight = note_create(
+        author=member_b, passage=freeman, body="", visibility="group", selector=marked, highlight=True
+    )
     start = world.session.starts_at
 
     steps = {
@@ -164,6 +175,9 @@ def test_the_version_changes_exactly_when_the_pack_does_and_covers_every_field(w
         "note tags": lambda: note_update(note=pairs, tags=["class", "rome"]),
         "note answers a question": lambda: note_update(note=pairs, question=second),
         "note audience": lambda: note_update(note=solo, visibility="private"),
+        "a helpful mark": lambda: note_mark_helpful(note=pairs, user=member_b),
+        "a helpful mark taken back": lambda: note_unmark_helpful(note=pairs, user=member_b),
+        "a highlight given words": lambda: note_update(note=highlight, body="Patricians too."),
         "a reply": lambda: note_create(author=organizer, passage=freeman, body="Yes.", parent=reply),
         "a private note": lambda: note_update(note=Note.objects.get(body="B's own."), body="B's own, edited."),
         "a facilitators note": lambda: note_update(

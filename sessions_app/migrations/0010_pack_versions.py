@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sessions_app', '0007_api_token_name_one_line'),
+        ('sessions_app', '0009_member_progress_visible'),
     ]
 
     operations = [
