@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# A script here runs with bench/ first on sys.path, where markdown.py and import.py would shadow the
+# packages of those names (DRF imports `markdown` when it is installed): the project root replaces it.
+sys.path[:] = [str(ROOT), *(path for path in sys.path if Path(path or ".").resolve() != ROOT / "bench")]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 import django  # noqa: E402 (Django must be configured before it is imported further)

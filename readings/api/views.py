@@ -2,7 +2,6 @@
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, IntegerField, Value, When
 from django.http import Http404
@@ -27,7 +26,7 @@ from sessions_app.selectors import access_session, membership_for, sessions_for_
 from .. import progress, search, selectors
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport
-from ..pack.builder import build_pack, live_notes, notes_version, pack_scope, pack_version
+from ..pack.builder import access_pack_scope, build_pack, live_notes, notes_version, pack_version
 from ..pack.document import filename as pack_filename
 from ..pack.renderers import PACK_RENDERERS, PackJSONRenderer
 from ..permissions import can_import_texts
@@ -41,7 +40,7 @@ from ..services.notes import (
     note_unmark_helpful,
     note_update,
 )
-from ..services.pack_files import FAILED, PackFile, file_key, pack_file_request
+from ..services.pack_files import FAILED, PackFile, pack_file_request, pack_render_cached
 from ..services.progress import progress_record
 from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
 from ..services.text_imports import import_runs_in_worker, text_import_enqueue
@@ -686,10 +685,7 @@ class LiveNotesView(APIView):
         }
     )
     def get(self, request, session_pk=None):
-        session = access_session(request.user, session_pk)
-        scope = pack_scope(
-            user=request.user, session=session, membership=membership_for(request.user, session.group_id)
-        )
+        scope = access_pack_scope(request.user, session_pk)
         version = notes_version(scope)
         headers = {"ETag": f'"{version}"', "Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
         if version in _etags(request.headers.get("If-None-Match", "")):
@@ -812,8 +808,9 @@ class PackView(OptionsInJSONMixin, APIView):
     """The session pack for the requesting user: JSON, or `?format=` md, html, pdf, epub.
 
     The ETag is the pack's `version`, computed from what this user may see; a
-    matching If-None-Match is answered 304 without building the pack. Markdown
-    is rendered once per version and kept in the cache. PDF and EPUB are never
+    matching If-None-Match is answered 304 without building the pack (one
+    indexed read). JSON and Markdown are rendered once per version and kept in
+    the cache (each person's latest only). PDF and EPUB are never
     rendered here: a worker renders each version once into the shared cache,
     and until it is there the answer is 202 with Retry-After.
     """
@@ -842,11 +839,8 @@ class PackView(OptionsInJSONMixin, APIView):
         ],
     )
     def get(self, request, session_pk=None):
-        session = access_session(request.user, session_pk)
-        scope = pack_scope(
-            user=request.user, session=session, membership=membership_for(request.user, session.group_id)
-        )
-        version = pack_version(scope)
+        scope = access_pack_scope(request.user, session_pk)
+        session, version = scope.session, pack_version(scope)
         renderer = request.accepted_renderer
         headers = {"ETag": f'"{version}"', "Cache-Control": "private", "Vary": "Accept, Authorization, Cookie"}
         if_none_match = request.headers.get("If-None-Match", "")
@@ -858,11 +852,12 @@ class PackView(OptionsInJSONMixin, APIView):
                 return self._not_ready(file, renderer, version)
             data = file.body
         elif renderer.cache_rendered:
-            key = file_key(fmt=renderer.format, session_id=session.pk, version=version)
-            data = cache.get(key)
-            if data is None:
-                data = renderer.build(build_pack(scope, version=version))
-                cache.set(key, data, timeout=settings.PACK_CACHE_SECONDS)
+            data = pack_render_cached(
+                scope=scope,
+                version=version,
+                fmt=renderer.format,
+                render=lambda: renderer.build(build_pack(scope, version=version)),
+            )
         else:
             data = build_pack(scope, version=version)
         name = pack_filename(

@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 import orjson
-from django.db.models import Q, TextField
+from django.db.models import F, Q, TextField
 from django.db.models.functions import Cast
+from django.http import Http404
 
+from sessions_app.enums import SessionStatus
 from sessions_app.models import Membership, Session, User
 from sessions_app.permissions import has_facilitator_rights
 from sessions_app.versions import version_parts
@@ -73,6 +75,37 @@ class PackScope:
 
 def pack_scope(*, user: User, session: Session, membership: Membership) -> PackScope:
     """The scope of `user`'s pack of `session` (loaded with its group)."""
+    return PackScope(user=user, session=session, membership=membership)
+
+
+def access_pack_scope(user: User, session_id: int | str) -> PackScope:
+    """The scope of `user`'s pack of the session, in one indexed read (session, group, membership); else 404.
+
+    The same rule as `sessions_app.selectors.access_session` (the user's groups; drafts only for
+    those with facilitator rights), read together with the membership, whose counters the version needs.
+    """
+    try:
+        session = (
+            Session.objects.select_related("group")
+            .filter(pk=int(session_id), group__memberships__user=user)
+            .annotate(
+                membership_id=F("group__memberships__id"),
+                membership_role=F("group__memberships__role"),
+                membership_version=F("group__memberships__personal_version"),
+            )
+            .get()
+        )
+    except (Session.DoesNotExist, TypeError, ValueError):
+        raise Http404("No such session.") from None
+    membership = Membership(
+        pk=session.membership_id,
+        user=user,
+        group=session.group,
+        role=session.membership_role,
+        personal_version=session.membership_version,
+    )
+    if session.status == SessionStatus.DRAFT and not has_facilitator_rights(membership):
+        raise Http404("No such session.")
     return PackScope(user=user, session=session, membership=membership)
 
 

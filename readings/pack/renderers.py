@@ -33,6 +33,7 @@ class PackJSONRenderer(PackRenderer):
     format = "json"
     charset = None
     disposition = "inline"
+    cache_rendered = True  # the version covers all of it, so a pack is built once per version
 
     def build(self, pack: dict) -> bytes:
         return orjson.dumps(pack)

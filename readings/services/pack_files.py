@@ -16,6 +16,7 @@ file. Each person keeps only the file of their latest version.
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -124,13 +125,33 @@ def pack_file_render(*, session_id: int, user_id: int, fmt: str, version: str) -
                 len(body),
                 time.perf_counter() - started,
             )
-        latest = _latest_key(fmt=fmt, session_id=session_id, user_id=user_id)
-        previous = cache.get(latest)
-        cache.set(latest, key, timeout=settings.PACK_CACHE_SECONDS)
-        if previous and previous != key:
-            cache.delete(previous)  # an older version of this person's file is never served again
+        _keep_only_latest(fmt=fmt, session_id=session_id, user_id=user_id, key=key)
     except Exception:
         cache.set(claim, FAILED, timeout=settings.PACK_RENDER_RETRY_SECONDS)
         raise
     cache.delete(claim)
     return current
+
+
+def _keep_only_latest(*, fmt: str, session_id: int, user_id: int, key: str) -> None:
+    """Remember `key` as the person's latest `fmt` file of the session and drop the one before it."""
+    latest = _latest_key(fmt=fmt, session_id=session_id, user_id=user_id)
+    previous = cache.get(latest)
+    cache.set(latest, key, timeout=settings.PACK_CACHE_SECONDS)
+    if previous and previous != key:
+        cache.delete(previous)  # an older version of this person's file is never served again
+
+
+def pack_render_cached(*, scope: PackScope, version: str, fmt: str, render: Callable[[], bytes]) -> bytes:
+    """A format rendered in the request (JSON, Markdown): made once per version, then served from the cache.
+
+    `render()` makes it on a miss. Like the worker's files, only each person's
+    latest version is kept, so the cache holds one copy per person and format.
+    """
+    key = file_key(fmt=fmt, session_id=scope.session.pk, version=version)
+    body = cache.get(key)
+    if body is None:
+        body = render()
+        cache.set(key, body, timeout=settings.PACK_CACHE_SECONDS)
+        _keep_only_latest(fmt=fmt, session_id=scope.session.pk, user_id=scope.user.pk, key=key)
+    return body
