@@ -417,6 +417,28 @@ def server_env(database: str, static_root: str, prefix: str) -> dict[str, str]:
     return env
 
 
+def collect_static(env: dict, static_root: str) -> None:
+    """collectstatic under the production settings, without whitenoise's compressed copies (brotli takes
+    minutes here, and no static file is in the mix): the same files and manifest; production's storage
+    serves the plain file where a compressed one is missing."""
+    settings_folder = Path(static_root) / "_settings"
+    settings_folder.mkdir()
+    (settings_folder / "bench_static.py").write_text(
+        "from config.settings.production import *  # noqa: F403\n"
+        "STORAGES = {**STORAGES, 'staticfiles': {'BACKEND': "
+        "'django.contrib.staticfiles.storage.ManifestStaticFilesStorage'}}\n"
+    )
+    build_env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "bench_static",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(settings_folder)]),
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=build_env, check=True
+    )
+    shutil.rmtree(settings_folder)
+
+
 def start_gunicorn(env: dict, port: int, extra: list[str]) -> subprocess.Popen:
     import urllib.request
 
@@ -651,9 +673,7 @@ def serve_and_measure(args, world: World, database: str) -> int:
     failures = 0
     process = None
     try:
-        subprocess.run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-        )
+        collect_static(env, static_root)
         port = free_port()
         process = start_gunicorn(env, port, args.gunicorn.split())
         workers = len(children_of(process.pid))
