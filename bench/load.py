@@ -716,7 +716,11 @@ def serve_and_measure(args, world: World, database: str) -> int:
     finally:
         if process is not None:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # a loaded machine: workers still finishing
+                process.kill()
+                process.wait()
         shutil.rmtree(static_root, ignore_errors=True)
         deleted = delete_cache_keys(prefix)
         print(f"\nCleaned up: gunicorn stopped, static folder removed, {deleted} cache keys deleted")
