@@ -484,3 +484,21 @@ def test_rsvp_costs_the_same_queries_for_a_larger_session(world, api, django_ass
 # The session, the membership check, the RSVP read and write, re-planning this member's reminders (3), the
 # counts, and 8 SAVEPOINT/RELEASE of the request's and the services' transactions (nested in the test's).
 RSVP_QUERIES = 16
+
+
+def test_session_list_counts_its_sessions_without_reading_every_rsvp(world, api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        person = UserFactory(username=f"reader{n}")
+        MembershipFactory(group=world.group, user=person)
+        RSVP.objects.create(session=world.session, user=person, status=("going", "maybe", "going")[n])
+
+    with CaptureQueriesContext(connection) as queries:
+        body = api(world.member).get("/api/v1/sessions/").json()
+
+    [count] = [query["sql"] for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
+    assert "sessions_app_rsvp" not in count
+    assert body["count"] == 1
+    assert body["results"][0]["rsvp_counts"] == {"going": 2, "maybe": 1, "declined": 0}
