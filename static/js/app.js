@@ -22,10 +22,36 @@
     }
   });
 
-  // <form data-confirm="Really?">: ask before submitting.
+  // <form data-confirm="Really?"> or <button data-confirm="Really?">: ask before submitting.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var question = form.getAttribute && form.getAttribute("data-confirm");
+    var submitter = event.submitter;
+    var question = (submitter && submitter.getAttribute("data-confirm")) || (form.getAttribute && form.getAttribute("data-confirm"));
     if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // A list swapped in place by htmx (<section data-keeps-focus>, e.g. questions moved up or down):
+  // focus stays on the same button of the same item, and a status line says what happened.
+  var lastAction = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var button = event.detail.elt;
+    var form = button && button.form;
+    var target = form && form.querySelector("input[name=target]");
+    lastAction = target ? { target: target.value, action: button.value } : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var section = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-keeps-focus]");
+    if (!section) section = document.querySelector("[data-keeps-focus]");
+    if (!section || !lastAction) return;
+    var input = section.querySelector('input[name=target][value="' + lastAction.target + '"]');
+    if (!input) return;
+    var buttons = input.form.querySelectorAll('button[value="up"], button[value="down"]');
+    var same = input.form.querySelector('button[value="' + lastAction.action + '"]');
+    var focus = same && !same.disabled ? same : Array.prototype.find.call(buttons, function (b) { return !b.disabled; });
+    if (focus) focus.focus();
+    var status = document.getElementById("questions-status");
+    var items = Array.prototype.slice.call(section.querySelectorAll("input[name=target]"));
+    if (status) status.textContent = "Moved to place " + (items.indexOf(input) + 1) + " of " + items.length + ".";
+    lastAction = null;
   });
 })();

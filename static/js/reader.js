@@ -398,6 +398,14 @@
     return true;
   }
 
+  // While a note is being saved, the button says so (and cannot be pressed twice).
+  function showSaving(saving, label) {
+    submitButton.disabled = saving;
+    form.setAttribute("aria-busy", saving ? "true" : "false");
+    if (saving) submitButton.textContent = "Saving…";
+    else if (label) submitButton.textContent = label;
+  }
+
   async function submit(event) {
     event.preventDefault();
     if (!current) return;
@@ -406,16 +414,17 @@
     const passageId = current.passageId || (current.row && current.row.dataset.passageId);
     const inOrphans = current.source && current.source.closest("#orphans");
     const url = mode === "edit" ? notesApi + current.noteId + "/" : notesApi;
-    submitButton.disabled = true;
+    const label = submitButton.textContent;
+    showSaving(true);
     let response;
     try {
       response = await api(mode === "edit" ? "PATCH" : "POST", url, payload());
     } catch (error) {
-      submitButton.disabled = false;
+      showSaving(false, label);
       showErrors({ detail: "Could not reach the server. Check your connection; your note is still here." });
       return;
     }
-    submitButton.disabled = false;
+    showSaving(false, label);
     if (!response.ok) {
       showErrors(await problemOf(response));
       return;
