@@ -30,6 +30,14 @@ class SignupForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
         validators=[validate_single_line],
     )
+    display_name = forms.CharField(
+        max_length=150,
+        required=False,
+        label="Your name",
+        help_text="How the group sees you beside your notes; your user name if you leave it empty.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        validators=[validate_single_line],
+    )
     email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(
         label="Password",

@@ -138,7 +138,7 @@ def test_session_form_keeps_input_and_shows_errors_in_place(world, client):
     html = response.content.decode()
     assert response.status_code == 400
     assert 'value="Kept title"' in html
-    assert re.search(r'class="field-error" id="id_starts_at-error">Enter a valid date/time.', html)
+    assert re.search(r'class="field-error" id="id_starts_at_error">Enter a valid date/time.', html)
     assert Session.objects.count() == 1
 
 
@@ -274,7 +274,7 @@ def test_text_import_page_shows_import_errors_on_the_file_field(world, client):
     )
 
     assert response.status_code == 400
-    assert 'class="field-error" id="id_file-error"' in response.content.decode()
+    assert 'class="field-error" id="id_file_error"' in response.content.decode()
     assert not Text.objects.exists()
 
 

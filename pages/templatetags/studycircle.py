@@ -35,7 +35,8 @@ def local_iso(context, moment: datetime | None, fallback_tz: str | None = None) 
 
 @register.filter
 def field_error_id(field) -> str:
-    return f"{field.id_for_label}-error"
+    # The id Django's widgets name in aria-describedby when the field has errors.
+    return f"{field.auto_id}_error"
 
 
 @register.simple_tag(takes_context=True)

@@ -30,6 +30,7 @@ from sessions_app.services.groups import (
     invitation_accept,
     invitation_problem,
     invitation_signup,
+    signup_problems,
 )
 
 # How far back a calendar feed reaches; older sessions fall out of subscribers' calendars.
@@ -102,6 +103,16 @@ def _form_errors(form: SignupForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
+def _every_problem(form: SignupForm, data) -> None:
+    """Add what the sign-up service finds to the fields the form found fine, so every error shows at once."""
+    fields = ("username", "email", "password", "display_name")
+    found = signup_problems(**{name: str(data.get(name, "")) for name in fields})
+    for field, problems in found.items():
+        if field in form.fields and field not in form.errors:
+            for message in problems:
+                form.add_error(field, message)
+
+
 @require_http_methods(["GET", "POST"])
 def invitation_page(request, token: str):
     """What an invitation link opens: join as the signed-in user, or create an account."""
@@ -126,6 +137,7 @@ def invitation_page(request, token: str):
                     login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
                     messages.success(request, f"Welcome! You are now in {membership.group.name}.")
                     return redirect("home")
+                _every_problem(form, request.POST)
                 status = 400
         except InvitationUnavailable as error:
             problem, status = error.message, 410

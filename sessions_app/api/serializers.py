@@ -173,6 +173,9 @@ class InvitationPublicSerializer(serializers.ModelSerializer):
 
 class SignupInputSerializer(serializers.Serializer):
     username = SingleLineField(max_length=150)
+    display_name = SingleLineField(
+        max_length=150, required=False, allow_blank=True, help_text="The name others see; the user name if empty."
+    )
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 

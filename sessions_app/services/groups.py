@@ -221,10 +221,8 @@ def _username_problems(username: str) -> list[str]:
     return problems[:1]
 
 
-@transaction.atomic
-def invitation_signup(*, invitation: Invitation, username: str, email: str, password: str) -> Membership:
-    """Create an account and its membership in one step; nothing is written if either fails."""
-    invitation = _consume(invitation)
+def signup_problems(*, username: str, email: str, password: str, display_name: str = "") -> dict[str, list[str]]:
+    """Everything wrong with a sign-up, every field at once: {field: [messages]} (empty when it is fine)."""
     username = username.strip()
     errors: dict[str, list[str]] = {}
     if not username:
@@ -237,16 +235,36 @@ def invitation_signup(*, invitation: Invitation, username: str, email: str, pass
         validate_email(email)
     except ValidationError:
         errors["email"] = ["Give an email address; reminders and password resets go there."]
-    candidate = User(username=username, email=email)
+    name = display_name.strip()
+    try:
+        validate_single_line(name)
+        if len(name) > 150:
+            raise ValidationError("Keep your name to 150 characters.")
+    except ValidationError as error:
+        errors["display_name"] = error.messages
+    candidate = User(username=username, email=email, display_name=name)
     try:
         validate_password(password, user=candidate)
     except ValidationError as error:
         errors["password"] = error.messages
+    return errors
+
+
+@transaction.atomic
+def invitation_signup(
+    *, invitation: Invitation, username: str, email: str, password: str, display_name: str = ""
+) -> Membership:
+    """Create an account (with the name others see) and its membership at once; nothing is written if either fails."""
+    invitation = _consume(invitation)
+    errors = signup_problems(username=username, email=email, password=password, display_name=display_name)
     if errors:
         raise ValidationError(errors)
+    username = username.strip()
     try:
         with transaction.atomic():
-            user = User.objects.create_user(username=username, email=email, password=password)
+            user = User.objects.create_user(
+                username=username, email=email, password=password, display_name=display_name.strip()
+            )
     except IntegrityError:
         raise ValidationError({"username": "That user name is taken; choose another."}) from None
     invitation.use_count += 1

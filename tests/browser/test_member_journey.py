@@ -73,6 +73,7 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
     page.goto(f"/join/{organized['invitation'].token}/")
     check_page(page, "sign-up by invitation")
     page.get_by_label("User name").fill(NEWCOMER)
+    page.get_by_label("Your name").fill("Rosa Luxemburg")
     page.get_by_label("Email").fill("rosa@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     with page.expect_navigation():
@@ -134,7 +135,11 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
     other = new_page()
     login(other, "member", PASSWORD)
     other.goto(reader_url)
-    expect(other.locator("#p-12 .note-card", has_text="The soldiers were peasants in uniform.")).to_be_visible()
+    shared = other.locator("#p-12 .note-card", has_text="The soldiers were peasants in uniform.")
+    expect(shared).to_be_visible()
+    expect(shared.locator(".byline .author")).to_have_text("Rosa Luxemburg")  # the name given at sign-up
+    expect(shared.locator(".note-place")).to_have_text("§12")  # where it is, beside the quoted words
+    expect(shared.locator(".quote")).to_have_text(GROUP_PHRASE)
     expect(other.locator("#p-12 mark.hl")).to_have_text(GROUP_PHRASE)
     expect(other.get_by_text("Compare with 1905.")).to_have_count(0)
     expect(other.locator("#p-13 mark")).to_have_count(0)

@@ -135,7 +135,7 @@ def test_import_page_refuses_a_scan_on_the_file_field(world, client):
     response = client.post(import_url(world), {"file": SimpleUploadedFile("scan.pdf", SCANNED_PDF.read_bytes())})
 
     assert response.status_code == 400
-    assert re.search(r'class="field-error" id="id_file-error">This PDF has no text layer', response.content.decode())
+    assert re.search(r'class="field-error" id="id_file_error">This PDF has no text layer', response.content.decode())
     assert not Text.objects.exists()
 
 

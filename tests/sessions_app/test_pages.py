@@ -94,6 +94,40 @@ def test_invitation_page_shows_errors_in_place_and_keeps_input(world, client):
     assert Invitation.objects.get(pk=invitation.pk).use_count == 0
 
 
+def test_invitation_page_reports_every_fields_errors_at_once(world, client):
+    invitation = invitation_create(group=world.group, created_by=world.organizer)
+
+    response = client.post(
+        f"/join/{invitation.token}/",
+        {"username": "member", "email": "not an address", "password": "short", "display_name": "Rosa\x07"},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "That user name is taken; choose another." in page  # found by the service, beside the form's own
+    assert "Enter a valid email address." in page
+    assert "This password is too short." in page
+    display_name = re.search(r'<input[^>]*name="display_name"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in display_name
+    # What the field says it is described by is on the page: its help and its error.
+    described_by = re.search(r'aria-describedby="([^"]+)"', display_name).group(1).split()
+    assert [f'id="{name}"' in page for name in described_by] == [True, True]
+    assert User.objects.filter(email="not an address").count() == 0
+
+
+def test_sign_up_asks_for_the_name_the_group_sees(world, client):
+    invitation = invitation_create(group=world.group, created_by=world.organizer)
+
+    page = client.get(f"/join/{invitation.token}/").content.decode()
+    client.post(
+        f"/join/{invitation.token}/",
+        {"username": "rosa", "email": "rosa@example.org", "password": PASSWORD, "display_name": " Rosa L. "},
+    )
+
+    assert '<label for="id_display_name">Your name' in page
+    assert User.objects.get(username="rosa").name == "Rosa L."
+
+
 def test_invitation_page_for_signed_in_user_joins_with_one_click(world, client):
     invitation = invitation_create(group=world.group, created_by=world.organizer)
     client.force_login(world.outsider)
