@@ -446,3 +446,18 @@ def test_rsvp_next_is_never_an_open_redirect(world, client):
 
     assert away.headers["Location"] == "/"
     assert home.headers["Location"] == f"/groups/{world.group.pk}/"
+
+
+def test_group_page_lists_its_texts_with_import_and_assign_for_those_who_lead(world, client, essay):
+    organizer_page = page(client, world.organizer, f"/groups/{world.group.pk}/").content.decode()
+    member_page = page(client, world.member, f"/groups/{world.group.pk}/").content.decode()
+    outsider_page = page(client, world.outsider, f"/groups/{world.other_group.pk}/").content.decode()
+
+    passages = essay.passages.filter(retired=False).count()
+    for html in (organizer_page, member_page):
+        assert f'<a class="session-title" href="/texts/{essay.pk}/">{essay.title}</a>' in html
+        assert f"{passages} passages" in html
+    assert f'href="/sessions/{world.session.pk}/readings/new/?text={essay.pk}"' in organizer_page
+    assert f'href="/groups/{world.group.pk}/texts/import/">Import a text</a>' in organizer_page
+    assert "readings/new/" not in member_page
+    assert essay.title not in outsider_page  # another group's texts never show

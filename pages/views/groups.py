@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import apply_errors
 from pages.forms import GroupForm, GroupNoteSettingsForm, InvitationForm, RoleForm, SeriesForm, SessionForm
+from readings.selectors import texts_for_user
 from sessions_app import permissions, selectors
 from sessions_app.enums import Role
 from sessions_app.services.groups import (
@@ -56,7 +57,7 @@ def group_new(request):
 
 @login_required
 def group_detail(request, group_id: int):
-    """A group's sessions (upcoming, then past); for organizers also its people and invitations."""
+    """A group's sessions (upcoming, then past) and texts; for organizers also its people and invitations."""
     group, membership = selectors.access_group(request.user, group_id)
     sessions = selectors.sessions_for_api(request.user).filter(group=group).select_related("group")
     now = timezone.now()
@@ -65,6 +66,7 @@ def group_detail(request, group_id: int):
         "membership": membership,
         "upcoming": sessions.filter(ends_at__gte=now).order_by("starts_at", "id"),
         "past": sessions.filter(ends_at__lt=now).order_by("-starts_at", "-id")[:20],
+        "texts": texts_for_user(request.user).filter(group=group).order_by("title", "id"),
         "can_manage": permissions.can_manage_group(membership),
         "can_schedule": permissions.can_create_session(membership),
     }
