@@ -24,8 +24,9 @@ from django.http import JsonResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
+
+from core.rules import ANYONE
 
 logger = logging.getLogger("config.health")
 
@@ -167,7 +168,7 @@ class HealthView(APIView):
     """The health path in the API's schema. `HealthCheckMiddleware` answers it before a request gets here."""
 
     authentication_classes: list = []
-    permission_classes = [AllowAny]
+    action_rules = {"get": ANYONE, "*": ANYONE}
 
     def get(self, request):
         return health_response(strict=request.query_params.get("strict") == "1")

@@ -2,9 +2,25 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.api.permissions import ActionRules
+from core.rules import ANYONE
+from pages.rules import anyone
 from pages.views.accounts import admin_login
 
 from .health import HealthView
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, public like the API's documentation."""
+
+    permission_classes = [ActionRules]
+    action_rules = {"get": ANYONE, "*": ANYONE}
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    permission_classes = [ActionRules]
+    action_rules = {"get": ANYONE, "*": ANYONE}
+
 
 api = [
     path("", include("sessions_app.api.urls")),
@@ -13,14 +29,14 @@ api = [
     path("", include("portability.api.urls")),
     # Answered by config.health.HealthCheckMiddleware first; routed here for the schema.
     path("health/", HealthView.as_view(), name="health"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 urlpatterns = [
     # Before the admin's own URLs: its login, limited per client address.
-    path("admin/login/", admin_login, name="admin-login"),
+    path("admin/login/", anyone(admin_login), name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api)),
     path("", include("pages.urls")),

@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
 from .forms import PasswordResetSetForm
+from .rules import anyone
 from .views import accounts, groups, preferences, reader, sessions, texts
 
 
@@ -29,16 +30,20 @@ register_converter(SecretConverter, "secret")
 urlpatterns = [
     path("", groups.home, name="home"),
     # --- accounts/, join/, calendar/: signing in and up, passwords, the calendar feed, API tokens
-    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
-    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("accounts/login/", anyone(accounts.LoginView.as_view()), name="login"),
+    path("accounts/logout/", anyone(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/password-reset/", anyone(accounts.PasswordResetView.as_view()), name="password_reset"),
+    path(
+        "accounts/password-reset/sent/", anyone(auth_views.PasswordResetDoneView.as_view()), name="password_reset_done"
+    ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(form_class=PasswordResetSetForm),
+        anyone(auth_views.PasswordResetConfirmView.as_view(form_class=PasswordResetSetForm)),
         name="password_reset_confirm",
     ),
-    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "accounts/reset/done/", anyone(auth_views.PasswordResetCompleteView.as_view()), name="password_reset_complete"
+    ),
     path("accounts/calendar-feed/rotate/", accounts.calendar_feed_rotate_page, name="calendar-feed-rotate"),
     path("accounts/tokens/", accounts.api_token_new_page, name="api-token-new"),
     path("accounts/tokens/<int:token_id>/revoke/", accounts.api_token_revoke_page, name="api-token-revoke"),

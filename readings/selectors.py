@@ -7,7 +7,7 @@ from django.http import Http404
 
 from sessions_app.enums import Role
 from sessions_app.models import Membership, Session, User
-from sessions_app.permissions import has_facilitator_rights
+from sessions_app.rules import facilitates
 from sessions_app.selectors import membership_for
 
 from .enums import NoteVisibility, QuestionState
@@ -35,7 +35,7 @@ def access_text_import(user: User, import_id: int | str) -> TextImport:
         job = TextImport.objects.get(pk=int(import_id))
     except (TextImport.DoesNotExist, TypeError, ValueError):
         raise Http404("No such import.") from None
-    if job.created_by_id != user.pk and not has_facilitator_rights(membership_for(user, job.group_id)):
+    if job.created_by_id != user.pk and not facilitates(membership_for(user, job.group_id)):
         raise Http404("No such import.")
     return job
 

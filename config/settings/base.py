@@ -376,7 +376,8 @@ REST_FRAMEWORK = {
         "sessions_app.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Each view names the rule of each action (`action_rules`; core/rules.py, docs/architecture.md).
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ActionRules"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

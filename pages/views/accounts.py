@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -14,11 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.views.decorators.http import require_http_methods, require_POST
 
+from core.rules import ANYONE, SIGNED_IN
 from core.throttling import per_account, per_address, refused_for
 from pages.forms import SignupForm
 from pages.lockout import refused_response, retry_message
+from pages.rules import rule_required
 from sessions_app import selectors
 from sessions_app.calendar import calendar_bytes
 from sessions_app.enums import SessionStatus
@@ -113,7 +113,7 @@ def _every_problem(form: SignupForm, data) -> None:
                 form.add_error(field, message)
 
 
-@require_http_methods(["GET", "POST"])
+@rule_required(ANYONE, methods=["GET", "POST"])
 def invitation_page(request, token: str):
     """What an invitation link opens: join as the signed-in user, or create an account."""
     invitation = selectors.access_invitation(token)
@@ -148,7 +148,7 @@ def invitation_page(request, token: str):
     return render(request, "pages/invitation.html", context, status=status)
 
 
-@require_http_methods(["GET", "HEAD"])
+@rule_required(ANYONE, methods=["GET", "HEAD"])
 def calendar_feed(request, secret: str):
     """A user's subscription feed: every session of their groups, cancelled ones as STATUS:CANCELLED.
 
@@ -173,8 +173,7 @@ def calendar_feed(request, secret: str):
     return response
 
 
-@login_required
-@require_POST
+@rule_required(SIGNED_IN, methods=["POST"])
 def calendar_feed_rotate_page(request):
     """A new secret address for the user's calendar feed, from the preferences page."""
     calendar_feed_rotate(user=request.user)
@@ -182,8 +181,7 @@ def calendar_feed_rotate_page(request):
     return redirect(reverse("reminder-preferences") + "#calendar")
 
 
-@login_required
-@require_POST
+@rule_required(SIGNED_IN, methods=["POST"])
 def api_token_new_page(request):
     """Make a named API token from the preferences page and show its key, this once (it is not kept)."""
     try:
@@ -197,8 +195,7 @@ def api_token_new_page(request):
     return response
 
 
-@login_required
-@require_POST
+@rule_required(SIGNED_IN, methods=["POST"])
 def api_token_revoke_page(request, token_id: int):
     """Revoke one of your API tokens from the preferences page; anyone else's is a 404."""
     token = get_object_or_404(selectors.api_tokens_of(request.user), pk=token_id)

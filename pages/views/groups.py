@@ -3,17 +3,17 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import apply_errors
+from core.rules import SIGNED_IN, Target, allowed
 from pages.forms import GroupForm, GroupNoteSettingsForm, InvitationForm, RoleForm, SeriesForm, SessionForm
+from pages.rules import group_target, rule_required, series_target
 from readings.selectors import texts_for_user
-from sessions_app import permissions, selectors
+from sessions_app import rules, selectors
 from sessions_app.enums import Role
 from sessions_app.services.groups import (
     group_create,
@@ -32,7 +32,7 @@ def _upcoming(queryset):
     return queryset.filter(ends_at__gte=timezone.now()).select_related("group").order_by("starts_at", "id")
 
 
-@login_required
+@rule_required(SIGNED_IN)
 def home(request):
     """The dashboard: my groups, and my upcoming sessions with RSVP buttons, in my local time."""
     groups = selectors.groups_for_user(request.user)
@@ -40,8 +40,7 @@ def home(request):
     return render(request, "pages/home.html", {"groups": groups, "upcoming": upcoming})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@rule_required(SIGNED_IN, methods=["GET", "POST"])
 def group_new(request):
     form = GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -55,7 +54,7 @@ def group_new(request):
     return render(request, "pages/group_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@login_required
+@rule_required(SIGNED_IN)
 def group_detail(request, group_id: int):
     """A group's sessions (upcoming, then past) and texts; for organizers also its people and invitations."""
     group, membership = selectors.access_group(request.user, group_id)
@@ -67,8 +66,8 @@ def group_detail(request, group_id: int):
         "upcoming": sessions.filter(ends_at__gte=now).order_by("starts_at", "id"),
         "past": sessions.filter(ends_at__lt=now).order_by("-starts_at", "-id")[:20],
         "texts": texts_for_user(request.user).filter(group=group).order_by("title", "id"),
-        "can_manage": permissions.can_manage_group(membership),
-        "can_schedule": permissions.can_create_session(membership),
+        "can_manage": allowed(rules.CHANGE_GROUP, request.user, Target(membership, group)),
+        "can_schedule": allowed(rules.CREATE_SESSION, request.user, Target(membership, group)),
     }
     if context["can_manage"]:
         context["members"] = selectors.members_of(group)
@@ -88,17 +87,9 @@ def group_detail(request, group_id: int):
     return render(request, "pages/group_detail.html", context)
 
 
-def _managed_group(request, group_id: int):
-    group, membership = selectors.access_group(request.user, group_id)
-    if not permissions.can_manage_group(membership):
-        raise PermissionDenied("Only organizers can do that.")
-    return group, membership
-
-
-@login_required
-@require_POST
-def invitation_new(request, group_id: int):
-    group, _membership = _managed_group(request, group_id)
+@rule_required(rules.MANAGE_INVITATIONS, target=group_target, methods=["POST"])
+def invitation_new(request, group_id: int, *, target: Target):
+    group = target.obj
     form = InvitationForm(request.POST)
     if form.is_valid():
         try:
@@ -118,11 +109,10 @@ def invitation_new(request, group_id: int):
     return redirect(f"{reverse('group-detail', args=[group.pk])}#invitations")
 
 
-@login_required
-@require_POST
-def group_note_settings(request, group_id: int):
+@rule_required(rules.CHANGE_GROUP, target=group_target, methods=["POST"])
+def group_note_settings(request, group_id: int, *, target: Target):
     """Organizers set what new notes default to and whether highlights unlock "post before you peek"."""
-    group, _membership = _managed_group(request, group_id)
+    group = target.obj
     form = GroupNoteSettingsForm(request.POST)
     if form.is_valid():
         try:
@@ -138,21 +128,19 @@ def group_note_settings(request, group_id: int):
     return redirect(f"{reverse('group-detail', args=[group.pk])}#note-settings")
 
 
-@login_required
-@require_POST
-def invitation_revoke_page(request, group_id: int, invitation_id: int):
-    group, _membership = _managed_group(request, group_id)
+@rule_required(rules.REVOKE_INVITATION, target=group_target, methods=["POST"])
+def invitation_revoke_page(request, group_id: int, invitation_id: int, *, target: Target):
+    group = target.obj
     invitation = get_object_or_404(selectors.invitations_of(group), pk=invitation_id)
     invitation_revoke(invitation=invitation)
     messages.success(request, "The invitation link no longer works.")
     return redirect(f"{reverse('group-detail', args=[group.pk])}#invitations")
 
 
-@login_required
-@require_POST
-def member_change(request, group_id: int, user_id: int):
+@rule_required(rules.CHANGE_MEMBER, target=group_target, methods=["POST"])
+def member_change(request, group_id: int, user_id: int, *, target: Target):
     """Change a member's role (`role` in the form) or remove them (`remove`)."""
-    group, _membership = _managed_group(request, group_id)
+    group = target.obj
     target = get_object_or_404(selectors.members_of(group), user_id=user_id)
     try:
         if "remove" in request.POST:
@@ -169,8 +157,7 @@ def member_change(request, group_id: int, user_id: int):
     return redirect(f"{reverse('group-detail', args=[group.pk])}#members")
 
 
-@login_required
-@require_POST
+@rule_required(SIGNED_IN, methods=["POST"])
 def group_leave(request, group_id: int):
     group, membership = selectors.access_group(request.user, group_id)
     try:
@@ -182,17 +169,9 @@ def group_leave(request, group_id: int):
     return redirect("home")
 
 
-def _schedulable_group(request, group_id: int):
-    group, membership = selectors.access_group(request.user, group_id)
-    if not permissions.can_create_session(membership):
-        raise PermissionDenied("Only organizers schedule sessions.")
-    return group
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def session_new(request, group_id: int):
-    group = _schedulable_group(request, group_id)
+@rule_required(rules.CREATE_SESSION, target=group_target, methods=["GET", "POST"])
+def session_new(request, group_id: int, *, target: Target):
+    group = target.obj
     form = SessionForm(request.POST or None, group=group)
     if request.method == "POST" and form.is_valid():
         try:
@@ -206,10 +185,9 @@ def session_new(request, group_id: int):
     return render(request, "pages/session_form.html", context, status=400 if form.errors else 200)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def series_new(request, group_id: int):
-    group = _schedulable_group(request, group_id)
+@rule_required(rules.CREATE_SERIES, target=group_target, methods=["GET", "POST"])
+def series_new(request, group_id: int, *, target: Target):
+    group = target.obj
     form = SeriesForm(request.POST or None, group=group)
     if request.method == "POST" and form.is_valid():
         try:
@@ -223,13 +201,9 @@ def series_new(request, group_id: int):
     return render(request, "pages/series_form.html", context, status=400 if form.errors else 200)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def series_edit(request, series_id: int):
-    series = selectors.access_series(request.user, series_id)
-    group, membership = selectors.access_group(request.user, series.group_id)
-    if not permissions.can_manage_group(membership):
-        raise PermissionDenied("Only organizers edit a series.")
+@rule_required(rules.CHANGE_SERIES, target=series_target, methods=["GET", "POST"])
+def series_edit(request, series_id: int, *, target: Target):
+    series, group = target.obj, target.membership.group
     form = SeriesForm(request.POST or None, group=group, initial=SeriesForm.initial_for(series))
     if request.method == "POST" and form.is_valid():
         try:

@@ -2,16 +2,16 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from core.links import absolute_url
+from core.rules import ANYONE, SIGNED_IN
 from pages.forms import PreferencesForm
+from pages.rules import rule_required
 from reminders.emails import BadUnsubscribeToken, read_unsubscribe_token
 from reminders.enums import ReminderKind
 from reminders.selectors import note_links, notifications_shown
@@ -30,8 +30,7 @@ from sessions_app.services.calendar_feeds import calendar_feed_for
 NOTIFICATIONS_PER_PAGE = 25
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@rule_required(SIGNED_IN, methods=["GET", "POST"])
 def preferences(request):
     """Timezone, reading lead and the four email switches of the signed-in user; their calendar feed and API tokens."""
     preference = preference_for(request.user)
@@ -64,7 +63,7 @@ def preferences(request):
 
 
 @csrf_exempt  # RFC 8058: mail clients POST here without a session or a CSRF token; the signed token is the credential.
-@require_http_methods(["GET", "HEAD", "POST"])
+@rule_required(ANYONE, methods=["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
     """GET shows what the link would switch off, with a button, and changes nothing (link scanners
     follow GETs); POST (the button, or a mail client's `List-Unsubscribe=One-Click`) switches it off."""
@@ -82,8 +81,7 @@ def unsubscribe(request, token: str):
     return render(request, "pages/unsubscribe.html", context)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@rule_required(SIGNED_IN, methods=["GET", "POST"])
 def notifications_page(request):
     """The signed-in user's notifications, newest first, each linking to its note; mark one or all read (POST)."""
     if request.method == "POST":

@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_GET
 
+from core.rules import SIGNED_IN
+from pages.rules import rule_required
 from readings.anchoring import segments
 from readings.enums import AnchorState, NoteVisibility, QuestionState
 from readings.models import DiscussionQuestion, Note, Passage, ReadingAssignment
@@ -515,8 +515,7 @@ def _live(request, session: Session, membership: Membership) -> dict:
     }
 
 
-@login_required
-@require_GET
+@rule_required(SIGNED_IN, methods=["GET"])
 def session_read(request, session_id: int):
     """The reading view of a session: every passage of its readings, the notes beside them, the note form."""
     session, membership = _session_and_membership(request, session_id)
@@ -532,8 +531,7 @@ def session_read(request, session_id: int):
     return render(request, "pages/reader/page.html", {**_context(reader), **_live(request, session, membership)})
 
 
-@login_required
-@require_GET
+@rule_required(SIGNED_IN, methods=["GET"])
 def passage_fragment(request, session_id: int, passage_id: int):
     """One passage row (its highlighted body and its notes), for reader.js to swap in after a write."""
     session, membership = _session_and_membership(request, session_id)
@@ -544,8 +542,7 @@ def passage_fragment(request, session_id: int, passage_id: int):
     return render(request, "pages/reader/passage.html", {**_context(reader), "row": row})
 
 
-@login_required
-@require_GET
+@rule_required(SIGNED_IN, methods=["GET"])
 def orphans_fragment(request, session_id: int):
     """The "Notes whose words changed" section, for reader.js to swap in after a re-attach or delete."""
     session, membership = _session_and_membership(request, session_id)

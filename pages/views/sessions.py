@@ -3,17 +3,18 @@
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import apply_errors, id_from_request
+from core.rules import SIGNED_IN, Target, allowed, require
 from core.validators import validate_multiline_text
 from pages.forms import SessionForm
+from pages.rules import rule_required, session_target
+from readings import rules as readings_rules
 from readings import selectors
 from readings.enums import QuestionKind
 from readings.models import Passage
@@ -25,10 +26,11 @@ from readings.services.questions import (
     question_update,
 )
 from reminders.selectors import cancellation_recipients
+from sessions_app import rules as session_rules
 from sessions_app import selectors as session_selectors
 from sessions_app.links import PACK_FILE_FORMATS, pack_download_url, pack_urls
 from sessions_app.models import Session
-from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
+from sessions_app.rules import facilitates
 from sessions_app.services.schedule import (
     rsvp_set,
     session_cancel,
@@ -76,9 +78,9 @@ def _session_context(request, session_id: int) -> tuple[Session, dict]:
         "session": session,
         "group": session.group,
         "membership": membership,
-        "can_edit": can_edit_session(membership, session),
-        "can_manage": can_manage_group(membership),
-        "facilitator_rights": has_facilitator_rights(membership),
+        "can_edit": allowed(session_rules.CHANGE_SESSION, request.user, Target(membership, session)),
+        "can_manage": allowed(session_rules.CHANGE_GROUP, request.user, Target(membership, session.group)),
+        "facilitator_rights": facilitates(membership),
     }
 
 
@@ -91,7 +93,7 @@ def _session_passages(session: Session) -> list[Passage]:
     )
 
 
-@login_required
+@rule_required(SIGNED_IN)
 def session_detail(request, session_id: int):
     """Everything about one session: when and where, RSVP, what to read, the questions, the pack."""
     session, context = _session_context(request, session_id)
@@ -117,7 +119,7 @@ def session_detail(request, session_id: int):
     return render(request, "pages/session_detail.html", context)
 
 
-@login_required
+@rule_required(SIGNED_IN)
 def session_pack_download(request, session_id: int, fmt: str):
     """The page behind "PDF" and "EPUB": it asks for the file until a worker has made it, then saves it.
 
@@ -131,8 +133,7 @@ def session_pack_download(request, session_id: int, fmt: str):
     return render(request, "pages/pack_download.html", context)
 
 
-@login_required
-@require_POST
+@rule_required(SIGNED_IN, methods=["POST"])
 def question_propose(request, session_id: int):
     """A member proposes a question; those who lead the session add it directly."""
     session, context = _session_context(request, session_id)
@@ -157,13 +158,11 @@ def question_propose(request, session_id: int):
     return redirect(reverse("session-detail", args=[session.pk]) + "#questions")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@rule_required(readings_rules.MANAGE_QUESTIONS, methods=["GET", "POST"])
 def questions_manage(request, session_id: int):
     """Write, edit, reorder, accept and reject the session's questions."""
-    session, context = _session_context(request, session_id)
-    if not context["can_edit"]:
-        raise PermissionDenied("Only organizers and this session's facilitators manage its questions.")
+    session, context = _session_context(request, session_id)  # the session page's own query, with its counts
+    require(readings_rules.MANAGE_QUESTIONS, request.user, Target(context["membership"], session))
     passages = _session_passages(session)
     questions = list(selectors.questions_for(request.user, session, sees_all=True))
     editing = None
@@ -227,8 +226,7 @@ def questions_manage(request, session_id: int):
     return render(request, "pages/questions_manage.html", context, status=status)
 
 
-@login_required
-@require_POST
+@rule_required(SIGNED_IN, methods=["POST"])
 def rsvp(request, session_id: int):
     """RSVP from a button; htmx swaps in the updated buttons, a plain form post goes back."""
     session = session_selectors.access_session(
@@ -255,13 +253,9 @@ def rsvp(request, session_id: int):
     return redirect(target)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def session_edit(request, session_id: int):
-    session = session_selectors.access_session(request.user, session_id)
-    membership = session_selectors.membership_for(request.user, session.group_id)
-    if not can_edit_session(membership, session):
-        raise PermissionDenied("Only organizers and this session's facilitators can edit it.")
+@rule_required(session_rules.CHANGE_SESSION, target=session_target, methods=["GET", "POST"])
+def session_edit(request, session_id: int, *, target: Target):
+    session = target.obj
     form = SessionForm(
         request.POST or None, group=session.group, session=session, initial=SessionForm.initial_for(session)
     )
@@ -277,14 +271,10 @@ def session_edit(request, session_id: int):
     return render(request, "pages/session_form.html", context, status=400 if form.errors else 200)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def session_cancel_page(request, session_id: int):
+@rule_required(session_rules.CANCEL_SESSION, target=session_target, methods=["GET", "POST"])
+def session_cancel_page(request, session_id: int, *, target: Target):
     """Confirm cancelling a session, saying who will be emailed; POST cancels it (and plans the notices)."""
-    session = session_selectors.access_session(request.user, session_id)
-    membership = session_selectors.membership_for(request.user, session.group_id)
-    if not can_edit_session(membership, session):
-        raise PermissionDenied("Only organizers and this session's facilitators can cancel it.")
+    session = target.obj
     if request.method == "POST":
         session_cancel(session=session)
         messages.success(request, f"“{session.title}” is cancelled. The members are being told by email.")

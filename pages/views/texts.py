@@ -3,25 +3,22 @@
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.forms import apply_errors, id_from_request
+from core.rules import SIGNED_IN, Target, allowed
 from core.validators import validate_multiline_text, validate_single_line
-from readings import selectors
+from pages.rules import group_target, rule_required, session_target
+from readings import rules, selectors
 from readings.enums import ImportState, TextFormat
 from readings.models import Text
 from readings.parsing import detect_binary_format
-from readings.permissions import can_import_texts
 from readings.services.assignments import assignment_create, assignment_delete
 from readings.services.importing import text_import, text_inspect, upload_discard, upload_stash, upload_unstash
 from readings.services.text_imports import import_runs_in_worker, text_import_enqueue
-from sessions_app import selectors as session_selectors
-from sessions_app.permissions import can_edit_session
 
 
 class ImportForm(forms.Form):
@@ -85,18 +82,15 @@ def _too_large(request) -> bool:
         return False
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def text_import_page(request, group_id: int):
+@rule_required(rules.IMPORT_TEXTS, target=group_target, methods=["GET", "POST"])
+def text_import_page(request, group_id: int, *, target: Target):
     """Upload a text; it is split into passages by the same import service as the API.
 
     An EPUB with more than one chapter takes two steps: the upload shows the
     book's metadata and chapters (the file waits in the shared cache), then
     the chosen chapters are imported.
     """
-    group, membership = session_selectors.access_group(request.user, group_id)
-    if not can_import_texts(membership):
-        raise PermissionDenied("Only organizers and facilitators import texts.")
+    group = target.obj
     context = {"group": group, "next": _safe_next(request) or ""}
     if request.method == "POST" and _too_large(request):
         form = ImportForm()
@@ -164,8 +158,7 @@ def _progress_url(request, job) -> str:
     return target
 
 
-@login_required
-@require_GET
+@rule_required(SIGNED_IN, methods=["GET"])
 def text_import_progress(request, import_id: int):
     """Where a worker's import stands; once done, on to the text (or back where the person came from)."""
     job = selectors.access_text_import(request.user, import_id)
@@ -185,7 +178,7 @@ def text_import_progress(request, import_id: int):
     return render(request, "pages/text_import_progress.html", context)
 
 
-@login_required
+@rule_required(SIGNED_IN)
 def text_detail(request, text_id: int):
     text, membership = selectors.access_text(request.user, text_id)
     context = {
@@ -194,19 +187,15 @@ def text_detail(request, text_id: int):
         "passages": selectors.passages_of(text),
         "cited_works": selectors.cited_works_of(text),
         "revisions": text.revisions.order_by("-number"),
-        "can_import": can_import_texts(membership),
+        "can_import": allowed(rules.REVISE_TEXT, request.user, Target(membership, text)),
     }
     return render(request, "pages/text_detail.html", context)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def assignment_new(request, session_id: int):
+@rule_required(rules.ASSIGN_READINGS, target=session_target, methods=["GET", "POST"])
+def assignment_new(request, session_id: int, *, target: Target):
     """Pick a text, then its first and last passage: the range becomes the session's reading."""
-    session = session_selectors.access_session(request.user, session_id)
-    membership = session_selectors.membership_for(request.user, session.group_id)
-    if not can_edit_session(membership, session):
-        raise PermissionDenied("Only organizers and this session's facilitators assign readings.")
+    session = target.obj
     texts = Text.objects.filter(group=session.group).order_by("title")
     text = None
     text_id = id_from_request(request.POST.get("text"), "text") or id_from_request(request.GET.get("text"), "text")
@@ -247,18 +236,14 @@ def assignment_new(request, session_id: int):
         "passages": selectors.passages_of(text) if text is not None else [],
         "chosen_start": request.POST.get("start_passage", ""),
         "chosen_end": request.POST.get("end_passage", ""),
-        "can_import": can_import_texts(membership),
+        "can_import": allowed(rules.IMPORT_TEXTS, request.user, target),
     }
     return render(request, "pages/assignment_new.html", context, status=status)
 
 
-@login_required
-@require_POST
-def assignment_remove(request, session_id: int, assignment_id: int):
-    session = session_selectors.access_session(request.user, session_id)
-    membership = session_selectors.membership_for(request.user, session.group_id)
-    if not can_edit_session(membership, session):
-        raise PermissionDenied("Only organizers and this session's facilitators change readings.")
+@rule_required(rules.REMOVE_READING, target=session_target, methods=["POST"])
+def assignment_remove(request, session_id: int, assignment_id: int, *, target: Target):
+    session = target.obj
     assignment = get_object_or_404(selectors.readings_of(session), pk=assignment_id)
     assignment_delete(assignment=assignment)
     messages.success(request, "Reading removed.")

@@ -1,18 +1,19 @@
 """The exports over the API: a member's own notes (`me/export/`) and an organizer's download of the group.
 
-Thin: access and permission through sessions_app's selectors and predicates,
+Thin: access through sessions_app's selectors, permission by portability/rules.py,
 the document from portability/services/exporting.py.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sessions_app import permissions, selectors
+from core.rules import SIGNED_IN, Target
+from sessions_app import selectors
 
+from .. import rules
 from ..services.exporting import group_export, member_export
 
 
@@ -26,6 +27,8 @@ def attachment(name: str) -> dict[str, str]:
 
 class MemberExportView(APIView):
     """Your own notes and highlights in your groups, with the words each is on (docs/export-format.md)."""
+
+    action_rules = {"get": SIGNED_IN}
 
     @extend_schema(
         responses={
@@ -42,6 +45,8 @@ class MemberExportView(APIView):
 class GroupExportView(APIView):
     """The group's whole content as an organizer may download it: everything but other people's private notes."""
 
+    action_rules = {"get": rules.EXPORT_GROUP}
+
     @extend_schema(
         responses={
             200: OpenApiResponse(
@@ -53,7 +58,6 @@ class GroupExportView(APIView):
     )
     def get(self, request, pk: int):
         group, membership = selectors.access_group(request.user, pk)
-        if not permissions.can_manage_group(membership):
-            raise PermissionDenied("Only organizers can download the group's content.")
+        self.check_object_permissions(request, Target(membership, group))
         document = group_export(group=group, for_user=request.user)
         return Response(document, headers=attachment(group.slug))

@@ -2,7 +2,6 @@
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, IntegerField, Value, When
 from django.http import Http404
 from django.urls import reverse
@@ -19,17 +18,17 @@ from rest_framework.views import APIView
 
 from core.api.parsers import JSONParser
 from core.api.renderers import OptionsInJSONMixin
+from core.rules import SIGNED_IN, Target, allowed
 from sessions_app.models import Session
-from sessions_app.permissions import can_edit_session, can_manage_group, has_facilitator_rights
+from sessions_app.rules import CHANGE_SESSION, facilitates
 from sessions_app.selectors import access_session, membership_for, sessions_for_user
 
-from .. import progress, search, selectors
+from .. import progress, rules, search, selectors
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport
 from ..pack.builder import access_pack_scope, build_pack, live_notes, notes_version, pack_version
 from ..pack.document import filename as pack_filename
 from ..pack.renderers import PACK_RENDERERS, PackJSONRenderer
-from ..permissions import can_import_texts
 from ..services.assignments import assignment_create, assignment_delete, assignment_update
 from ..services.importing import text_import, text_inspect, text_revise, text_update
 from ..services.notes import (
@@ -107,6 +106,16 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.TextSummarySerializer
     filterset_fields = ["group"]
     lookup_value_regex = "[0-9]+"
+    action_rules = {
+        "list": SIGNED_IN,
+        "retrieve": SIGNED_IN,
+        "passages": SIGNED_IN,
+        "create": rules.IMPORT_TEXTS,
+        "inspect": rules.IMPORT_TEXTS,
+        "partial_update": rules.CHANGE_TEXT,
+        "revisions": SIGNED_IN,
+        "revisions:post": rules.REVISE_TEXT,
+    }
     # Where a file is uploaded, multipart; the imports also take their text as JSON `content`.
     upload_parsers = {
         "create": [JSONParser, MultiPartParser],
@@ -155,8 +164,7 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         membership = membership_for(request.user, data.validated_data["group"])
         if membership is None:
             raise serializers.ValidationError({"group": "No such group among yours."})
-        if not can_import_texts(membership):
-            raise PermissionDenied("Only organizers and facilitators can import texts.")
+        self.check_object_permissions(request, Target(membership, membership.group))
         fields = data.validated_data
         content = _content_kwargs(fields)
         described = {"title": fields["title"], "author": fields["author"], "source": fields["source"]}
@@ -195,8 +203,7 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         membership = membership_for(request.user, data.validated_data["group"])
         if membership is None:
             raise serializers.ValidationError({"group": "No such group among yours."})
-        if not can_import_texts(membership):
-            raise PermissionDenied("Only organizers and facilitators can import texts.")
+        self.check_object_permissions(request, Target(membership, membership.group))
         upload = data.validated_data["file"]
         found = text_inspect(
             data=upload.read(),
@@ -214,8 +221,7 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=s.TextUpdateSerializer, responses={200: s.TextSerializer})
     def partial_update(self, request, pk=None):
         text, membership = selectors.access_text(request.user, pk)
-        if not can_import_texts(membership):
-            raise PermissionDenied("Only organizers and facilitators can edit texts.")
+        self.check_object_permissions(request, Target(membership, text))
         data = s.TextUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         text_update(text=text, **data.validated_data)
@@ -247,8 +253,7 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if request.method == "GET":
             page = self.paginate_queryset(text.revisions.order_by("-number"))
             return self.get_paginated_response(s.RevisionSerializer(page, many=True).data)
-        if not can_import_texts(membership):
-            raise PermissionDenied("Only organizers and facilitators can import revisions.")
+        self.check_object_permissions(request, Target(membership, text))
         _check_body_size(request)
         data = s.TextContentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -281,6 +286,8 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class TextImportView(APIView):
     """Where an import queued for a worker stands; for its uploader and whoever may import into its group."""
 
+    action_rules = {"get": SIGNED_IN}  # the selector answers 404 to anyone else
+
     @extend_schema(responses={200: s.TextImportSerializer})
     def get(self, request, pk=None):
         return Response(s.TextImportSerializer(selectors.access_text_import(request.user, pk)).data)
@@ -295,12 +302,14 @@ class SessionScopedMixin:
     def load_session(self) -> Session:
         session = access_session(self.request.user, self.kwargs["session_pk"])
         self.membership = membership_for(self.request.user, session.group_id)
-        self.can_edit = can_edit_session(self.membership, session)
+        self.target = Target(self.membership, session)
+        # Who leads the session also sees proposals, and adds questions rather than proposing them.
+        self.can_edit = allowed(CHANGE_SESSION, self.request.user, self.target)
         return session
 
-    def must_edit(self, message: str) -> None:
-        if not self.can_edit:
-            raise PermissionDenied(message)
+    def check_rule(self) -> None:
+        """The rule `action_rules` names for this action, against the session loaded by `load_session`."""
+        self.check_object_permissions(self.request, self.target)
 
 
 def _passage_in(text: Text, passage_id: int, field: str) -> Passage:
@@ -321,6 +330,13 @@ class AssignmentViewSet(SessionScopedMixin, viewsets.GenericViewSet):
     serializer_class = s.AssignmentSerializer
     queryset = ReadingAssignment.objects.none()  # for the schema; reads go through the selectors
     filter_backends: list = []
+    action_rules = {
+        "list": SIGNED_IN,
+        "retrieve": SIGNED_IN,
+        "create": rules.ASSIGN_READINGS,
+        "partial_update": rules.CHANGE_READING,
+        "destroy": rules.REMOVE_READING,
+    }
 
     @extend_schema(responses={200: s.AssignmentSerializer(many=True)})
     def list(self, request, session_pk=None):
@@ -331,7 +347,7 @@ class AssignmentViewSet(SessionScopedMixin, viewsets.GenericViewSet):
     @extend_schema(request=s.AssignmentInputSerializer, responses={201: s.AssignmentSerializer})
     def create(self, request, session_pk=None):
         session = self.load_session()
-        self.must_edit("Only organizers and this session's facilitators can assign readings.")
+        self.check_rule()
         data = s.AssignmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
@@ -367,7 +383,7 @@ class AssignmentViewSet(SessionScopedMixin, viewsets.GenericViewSet):
     def partial_update(self, request, session_pk=None, pk=None):
         session = self.load_session()
         assignment = self._assignment(session, pk)
-        self.must_edit("Only organizers and this session's facilitators can change readings.")
+        self.check_rule()
         data = s.AssignmentUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
@@ -381,7 +397,7 @@ class AssignmentViewSet(SessionScopedMixin, viewsets.GenericViewSet):
     def destroy(self, request, session_pk=None, pk=None):
         session = self.load_session()
         assignment = self._assignment(session, pk)
-        self.must_edit("Only organizers and this session's facilitators can remove readings.")
+        self.check_rule()
         assignment_delete(assignment=assignment)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -393,9 +409,19 @@ class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
     serializer_class = s.QuestionSerializer
     queryset = DiscussionQuestion.objects.none()  # for the schema; reads go through the selectors
     filter_backends: list = []
+    action_rules = {
+        "list": SIGNED_IN,
+        "retrieve": SIGNED_IN,
+        "create": SIGNED_IN,  # members propose, those who lead the session add
+        "partial_update": rules.CHANGE_QUESTION,
+        "destroy": rules.REMOVE_QUESTION,
+        "accept": rules.DECIDE_QUESTION,
+        "reject": rules.DECIDE_QUESTION,
+        "reorder": rules.REORDER_QUESTIONS,
+    }
 
     def _context(self) -> dict:
-        return {"facilitator_rights": has_facilitator_rights(self.membership)}
+        return {"facilitator_rights": facilitates(self.membership)}
 
     def _passages(self, session: Session, ids: list[int]) -> list[Passage]:
         passages = list(Passage.objects.filter(pk__in=ids, text__group_id=session.group_id))
@@ -433,7 +459,7 @@ class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
     def partial_update(self, request, session_pk=None, pk=None):
         session = self.load_session()
         question = self._question(session, pk)
-        self.must_edit("Only organizers and this session's facilitators can edit questions.")
+        self.check_rule()
         data = s.QuestionUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
@@ -446,7 +472,7 @@ class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
     def destroy(self, request, session_pk=None, pk=None):
         session = self.load_session()
         question = self._question(session, pk)
-        self.must_edit("Only organizers and this session's facilitators can remove questions.")
+        self.check_rule()
         question_delete(question=question)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -463,7 +489,7 @@ class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
     def _decide(self, pk, *, accept: bool) -> Response:
         session = self.load_session()
         question = self._question(session, pk)
-        self.must_edit("Only organizers and this session's facilitators accept or reject questions.")
+        self.check_rule()
         question = question_decide(question=question, accept=accept)
         return Response(s.QuestionSerializer(question, context=self._context()).data)
 
@@ -471,7 +497,7 @@ class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["post"], pagination_class=None)
     def reorder(self, request, session_pk=None):
         session = self.load_session()
-        self.must_edit("Only organizers and this session's facilitators can reorder questions.")
+        self.check_rule()
         data = s.ReorderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         questions_reorder(session=session, order=data.validated_data["order"])
@@ -482,6 +508,8 @@ class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
 class DiscussionView(SessionScopedMixin, APIView):
     """For facilitators: the notes answering each question, and the passages with the most group notes."""
 
+    action_rules = {"get": rules.SEE_DISCUSSION}
+
     @extend_schema(
         responses={
             200: s.DiscussionSerializer,
@@ -490,8 +518,7 @@ class DiscussionView(SessionScopedMixin, APIView):
     )
     def get(self, request, session_pk=None):
         session = self.load_session()
-        if not has_facilitator_rights(self.membership):
-            raise PermissionDenied("The discussion overview is for facilitators and organizers.")
+        self.check_rule()
         body = {
             "questions": selectors.answers_by_question(request.user, session),
             "busiest_passages": selectors.busiest_passages(request.user, session),
@@ -562,6 +589,15 @@ class NoteFilter(filters.FilterSet):
 class NoteViewSet(viewsets.GenericViewSet):
     serializer_class = s.NoteSerializer
     filterset_class = NoteFilter
+    action_rules = {
+        "list": SIGNED_IN,
+        "retrieve": SIGNED_IN,
+        "create": SIGNED_IN,  # on a passage you can see (the selector's 400 otherwise)
+        "partial_update": rules.CHANGE_NOTE,
+        "destroy": rules.CHANGE_NOTE,
+        "hide": rules.HIDE_NOTE,
+        "helpful": SIGNED_IN,  # on a note you can see; the service refuses your own and private ones
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -613,8 +649,7 @@ class NoteViewSet(viewsets.GenericViewSet):
 
     def _own(self, pk) -> Note:
         note = selectors.access_note(self.request.user, pk)
-        if note.author_id != self.request.user.pk:
-            raise PermissionDenied("Only its author can change or delete a note.")
+        self.check_object_permissions(self.request, Target(None, note))
         return note
 
     @extend_schema(request=s.NoteUpdateSerializer, responses={200: s.NoteSerializer})
@@ -643,8 +678,7 @@ class NoteViewSet(viewsets.GenericViewSet):
         `{"hidden": false}` shows them again.
         """
         note = selectors.access_note(request.user, pk)
-        if not can_manage_group(membership_for(request.user, note.passage.text.group_id)):
-            raise PermissionDenied("Only organizers can hide notes.")
+        self.check_object_permissions(request, Target(membership_for(request.user, note.passage.text.group_id), note))
         data = s.HideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         note = note_set_hidden(note=note, hidden=data.validated_data["hidden"], by=request.user)
@@ -678,6 +712,8 @@ class LiveNotesView(APIView):
     nobody else's private note ever changes it.
     """
 
+    action_rules = {"get": SIGNED_IN}
+
     @extend_schema(
         responses={
             200: s.LiveNotesSerializer,
@@ -702,6 +738,8 @@ class ProgressView(SessionScopedMixin, APIView):
     The reader POSTs what was read in batches (idempotent), and "mark read" the same way.
     """
 
+    action_rules = {"get": SIGNED_IN, "post": SIGNED_IN}  # your own progress; the group's by `facilitates`
+
     def _body(self, session: Session) -> dict:
         body = {
             "mine": progress.own_progress(self.request.user, session),
@@ -709,7 +747,7 @@ class ProgressView(SessionScopedMixin, APIView):
             "pace_words_per_minute": settings.READING_PACE_WORDS_PER_MINUTE,
             "cap_seconds": settings.READING_CAP_SECONDS,
         }
-        if has_facilitator_rights(self.membership):
+        if facilitates(self.membership):
             rows = progress.members_progress(self.request.user, self.membership, session)
             body["group"] = {
                 "totals": progress.progress_totals(rows),
@@ -771,6 +809,8 @@ class SearchView(APIView):
     anyone else.
     """
 
+    action_rules = {"get": SIGNED_IN}  # scoped to your groups and what you may see by `search_scope_from`
+
     @extend_schema(
         parameters=[s.SearchQuerySerializer, s.PageQuerySerializer],
         responses={200: s.SearchResultsSerializer},
@@ -816,6 +856,7 @@ class PackView(OptionsInJSONMixin, APIView):
     """
 
     renderer_classes = PACK_RENDERERS
+    action_rules = {"get": SIGNED_IN}  # what you may see of it is the pack's own business (`pack_scope`)
 
     @extend_schema(
         responses={

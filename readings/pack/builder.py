@@ -19,7 +19,7 @@ from django.http import Http404
 
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Membership, Session, User
-from sessions_app.permissions import has_facilitator_rights
+from sessions_app.rules import facilitates
 from sessions_app.versions import version_parts
 
 from ..enums import AnchorState, NoteVisibility, QuestionState
@@ -104,7 +104,7 @@ def access_pack_scope(user: User, session_id: int | str) -> PackScope:
         role=session.membership_role,
         personal_version=session.membership_version,
     )
-    if session.status == SessionStatus.DRAFT and not has_facilitator_rights(membership):
+    if session.status == SessionStatus.DRAFT and not facilitates(membership):
         raise Http404("No such session.")
     return PackScope(user=user, session=session, membership=membership)
 
@@ -346,7 +346,7 @@ def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
                 reading["orphaned_notes"].extend(stray)
                 break
 
-    facilitator_rights = has_facilitator_rights(scope.membership)
+    facilitator_rights = facilitates(scope.membership)
     question_passages: dict[int, list[int]] = defaultdict(list)
     for question_id, passage_id in (
         DiscussionQuestion.passages.through.objects.filter(

@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.rules import SIGNED_IN
 from sessions_app.services.accounts import profile_update
 
 from ..services.preferences import preference_for, preference_update
@@ -30,6 +31,8 @@ def _me(user) -> dict:
 
 class MeView(APIView):
     """Your profile, timezone and notification preferences."""
+
+    action_rules = {"get": SIGNED_IN, "patch": SIGNED_IN}
 
     @extend_schema(responses={200: MeSerializer})
     def get(self, request):

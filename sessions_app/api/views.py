@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
@@ -21,16 +20,16 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.filters import AwareDateTimeFilter
 from core.api.renderers import JSONErrorsMixin, OptionsInJSONMixin
 from core.links import absolute_url
+from core.rules import ANYONE, SIGNED_IN, Target
 from core.throttling import per_account, per_address
 
-from .. import permissions, selectors
+from .. import rules, selectors
 from ..calendar import calendar_bytes
 from ..enums import SessionStatus
 from ..models import ApiToken, Membership, Series, Session, StudyGroup, User
@@ -43,11 +42,6 @@ from . import serializers as s
 # A 403 on a read, for the schema (writes declare theirs through core.api.schema).
 ORGANIZERS_ONLY = OpenApiResponse(description="Only the group's organizers may see this.")
 LEADERS_ONLY = OpenApiResponse(description="Only organizers and this session's facilitators may see this.")
-
-
-def _must(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def _group_for_write(user: User, group_id: int) -> tuple:
@@ -70,8 +64,7 @@ class TokenView(APIView):
     Outside the request transaction, so a refused try stays counted.
     """
 
-    def get_permissions(self):
-        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+    action_rules = {"post": ANYONE, "delete": SIGNED_IN}
 
     def get_throttles(self):
         return [per_address("login", self.request)] if self.request.method == "POST" else []
@@ -104,6 +97,7 @@ class ApiTokenListView(GenericAPIView):
 
     serializer_class = s.ApiTokenSerializer
     filter_backends: list = []
+    action_rules = {"get": SIGNED_IN, "post": SIGNED_IN}  # your own tokens only
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -128,6 +122,8 @@ class ApiTokenListView(GenericAPIView):
 class ApiTokenDetailView(APIView):
     """One of your API tokens: DELETE revokes it. Another person's token is a 404."""
 
+    action_rules = {"delete": SIGNED_IN}
+
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk: int):
         token = selectors.api_tokens_of(request.user).filter(pk=pk).first()
@@ -143,6 +139,17 @@ class ApiTokenDetailView(APIView):
 class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = s.GroupSerializer
     filter_backends: list = []
+    action_rules = {
+        "list": SIGNED_IN,
+        "create": SIGNED_IN,
+        "retrieve": SIGNED_IN,
+        "partial_update": rules.CHANGE_GROUP,
+        "members": SIGNED_IN,
+        "member": rules.CHANGE_MEMBER,
+        "leave": SIGNED_IN,
+        "invitations": rules.MANAGE_INVITATIONS,
+        "invitation": rules.REVOKE_INVITATION,
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -165,7 +172,7 @@ class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     @extend_schema(request=s.GroupUpdateSerializer, responses={200: s.GroupSerializer})
     def partial_update(self, request, pk=None):
         group = self.get_object()
-        _must(permissions.can_manage_group(self.membership), "Only organizers can change the group's settings.")
+        self.check_object_permissions(request, Target(self.membership, group))
         data = s.GroupUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         group = group_services.group_update(group=group, **data.validated_data)
@@ -189,7 +196,7 @@ class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         target = selectors.members_of(group).filter(user_id=_int_or_404(user_id)).first()
         if target is None:
             raise Http404("No such member.")
-        _must(permissions.can_manage_group(self.membership), "Only organizers can change roles or remove members.")
+        self.check_object_permissions(request, Target(self.membership, target))
         if request.method == "DELETE":
             group_services.membership_end(membership=target, leaving=False)
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -210,7 +217,7 @@ class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def invitations(self, request, pk=None):
         group = self.get_object()
-        _must(permissions.can_manage_group(self.membership), "Only organizers can see and create invitations.")
+        self.check_object_permissions(request, Target(self.membership, group))
         if request.method == "GET":
             page = self.paginate_queryset(selectors.invitations_of(group))
             return self.get_paginated_response(s.InvitationSerializer(page, many=True).data)
@@ -230,7 +237,7 @@ class GroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         invitation = selectors.invitations_of(group).filter(pk=_int_or_404(invitation_id)).first()
         if invitation is None:
             raise Http404("No such invitation.")
-        _must(permissions.can_manage_group(self.membership), "Only organizers can revoke invitations.")
+        self.check_object_permissions(request, Target(self.membership, invitation))
         invitation = group_services.invitation_revoke(invitation=invitation)
         return Response(s.InvitationSerializer(invitation).data)
 
@@ -249,8 +256,8 @@ class InvitationViewSet(viewsets.ViewSet):
     lookup_field = "token"
     lookup_value_regex = r"[A-Za-z0-9_\-]+"
 
-    def get_permissions(self):
-        return [IsAuthenticated()] if self.action == "accept" else [AllowAny()]
+    # The link is the credential: anyone may read it and sign up with it; accepting needs an account.
+    action_rules = {"*": ANYONE, "retrieve": ANYONE, "signup": ANYONE, "accept": SIGNED_IN}
 
     def get_throttles(self):
         if self.action == "signup":
@@ -306,6 +313,12 @@ class InvitationViewSet(viewsets.ViewSet):
 class SeriesViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = s.SeriesSerializer
     filterset_fields = ["group"]
+    action_rules = {
+        "list": SIGNED_IN,
+        "retrieve": SIGNED_IN,
+        "create": rules.CREATE_SERIES,
+        "partial_update": rules.CHANGE_SERIES,
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -323,7 +336,7 @@ class SeriesViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         group, membership = _group_for_write(request.user, fields.pop("group"))
-        _must(permissions.can_manage_group(membership), "Only organizers can create a series.")
+        self.check_object_permissions(request, Target(membership, group))
         series = schedule.series_create(group=group, **fields)
         return Response(s.SeriesSerializer(self.get_queryset().get(pk=series.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -331,7 +344,7 @@ class SeriesViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def partial_update(self, request, pk=None):
         series = selectors.access_series(request.user, pk)
         membership = selectors.membership_for(request.user, series.group_id)
-        _must(permissions.can_manage_group(membership), "Only organizers can edit a series.")
+        self.check_object_permissions(request, Target(membership, series))
         data = s.SeriesUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         schedule.series_update(series=series, **data.validated_data)
@@ -363,6 +376,16 @@ class SessionViewSet(
 
     serializer_class = s.SessionSerializer
     filterset_class = SessionFilter
+    action_rules = {
+        "list": SIGNED_IN,
+        "retrieve": SIGNED_IN,
+        "create": rules.CREATE_SESSION,
+        "partial_update": rules.CHANGE_SESSION,
+        "cancel": rules.CANCEL_SESSION,
+        "rsvp": SIGNED_IN,
+        "calendar": SIGNED_IN,
+        "attendance": rules.MARK_ATTENDANCE,
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -383,17 +406,14 @@ class SessionViewSet(
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         group, membership = _group_for_write(request.user, fields.pop("group"))
-        _must(permissions.can_create_session(membership), "Only organizers can schedule sessions.")
+        self.check_object_permissions(request, Target(membership, group))
         session = schedule.session_create(group=group, **fields)
         return Response(self._fresh(session), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.SessionUpdateSerializer, responses={200: s.SessionSerializer})
     def partial_update(self, request, pk=None):
         session = self.get_object()
-        _must(
-            permissions.can_edit_session(self.membership, session),
-            "Only organizers and this session's facilitators can edit it.",
-        )
+        self.check_object_permissions(request, Target(self.membership, session))
         data = s.SessionUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         session = schedule.session_update(session=session, **data.validated_data)
@@ -403,10 +423,7 @@ class SessionViewSet(
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         session = self.get_object()
-        _must(
-            permissions.can_edit_session(self.membership, session),
-            "Only organizers and this session's facilitators can cancel it.",
-        )
+        self.check_object_permissions(request, Target(self.membership, session))
         session = schedule.session_cancel(session=session)
         return Response(self._fresh(session))
 
@@ -443,10 +460,7 @@ class SessionViewSet(
     @action(detail=True, methods=["get", "put"], filter_backends=[])
     def attendance(self, request, pk=None):
         session = self.get_object()
-        _must(
-            permissions.can_edit_session(self.membership, session),
-            "Only organizers and this session's facilitators see and mark attendance.",
-        )
+        self.check_object_permissions(request, Target(self.membership, session))
         if request.method == "PUT":
             data = s.AttendanceInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
@@ -456,6 +470,8 @@ class SessionViewSet(
 
 class CalendarFeedView(APIView):
     """Your personal calendar feed: GET its address, POST to rotate it (the old address stops working)."""
+
+    action_rules = {"get": SIGNED_IN, "post": SIGNED_IN}
 
     @staticmethod
     def _body(feed) -> dict:
