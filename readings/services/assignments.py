@@ -7,13 +7,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q, Sum
 
+from core.services import UNSET, given, model_update
 from sessions_app.models import Session
 
 from ..models import Passage, ReadingAssignment, Text
 from ..pack.versions import pack_versions_bump_for_session
 
 WORDS_PER_MINUTE = 230
-ASSIGNMENT_FIELDS = ("start_passage", "end_passage", "required", "instructions", "position")
 
 
 def reading_minutes_for(words: int) -> int:
@@ -98,12 +98,24 @@ def assignment_create(
 
 
 @transaction.atomic
-def assignment_update(*, assignment: ReadingAssignment, **changes) -> ReadingAssignment:
+def assignment_update(
+    *,
+    assignment: ReadingAssignment,
+    start_passage: Passage = UNSET,
+    end_passage: Passage = UNSET,
+    required: bool = UNSET,
+    instructions: str = UNSET,
+    position: int = UNSET,
+) -> ReadingAssignment:
     """Change the range, whether it is required, the instructions or the position."""
-    if unknown := set(changes) - set(ASSIGNMENT_FIELDS):
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
-    for key, value in changes.items():
-        setattr(assignment, key, value)
+    changes = given(
+        start_passage=start_passage,
+        end_passage=end_passage,
+        required=required,
+        instructions=instructions,
+        position=position,
+    )
+    model_update(instance=assignment, data=changes, save=False)
     _check_range(assignment.session, assignment.text, assignment.start_passage, assignment.end_passage)
     assignment.save()
     reading_minutes_refresh(assignments=[assignment])

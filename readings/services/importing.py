@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
+from core.services import UNSET, given, model_update
 from core.validators import single_line
 from sessions_app.models import StudyGroup, User
 
@@ -496,14 +497,11 @@ def text_revise(
 
 
 @transaction.atomic
-def text_update(*, text: Text, **fields: str) -> Text:
+def text_update(*, text: Text, title: str = UNSET, author: str = UNSET, source: str = UNSET) -> Text:
     """Change a text's title, author or source (not its content: that is a revision)."""
-    if unknown := set(fields) - {"title", "author", "source"}:
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed here."})
-    if "title" in fields and not fields["title"].strip():
+    fields = {key: value.strip() for key, value in given(title=title, author=author, source=source).items()}
+    if "title" in fields and not fields["title"]:
         raise ValidationError({"title": "Give the text a title."})
-    for key, value in fields.items():
-        setattr(text, key, value.strip())
-    text.save()
+    model_update(instance=text, data=fields)
     pack_versions_bump_for_text(text_id=text.pk)
     return text

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.services import UNSET, given
 from sessions_app.models import Membership, User
 
 from ..anchoring import SelectorError, find_again, make_selector, occurrences, selector_at
@@ -175,7 +176,16 @@ def note_create(
 
 
 @transaction.atomic
-def note_update(*, note: Note, **changes) -> Note:
+def note_update(
+    *,
+    note: Note,
+    body: str = UNSET,
+    visibility: str = UNSET,
+    selector: dict = UNSET,
+    question: DiscussionQuestion | None = UNSET,
+    tags: list[str] = UNSET,
+    passage: Passage = UNSET,
+) -> Note:
     """Edit one's own note: body, visibility, selector, question, tags; or re-attach it to a passage.
 
     The audience and the passage belong to the thread: changing them on a
@@ -183,9 +193,7 @@ def note_update(*, note: Note, **changes) -> Note:
     the same transaction. A thread where anyone else has replied keeps its
     audience; a reply keeps its thread's audience and passage.
     """
-    allowed = {"body", "visibility", "selector", "question", "tags", "passage"}
-    if unknown := set(changes) - allowed:
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    changes = given(body=body, visibility=visibility, selector=selector, question=question, tags=tags, passage=passage)
     if note.deleted_at is not None:
         raise ValidationError({"body": "This note was deleted."})
     reached = note_reaches([note.pk])

@@ -6,13 +6,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from core.services import UNSET, given, model_update
 from sessions_app.models import Session, User
 
 from ..enums import QuestionKind, QuestionState
 from ..models import DiscussionQuestion, Passage, ReadingAssignment
 from ..pack.versions import Audience, note_reaches, pack_versions_bump_for_notes, pack_versions_bump_for_session
-
-QUESTION_FIELDS = ("prompt", "kind", "passages", "minutes", "facilitator_notes")
 
 
 def _check_passages(session: Session, passages: Iterable[Passage]) -> list[Passage]:
@@ -72,15 +71,23 @@ def question_create(
 
 
 @transaction.atomic
-def question_update(*, question: DiscussionQuestion, **changes) -> DiscussionQuestion:
-    if unknown := set(changes) - set(QUESTION_FIELDS):
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+def question_update(
+    *,
+    question: DiscussionQuestion,
+    prompt: str = UNSET,
+    kind: str = UNSET,
+    passages: list[Passage] = UNSET,
+    minutes: int | None = UNSET,
+    facilitator_notes: str = UNSET,
+) -> DiscussionQuestion:
+    """Change a question's wording, kind, passages, suggested minutes or facilitators' notes."""
+    changes = given(prompt=prompt, kind=kind, minutes=minutes, facilitator_notes=facilitator_notes)
     _check_fields(changes.get("prompt"), changes.get("kind"), changes.get("minutes"))
-    passages = changes.pop("passages", None)
-    for key, value in changes.items():
-        setattr(question, key, value.strip() if key == "prompt" else value)
+    if "prompt" in changes:
+        changes["prompt"] = changes["prompt"].strip()
+    model_update(instance=question, data=changes, save=False)
     question.save()
-    if passages is not None:
+    if passages is not UNSET and passages is not None:
         question.passages.set(_check_passages(question.session, passages))
     if question.state == QuestionState.ACCEPTED:
         # Facilitator notes are in the packs of those with facilitator rights only.

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from core.services import UNSET, given, model_update
+
 from ..models import User
 from ..signals import profile_changed
 from ..versions import group_versions_bump
@@ -11,24 +13,20 @@ from .api_tokens import api_tokens_revoke_all
 
 
 @transaction.atomic
-def profile_update(*, user: User, **fields: str) -> User:
+def profile_update(*, user: User, display_name: str = UNSET, email: str = UNSET) -> User:
     """Change the user's display name or email address; listeners hear which fields changed."""
-    if unknown := set(fields) - {"display_name", "email"}:
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    fields = {key: value.strip() for key, value in given(display_name=display_name, email=email).items()}
     if "email" in fields:
         try:
             validate_email(fields["email"])
         except ValidationError:
             raise ValidationError({"email": "Give a valid email address."}) from None
-    changed = {key for key, value in fields.items() if getattr(user, key) != value.strip()}
-    for key, value in fields.items():
-        setattr(user, key, value.strip())
-    user.save(update_fields=list(fields))
+    changed = model_update(instance=user, data=fields)
     if "display_name" in changed:
         # Packs show people by name (note authors, facilitators).
         group_versions_bump(group_ids=user.memberships.values("group_id"))
     if changed:
-        profile_changed.send(sender=User, user=user, changed=changed)
+        profile_changed.send(sender=User, user=user, changed=set(changed))
     return user
 
 

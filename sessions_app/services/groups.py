@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.links import absolute_url
+from core.services import UNSET, given, model_update
 from core.validators import validate_single_line, validate_timezone
 
 from ..enums import NoteVisibility, Role
@@ -51,20 +52,29 @@ def group_create(*, creator: User, name: str, description: str = "", timezone: s
 
 
 @transaction.atomic
-def group_update(*, group: StudyGroup, **fields: str | int | bool) -> StudyGroup:
+def group_update(
+    *,
+    group: StudyGroup,
+    name: str = UNSET,
+    description: str = UNSET,
+    timezone: str = UNSET,
+    reading_lead_minutes: int = UNSET,
+    starting_lead_minutes: int = UNSET,
+    default_note_visibility: str = UNSET,
+    highlights_unlock_peek: bool = UNSET,
+    member_progress_visible: bool = UNSET,
+) -> StudyGroup:
     """Change a group's name, description, default timezone, reminder defaults, note settings or progress setting."""
-    allowed = {
-        "name",
-        "description",
-        "timezone",
-        "reading_lead_minutes",
-        "starting_lead_minutes",
-        "default_note_visibility",
-        "highlights_unlock_peek",
-        "member_progress_visible",
-    }
-    if unknown := set(fields) - allowed:
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    fields = given(
+        name=name,
+        description=description,
+        timezone=timezone,
+        reading_lead_minutes=reading_lead_minutes,
+        starting_lead_minutes=starting_lead_minutes,
+        default_note_visibility=default_note_visibility,
+        highlights_unlock_peek=highlights_unlock_peek,
+        member_progress_visible=member_progress_visible,
+    )
     if fields.get("default_note_visibility", NoteVisibility.GROUP) not in NoteVisibility.values:
         raise ValidationError({"default_note_visibility": f"Choose one of: {', '.join(NoteVisibility.values)}."})
     if "timezone" in fields:
@@ -75,13 +85,8 @@ def group_update(*, group: StudyGroup, **fields: str | int | bool) -> StudyGroup
     if "name" in fields and not fields["name"].strip():
         raise ValidationError({"name": "Give the group a name."})
     check_leads(fields.get("reading_lead_minutes"), fields.get("starting_lead_minutes"))
-    leads_changed = any(
-        getattr(group, key) != fields[key] for key in ("reading_lead_minutes", "starting_lead_minutes") if key in fields
-    )
-    for key, value in fields.items():
-        setattr(group, key, value)
-    group.save()
-    if leads_changed:
+    changed = model_update(instance=group, data=fields)
+    if {"reading_lead_minutes", "starting_lead_minutes"} & set(changed):
         group_reminders_changed.send(sender=StudyGroup, group=group)
     return group
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone as dj_timezone
 
+from core.services import UNSET, given, model_update
 from core.validators import validate_timezone
 
 from ..enums import RSVPStatus, SessionStatus
@@ -18,7 +19,6 @@ from ..versions import Audience, group_versions_bump, session_versions_bump
 # Changes to these fields are what a calendar or a reminder needs to hear about.
 CALENDAR_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "location", "online_url", "status")
 REMINDER_FIELDS = ("reading_lead_minutes", "starting_lead_minutes")
-SESSION_FIELDS = (*CALENDAR_FIELDS, *REMINDER_FIELDS, "facilitators", "post_before_peek")
 MAX_READING_LEAD_MINUTES = 14 * 24 * 60
 MAX_STARTING_LEAD_MINUTES = 2 * 24 * 60
 
@@ -29,18 +29,6 @@ def check_leads(reading: int | None, starting: int | None) -> None:
         raise ValidationError({"reading_lead_minutes": "Choose between 60 minutes and 14 days (20160 minutes)."})
     if starting is not None and not 5 <= starting <= MAX_STARTING_LEAD_MINUTES:
         raise ValidationError({"starting_lead_minutes": "Choose between 5 minutes and 2 days (2880 minutes)."})
-
-
-SERIES_FIELDS = (
-    "title",
-    "description",
-    "timezone",
-    "first_starts_at",
-    "duration_minutes",
-    "rrule",
-    "location",
-    "online_url",
-)
 
 
 def _check_timezone(value: str) -> None:
@@ -117,9 +105,7 @@ def _apply_session_changes(session: Session, changes: dict) -> Session:
     facilitators = changes.pop("facilitators", None)
     previous_starts_at = session.starts_at
     previous_status = session.status
-    changed = [key for key, value in changes.items() if getattr(session, key) != value]
-    for key in changed:
-        setattr(session, key, changes[key])
+    changed = model_update(instance=session, data=changes, save=False)
     calendar_changed = [key for key in changed if key in CALENDAR_FIELDS]
     leads_changed = [key for key in changed if key in REMINDER_FIELDS]
     check_leads(session.reading_lead_minutes, session.starting_lead_minutes)
@@ -152,10 +138,37 @@ def _apply_session_changes(session: Session, changes: dict) -> Session:
 
 
 @transaction.atomic
-def session_update(*, session: Session, **changes) -> Session:
+def session_update(
+    *,
+    session: Session,
+    title: str = UNSET,
+    description: str = UNSET,
+    starts_at: datetime = UNSET,
+    ends_at: datetime = UNSET,
+    timezone: str = UNSET,
+    location: str = UNSET,
+    online_url: str = UNSET,
+    status: str = UNSET,
+    reading_lead_minutes: int | None = UNSET,
+    starting_lead_minutes: int | None = UNSET,
+    facilitators: list[int] = UNSET,
+    post_before_peek: bool = UNSET,
+) -> Session:
     """Edit one session. A session of a series becomes its own occurrence: later series edits leave it be."""
-    if unknown := set(changes) - set(SESSION_FIELDS):
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed here."})
+    changes = given(
+        title=title,
+        description=description,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=timezone,
+        location=location,
+        online_url=online_url,
+        status=status,
+        reading_lead_minutes=reading_lead_minutes,
+        starting_lead_minutes=starting_lead_minutes,
+        facilitators=facilitators,
+        post_before_peek=post_before_peek,
+    )
     session = Session.objects.select_for_update().select_related("group").get(pk=session.pk)
     if session.status == SessionStatus.CANCELLED and changes.get("status") in (None, SessionStatus.CANCELLED):
         raise ValidationError({"status": "This session is cancelled; set its status to “scheduled” to reinstate it."})
@@ -260,15 +273,35 @@ def series_create(
 
 
 @transaction.atomic
-def series_update(*, series: Series, now: datetime | None = None, **changes) -> Series:
+def series_update(
+    *,
+    series: Series,
+    now: datetime | None = None,
+    title: str = UNSET,
+    description: str = UNSET,
+    timezone: str = UNSET,
+    first_starts_at: datetime = UNSET,
+    duration_minutes: int = UNSET,
+    rrule: str = UNSET,
+    location: str = UNSET,
+    online_url: str = UNSET,
+) -> Series:
     """Edit a series and carry the change to its future sessions.
 
     Sessions that have started keep their history; sessions edited or
     cancelled on their own keep their own details. Occurrences the new rule
     no longer produces are cancelled (members are told); new ones are created.
     """
-    if unknown := set(changes) - set(SERIES_FIELDS):
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    changes = given(
+        title=title,
+        description=description,
+        timezone=timezone,
+        first_starts_at=first_starts_at,
+        duration_minutes=duration_minutes,
+        rrule=rrule,
+        location=location,
+        online_url=online_url,
+    )
     now = now or dj_timezone.now()
     series = Series.objects.select_for_update().get(pk=series.pk)
     first = changes.pop("first_starts_at", None)
@@ -278,8 +311,8 @@ def series_update(*, series: Series, now: datetime | None = None, **changes) -> 
                 {"first_starts_at": "Give local wall-clock time without an offset, e.g. 2026-10-22T19:00:00."}
             )
         series.first_starts_on, series.local_start_time = first.date(), first.time()
-    for key, value in changes.items():
-        setattr(series, key, value.strip() if key in ("title", "rrule") else value)
+    changes.update({key: changes[key].strip() for key in ("title", "rrule") if key in changes})
+    model_update(instance=series, data=changes, save=False)
     starts = _validate_series(series)
     series.save()
 
