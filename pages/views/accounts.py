@@ -1,4 +1,4 @@
-"""Account pages: Django's auth views with our templates, signing up through an invitation, the calendar feed."""
+"""Account pages: Django's auth views with our templates, signing up by invitation, the calendar feed, tokens."""
 
 from datetime import timedelta
 

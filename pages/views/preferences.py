@@ -1,4 +1,4 @@
-"""The pages reminder emails link to: email preferences, and the one-click unsubscribe."""
+"""Your preferences (timezone, reminders, calendar feed, API tokens), notifications, and the one-click unsubscribe."""
 
 from django.conf import settings
 from django.contrib import messages

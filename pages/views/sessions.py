@@ -1,4 +1,4 @@
-"""The session page, and the questions editor for those who lead a session."""
+"""The session page and everything done from it: RSVP, editing, cancelling, the questions editor, pack downloads."""
 
 from django import forms
 from django.conf import settings

@@ -20,7 +20,7 @@ from ..enums import (
     SessionStatus,
 )
 from ..links import pack_urls
-from ..models import Invitation, Membership, Series, Session, StudyGroup, User
+from ..models import Invitation, Membership, Series, Session, StudyGroup
 from ..services.groups import invitation_problem, invitation_url
 
 
@@ -441,13 +441,6 @@ class ApiTokenSerializer(serializers.Serializer):
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):
     token = serializers.CharField(help_text="The key, shown this once: only its hash is kept.")
-
-
-class ProfileSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "username", "email", "display_name", "name"]
-        read_only_fields = ["id", "username", "name"]
 
 
 class CalendarFeedSerializer(serializers.Serializer):
