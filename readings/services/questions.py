@@ -87,11 +87,12 @@ def question_update(
         changes["prompt"] = changes["prompt"].strip()
     model_update(instance=question, data=changes, save=False)
     question.save()
-    if passages is not UNSET and passages is not None:
+    passages_given = passages is not UNSET and passages is not None
+    if passages_given:
         question.passages.set(_check_passages(question.session, passages))
     if question.state == QuestionState.ACCEPTED:
         # Facilitator notes are in the packs of those with facilitator rights only.
-        facilitators_only = (set(changes) | ({"passages"} if passages is not None else set())) <= {"facilitator_notes"}
+        facilitators_only = (set(changes) | ({"passages"} if passages_given else set())) <= {"facilitator_notes"}
         audience = Audience.FACILITATORS if facilitators_only else Audience.EVERYONE
         pack_versions_bump_for_session(session=question.session, audience=audience)
     return question
