@@ -300,6 +300,21 @@ class NoteHelpful(models.Model):
         return f"{self.user_id} found note {self.note_id} helpful"
 
 
+class NoteMention(models.Model):
+    """A member mentioned (`@username`) in a note; `notified` says whether the note's audience includes them."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    notified = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["note", "user"], name="note_mention_once")]
+
+    def __str__(self) -> str:
+        return f"Mention of {self.user_id} in note {self.note_id}"
+
+
 class NoteTag(models.Model):
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="tags")
     name = models.CharField(max_length=40, validators=[validate_single_line])

@@ -11,7 +11,17 @@ from sessions_app.rules import facilitates
 from sessions_app.selectors import membership_for
 
 from .enums import NoteVisibility, QuestionState
-from .models import DiscussionQuestion, Note, NoteHelpful, Passage, ReadingAssignment, Text, TextImport, TextRevision
+from .models import (
+    DiscussionQuestion,
+    Note,
+    NoteHelpful,
+    NoteMention,
+    Passage,
+    ReadingAssignment,
+    Text,
+    TextImport,
+    TextRevision,
+)
 
 
 def texts_for_user(user: User) -> QuerySet[Text]:
@@ -213,7 +223,7 @@ def notes_for_api(user: User) -> QuerySet[Note]:
     return (
         with_helpful_by(notes_visible_to(user), user)
         .select_related("author", "passage")
-        .prefetch_related("tags")
+        .prefetch_related("tags", Prefetch("mentions", queryset=NoteMention.objects.select_related("user")))
         .order_by("passage__text_id", "passage__position", "created_at", "id")
     )
 
@@ -299,3 +309,30 @@ def notes_withheld_before_peek(user: User, *, membership: Membership, where: Q) 
         .order_by()
     )
     return {row["passage_id"]: row["withheld"] for row in rows}
+
+
+def note_audience(note: Note, user_ids: Iterable[int]) -> set[int]:
+    """Those of `user_ids` who may see `note` (its thread's audience), the peek rule aside: it only delays.
+
+    The same rules as `_visible_in_group`, for one note and a few people:
+    the thread root's author; every member for a `group` thread, those with
+    facilitator rights for a `facilitators` one, nobody else for a `private`
+    one; and, under a hidden note, only the organizers and the hidden note's
+    author. One query for the memberships, one for the thread's authors.
+    """
+    user_ids = set(user_ids)
+    if not user_ids:
+        return set()
+    root_id = note.root_id or note.pk
+    authors = dict(Note.objects.filter(pk__in={root_id, note.hidden_root_id or root_id}).values_list("pk", "author_id"))
+    root_author, hidden_author = authors.get(root_id), authors.get(note.hidden_root_id)
+    audience = set()
+    for membership in Membership.objects.filter(group_id=note.passage.text.group_id, user_id__in=user_ids):
+        user_id = membership.user_id
+        sees = user_id == root_author or note.visibility == NoteVisibility.GROUP
+        sees = sees or (note.visibility == NoteVisibility.FACILITATORS and membership.has_facilitator_rights)
+        if note.hidden_root_id and not (membership.is_organizer or user_id == hidden_author):
+            sees = False
+        if sees:
+            audience.add(user_id)
+    return audience

@@ -1,5 +1,6 @@
 """Wiring from sessions_app's signals to the planning services. No rules live here."""
 
+from readings.signals import note_written
 from sessions_app.enums import SessionStatus
 from sessions_app.signals import (
     group_reminders_changed,
@@ -10,6 +11,7 @@ from sessions_app.signals import (
     session_saved,
 )
 
+from .services.notifications import notifications_plan_for_note
 from .services.planning import (
     reminders_plan_for_cancellation,
     reminders_plan_for_group,
@@ -43,6 +45,10 @@ def on_group_reminders_changed(sender, *, group, **kwargs) -> None:
     reminders_plan_for_group(group=group)
 
 
+def on_note_written(sender, *, note, created, mentioned=(), **kwargs) -> None:
+    notifications_plan_for_note(note=note, created=created, mentioned=mentioned)
+
+
 def connect() -> None:
     session_saved.connect(on_session_saved, dispatch_uid="reminders.session_saved")
     session_cancelled.connect(on_session_cancelled, dispatch_uid="reminders.session_cancelled")
@@ -50,3 +56,4 @@ def connect() -> None:
     membership_changed.connect(on_membership_changed, dispatch_uid="reminders.membership_changed")
     group_reminders_changed.connect(on_group_reminders_changed, dispatch_uid="reminders.group_reminders_changed")
     profile_changed.connect(on_profile_changed, dispatch_uid="reminders.profile_changed")
+    note_written.connect(on_note_written, dispatch_uid="reminders.note_written")

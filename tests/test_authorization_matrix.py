@@ -179,6 +179,11 @@ ENDPOINTS = [
     # Me
     ("GET", "/api/v1/me/", None, (401, 200, 200, 200, 200)),
     ("PATCH", "/api/v1/me/", {"timezone": "Europe/Paris"}, (401, 200, 200, 200, 200)),
+    # Notifications: each person's own; ids of someone else's change nothing (and say nothing).
+    ("GET", "/api/v1/me/notifications/", None, (401, 200, 200, 200, 200)),
+    ("GET", "/api/v1/me/notifications/?unread=1", None, (401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/me/notifications/read/", {"all": True}, (401, 200, 200, 200, 200)),
+    ("POST", "/api/v1/me/notifications/read/", {"ids": [1, 2]}, (401, 200, 200, 200, 200)),
     ("DELETE", "/api/v1/auth/token/", None, (401, 204, 204, 204, 204)),
     # Credentials in the body: anyone may exchange their own for a token.
     ("POST", "/api/v1/auth/token/", {"username": "{role}", "password": PASSWORD}, (400, 200, 200, 200, 200)),

@@ -54,3 +54,28 @@ def zone_time(moment: datetime | None, tz_name: str, fmt: str = "H:i") -> str:
         return ""
     local = moment.astimezone(ZoneInfo(tz_name))
     return f"{dateformat.format(local, fmt)} {local.tzname()}"
+
+
+@register.simple_tag
+def group_members_json(group, element_id: str):
+    """The group's members as a JSON data island for the @mention picker: username, current name, and whether
+    they may read `facilitators` notes. One query. Members only: the page is only shown to members."""
+    from django.utils.html import json_script
+
+    from sessions_app.models import Membership, Role
+
+    rows = (
+        Membership.objects.filter(group=group)
+        .select_related("user")
+        .only("role", "user__username", "user__display_name", "user__first_name", "user__last_name")
+    )
+    members = [
+        {
+            "username": row.user.username,
+            "name": row.user.name,
+            "facilitator": row.role in (Role.ORGANIZER, Role.FACILITATOR),
+        }
+        for row in rows
+    ]
+    members.sort(key=lambda member: (member["name"].casefold(), member["username"]))
+    return json_script(members, element_id)

@@ -364,6 +364,7 @@ class NoteSerializer(serializers.ModelSerializer):
 
     author = serializers.SerializerMethodField()
     tags = serializers.SerializerMethodField()
+    mentions = serializers.SerializerMethodField()
     selector = SelectorSerializer(read_only=True, allow_null=True)
     candidates = CandidateSerializer(many=True, read_only=True)
     deleted = serializers.SerializerMethodField()
@@ -386,6 +387,7 @@ class NoteSerializer(serializers.ModelSerializer):
             "parent",
             "question",
             "tags",
+            "mentions",
             "anchor_state",
             "candidates",
             "hidden",
@@ -410,6 +412,27 @@ class NoteSerializer(serializers.ModelSerializer):
 
     def get_tags(self, note: Note) -> list[str]:
         return [tag.name for tag in note.tags.all()]
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "notified": {"type": "boolean", "description": "Whether the note's audience includes them."},
+                },
+                "required": ["id", "name", "notified"],
+            },
+        }
+    )
+    def get_mentions(self, note: Note) -> list[dict]:
+        """The members the note mentions (`@username`), by their current name."""
+        return [
+            {"id": mention.user_id, "name": mention.user.name, "notified": mention.notified}
+            for mention in note.mentions.all()
+        ]
 
     def get_deleted(self, note: Note) -> bool:
         return note.deleted_at is not None

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.services import UNSET, given
@@ -14,9 +15,12 @@ from sessions_app.models import Membership, User
 
 from ..anchoring import SelectorError, find_again, make_selector, occurrences, selector_at
 from ..enums import AnchorState, NoteVisibility
-from ..models import DiscussionQuestion, Note, NoteHelpful, NoteTag, Passage, ReadingAssignment, Text
+from ..mentions import MAX_MENTIONS, mentioned_usernames
+from ..models import DiscussionQuestion, Note, NoteHelpful, NoteMention, NoteTag, Passage, ReadingAssignment, Text
 from ..pack.versions import note_reaches, pack_versions_bump_for_notes
 from ..rendering import markdown_problem, render_markdown
+from ..selectors import note_audience
+from ..signals import note_written
 
 MAX_TAGS = 10
 _TAG = re.compile(r"^[\w][\w\- ]{0,39}$")
@@ -63,6 +67,43 @@ def _check_question(question: DiscussionQuestion | None, passage: Passage) -> No
     reads_text = ReadingAssignment.objects.filter(session_id=question.session_id, text_id=passage.text_id).exists()
     if question.session.group_id != passage.text.group_id or not reads_text:
         raise ValidationError({"question": "That question belongs to a session that does not read this passage."})
+
+
+def _mentioned_members(body: str, group_id: int) -> list[User]:
+    """The group's members that `body` mentions; a 400 on `body` for anyone else, or for too many."""
+    names = mentioned_usernames(body)
+    if len(names) > MAX_MENTIONS:
+        raise ValidationError(
+            {"body": f"Mention at most {MAX_MENTIONS} people in one note; this one mentions {len(names)}."}
+        )
+    if not names:
+        return []
+    members = {
+        user.username.casefold(): user
+        for user in User.objects.annotate(folded=Lower("username")).filter(
+            folded__in=[name.casefold() for name in names], memberships__group_id=group_id
+        )
+    }
+    # Unknown and outside the group read the same: the message must not tell who has an account elsewhere.
+    if strangers := [name for name in names if name.casefold() not in members]:
+        listed = ", ".join(f"@{name}" for name in strangers)
+        verb = "is not a member" if len(strangers) == 1 else "are not members"
+        raise ValidationError({"body": f"{listed} {verb} of this group: only members can be mentioned."})
+    return [members[name.casefold()] for name in names]
+
+
+def _set_mentions(note: Note, mentioned: list[User], *, new: bool = False) -> list[int]:
+    """Record who `note` mentions and whether its audience includes them; returns whom it now newly reaches."""
+    if new and not mentioned:
+        return []
+    audience = note_audience(note, {user.pk for user in mentioned} - {note.author_id})
+    before = dict(NoteMention.objects.filter(note=note).values_list("user_id", "notified"))
+    NoteMention.objects.filter(note=note).exclude(user_id__in=[user.pk for user in mentioned]).delete()
+    rows = [NoteMention(note=note, user=user, notified=user.pk in audience) for user in mentioned]
+    NoteMention.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["note", "user"], update_fields=["notified"]
+    )
+    return [user.pk for user in mentioned if user.pk in audience and not before.get(user.pk)]
 
 
 def _set_tags(note: Note, tags: list[str], *, new: bool = False) -> None:
@@ -157,6 +198,7 @@ def note_create(
         visibility, hidden_root_id = current[root_id][0], current[parent.pk][1]
         selector = None
     _check_question(question, passage)
+    mentioned = _mentioned_members(body, passage.text.group_id)
     note = Note.objects.create(
         author=author,
         passage=passage,
@@ -171,6 +213,8 @@ def note_create(
         highlight=highlight,
     )
     _set_tags(note, _clean_tags(tags), new=True)
+    newly_mentioned = _set_mentions(note, mentioned, new=True)
+    note_written.send(sender=Note, note=note, created=True, mentioned=newly_mentioned)
     pack_versions_bump_for_notes(note_reaches([note.pk]))
     return note
 
@@ -197,10 +241,12 @@ def note_update(
     if note.deleted_at is not None:
         raise ValidationError({"body": "This note was deleted."})
     reached = note_reaches([note.pk])
+    mentioned = None
     if "body" in changes and (changes["body"].strip() or not note.highlight):
         note.body = _check_body(changes["body"], required=True)
         note.body_html = render_markdown(note.body)
         note.highlight = False
+        mentioned = _mentioned_members(note.body, note.passage.text.group_id)
     if "visibility" in changes and changes["visibility"] != note.visibility:
         _check_visibility(changes["visibility"])
         if note.parent_id is not None:
@@ -249,6 +295,12 @@ def note_update(
     note.save()
     if "tags" in changes:
         _set_tags(note, _clean_tags(changes["tags"]))
+    if mentioned is not None or "visibility" in changes:
+        # A new audience may now include (or leave out) someone mentioned before.
+        if mentioned is None:
+            mentioned = list(User.objects.filter(pk__in=NoteMention.objects.filter(note=note).values("user_id")))
+        newly_mentioned = _set_mentions(note, mentioned)
+        note_written.send(sender=Note, note=note, created=False, mentioned=newly_mentioned)
     pack_versions_bump_for_notes([*reached, *note_reaches([note.pk])])
     return note
 
@@ -265,6 +317,7 @@ def note_delete(*, note: Note) -> None:
         note.deleted_at = timezone.now()
         note.save()
         note.tags.all().delete()
+        note.mentions.all().delete()
     else:
         note.delete()
     if parent is not None and parent.deleted_at is not None and not parent.replies.exists():

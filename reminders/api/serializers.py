@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
-from core.api.fields import SingleLineField, TimezoneField
+from core.api.fields import AwareDateTimeField, SingleLineField, TimezoneField
+
+from ..enums import Delivery, NotificationKind
 
 
 class NotificationsSerializer(serializers.Serializer):
@@ -8,6 +10,9 @@ class NotificationsSerializer(serializers.Serializer):
     starting = serializers.BooleanField(source="email_starting", required=False)
     changed = serializers.BooleanField(source="email_changed", required=False)
     cancelled = serializers.BooleanField(source="email_cancelled", required=False)
+    reply = serializers.ChoiceField(choices=Delivery.choices, source="email_reply", required=False)
+    mention = serializers.ChoiceField(choices=Delivery.choices, source="email_mention", required=False)
+    answer = serializers.ChoiceField(choices=Delivery.choices, source="email_answer", required=False)
 
 
 class MeSerializer(serializers.Serializer):
@@ -20,4 +25,52 @@ class MeSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False)
     timezone = TimezoneField(allow_blank=True, required=False, help_text="Blank: each session's own timezone.")
     reading_lead_days = serializers.IntegerField(min_value=1, max_value=7, allow_null=True, required=False)
+    digest_hour = serializers.IntegerField(
+        min_value=0,
+        max_value=23,
+        required=False,
+        help_text="The local hour (in `timezone`, else UTC) of the daily digest.",
+    )
     notifications = NotificationsSerializer(required=False)
+    unread_notifications = serializers.IntegerField(read_only=True)
+
+
+class RefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class NotifiedNoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    passage = serializers.IntegerField()
+    text = RefSerializer(help_text="The text's id and title.")
+    withheld = serializers.BooleanField(
+        help_text="Post before you peek: you have not written on this passage yet, so the note's words are not shown."
+    )
+    body = serializers.CharField(allow_null=True, help_text="null while withheld.")
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=NotificationKind.choices)
+    read = serializers.BooleanField()
+    created_at = AwareDateTimeField()
+    actor = RefSerializer(allow_null=True)
+    group = RefSerializer()
+    note = NotifiedNoteSerializer(allow_null=True)
+    url = serializers.CharField(help_text="Where the note is read: a session's reader, else the text's page.")
+
+
+class NotificationsReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+    all = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, data):
+        if not data.get("all") and not data.get("ids"):
+            raise serializers.ValidationError({"ids": "Give the ids of the notifications to mark read, or all: true."})
+        return data
+
+
+class NotificationsReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many unread notifications became read.")
+    unread_notifications = serializers.IntegerField()

@@ -1,13 +1,23 @@
+from django.conf import settings
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.rules import SIGNED_IN
 from sessions_app.services.accounts import profile_update
 
+from ..models import Notification
+from ..selectors import note_links, notifications_shown, unread_notification_count
+from ..services.notifications import notifications_mark_read
 from ..services.preferences import preference_for, preference_update
-from .serializers import MeSerializer
+from .serializers import (
+    MeSerializer,
+    NotificationSerializer,
+    NotificationsReadResultSerializer,
+    NotificationsReadSerializer,
+)
 
 
 def _me(user) -> dict:
@@ -20,12 +30,17 @@ def _me(user) -> dict:
         "email": user.email,
         "timezone": preference.timezone,
         "reading_lead_days": preference.reading_lead_days,
+        "digest_hour": preference.digest_hour,
         "notifications": {
             "reading": preference.email_reading,
             "starting": preference.email_starting,
             "changed": preference.email_changed,
             "cancelled": preference.email_cancelled,
+            "reply": preference.email_reply,
+            "mention": preference.email_mention,
+            "answer": preference.email_answer,
         },
+        "unread_notifications": unread_notification_count(user),
     }
 
 
@@ -52,3 +67,65 @@ class MeView(APIView):
             if preferences:
                 preference_update(user=request.user, **preferences)
         return Response(_me(request.user))
+
+
+def _notification(one: Notification, links: dict[int, str]) -> dict:
+    note = one.note
+    return {
+        "id": one.pk,
+        "kind": one.kind,
+        "read": one.read_at is not None,
+        "created_at": one.created_at,
+        "actor": {"id": one.actor_id, "name": one.actor.name} if one.actor else None,
+        "group": {"id": one.group_id, "name": one.group.name},
+        "note": None
+        if note is None
+        else {
+            "id": note.pk,
+            "passage": note.passage_id,
+            "text": {"id": note.passage.text_id, "name": note.passage.text.title},
+            "withheld": not one.shows_note,
+            "body": note.body if one.shows_note else None,
+        },
+        "url": settings.SITE_URL + links[note.pk] if note else settings.SITE_URL + "/notifications/",
+    }
+
+
+class NotificationListView(GenericAPIView):
+    """Your notifications, newest first: replies to your notes and threads, mentions of you, answers to your
+    questions. Each is read with your rights now: one about a note you may no longer see is left out."""
+
+    serializer_class = NotificationSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Notification.objects.none()
+        shown = notifications_shown(self.request.user).select_related("actor", "group", "note__passage__text")
+        if self.request.query_params.get("unread") in ("1", "true"):
+            shown = shown.filter(read_at__isnull=True)
+        return shown
+
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool, description="Only unread notifications (`?unread=1`).")],
+        responses={200: NotificationSerializer(many=True)},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        links = note_links([one.note for one in page if one.note_id])
+        return self.get_paginated_response([_notification(one, links) for one in page])
+
+
+class NotificationsReadView(APIView):
+    """Mark notifications read: `{"ids": [...]}` (yours; others' ids change nothing) or `{"all": true}`."""
+
+    @extend_schema(request=NotificationsReadSerializer, responses={200: NotificationsReadResultSerializer})
+    def post(self, request):
+        data = NotificationsReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        if fields.get("all"):
+            marked = notifications_mark_read(user=request.user, everything=True)
+        else:
+            marked = notifications_mark_read(user=request.user, ids=fields["ids"])
+        return Response({"marked": marked, "unread_notifications": unread_notification_count(request.user)})

@@ -91,7 +91,8 @@ def outbox_add_notifications(*, notifications: Iterable[Notification], now: date
         delivery = delivery_of(preference, one.kind)
         if delivery == Delivery.NOW:
             kind, due_at = one.kind, now + window
-            key_start = datetime.fromtimestamp(now.timestamp() // window.total_seconds() * window.total_seconds(), UTC)
+            seconds = max(window.total_seconds(), 1)
+            key_start = datetime.fromtimestamp(now.timestamp() // seconds * seconds, UTC)
         elif delivery == Delivery.DIGEST:
             hour = preference.digest_hour if preference else NotificationPreference().digest_hour
             kind = ReminderKind.DIGEST

@@ -500,7 +500,8 @@ def test_page_queries_do_not_grow_with_passages_and_notes(
     url = reverse("session-read", args=[world.session.pk])
 
     # The live poll's starting version is the pack's version: read from rows already loaded, no query.
-    with django_assert_num_queries(13):
+    # Notifications add three: the bell's unread count (memberships, count) and the members @mention offers.
+    with django_assert_num_queries(16):
         response = client.get(url)
 
     assert response.status_code == 200
