@@ -28,7 +28,6 @@
     textarea.insertAdjacentElement("afterend", list);
     textarea.setAttribute("aria-autocomplete", "list");
     textarea.setAttribute("aria-controls", listId);
-    textarea.setAttribute("aria-expanded", "false");
 
     let shown = [];
     let active = 0;
@@ -38,7 +37,6 @@
       list.hidden = true;
       shown = [];
       typed = null;
-      textarea.setAttribute("aria-expanded", "false");
       textarea.removeAttribute("aria-activedescendant");
     }
 
@@ -78,7 +76,6 @@
         return item;
       }));
       list.hidden = false;
-      textarea.setAttribute("aria-expanded", "true");
       highlight(Math.min(active, shown.length - 1));
     }
 

@@ -8,9 +8,9 @@ from django.test import Client
 
 from readings.services.notes import note_create, note_delete, note_set_hidden
 from reminders.emails import message_id, unsubscribe_url
-from reminders.models import Notification, NotificationPreference, Reminder
+from reminders.models import NotificationPreference, Reminder
 from reminders.services.dispatch import claim_due_reminders, reminders_dispatch_due
-from reminders.services.outbox import digest_due_at, outbox_add_notifications
+from reminders.services.outbox import digest_due_at
 from reminders.services.planning import reminders_plan_for_cancellation, reminders_plan_for_session
 from sessions_app.services.schedule import session_cancel
 
@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def thread(world, clock):
-    """The member's group note on passage 12 of the essay, with two replies by the facilitator."""
+    """The member's group note on passage 12 of the essay, and two replies by the facilitator.
+
+    Writing the replies (through the service) tells the member and puts that into the outbox.
+    """
     from readings.services.importing import text_import
 
     essay = text_import(group=world.group, created_by=world.organizer, data=SAMPLE.read_bytes(), filename=SAMPLE.name)
@@ -35,25 +38,14 @@ def thread(world, clock):
     return note, replies
 
 
-def tell(reply, recipient, kind="reply") -> Notification:
-    """What the notification services write for a reply (built directly here: this file tests the outbox)."""
-    notification = Notification.objects.create(
-        recipient=recipient, kind=kind, actor=reply.author, group=reply.passage.text.group, note=reply
-    )
-    outbox_add_notifications(notifications=[notification])
-    return notification
-
-
 def path_of(url: str) -> str:
     return url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
 
 
 def test_replies_within_the_batching_window_go_out_as_one_email_with_a_stable_message_id(world, thread, clock):
-    note, replies = thread
-    for reply in replies:
-        tell(reply, world.member)
-
+    note, _replies = thread
     (row,) = Reminder.objects.filter(recipient=world.member)
+
     before_due = reminders_dispatch_due(now=NOW + timedelta(seconds=299))
     at_due = reminders_dispatch_due(now=NOW + timedelta(seconds=300))
 
@@ -66,15 +58,11 @@ def test_replies_within_the_batching_window_go_out_as_one_email_with_a_stable_me
     assert "I read it the other way." in email.body
     assert "Compare passage 14." in email.body
     assert email.extra_headers["Message-ID"] == message_id(row) == f"<reminder-{row.pk}.reply@127.0.0.1>"
-    assert f"/sessions/{world.session.pk}/read/#note-{replies[0].pk}" not in email.body  # the essay is not assigned
-    assert f"/texts/{note.passage.text_id}/#p-12" in email.body
+    assert f"/texts/{note.passage.text_id}/#p-12" in email.body  # the essay is read in no session
     assert email.extra_headers["List-Unsubscribe"] == f"<{unsubscribe_url(world.member.pk, 'reply')}>"
 
 
 def test_one_click_unsubscribe_from_replies_switches_them_off_and_the_pending_email_is_skipped(world, thread):
-    _, replies = thread
-    tell(replies[0], world.member)
-
     response = Client(enforce_csrf_checks=True).post(
         path_of(unsubscribe_url(world.member.pk, "reply")),
         data="List-Unsubscribe=One-Click",
@@ -88,26 +76,25 @@ def test_one_click_unsubscribe_from_replies_switches_them_off_and_the_pending_em
 
 
 def test_a_notification_never_joins_an_email_a_worker_has_taken(world, thread):
-    _, replies = thread
-    tell(replies[0], world.member)
+    note, _replies = thread
     (taken,) = claim_due_reminders(now=NOW + timedelta(minutes=5))
-    tell(replies[1], world.member)
+    note_create(author=world.facilitator, passage=note.passage, body="A third thought.", parent=note)
 
     rows = list(Reminder.objects.filter(recipient=world.member).order_by("pk"))
 
     assert rows[0].pk == taken
-    assert [row.events.count() for row in rows] == [1, 1]
+    assert [row.events.count() for row in rows] == [2, 1]
     assert len({row.dedupe_key for row in rows}) == 2
 
 
 @pytest.mark.parametrize("how", ["hidden", "deleted"])
 def test_an_email_whose_notes_went_out_of_view_before_sending_is_skipped_not_sent(world, thread, how):
-    _note, replies = thread
-    tell(replies[1], world.member)
-    if how == "hidden":
-        note_set_hidden(note=replies[1], hidden=True, by=world.organizer)
-    else:
-        note_delete(note=replies[1])
+    _, replies = thread
+    for reply in replies:
+        if how == "hidden":
+            note_set_hidden(note=reply, hidden=True, by=world.organizer)
+        else:
+            note_delete(note=reply)
 
     result = reminders_dispatch_due(now=NOW + timedelta(minutes=10))
 
