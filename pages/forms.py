@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.forms import SetPasswordForm
 
 from core.validators import known_timezones, validate_multiline_text, validate_schedulable_date, validate_single_line
+from reminders.enums import Delivery
 from sessions_app.enums import SESSION_STATUSES_ON_CREATE, NoteVisibility, Role
 from sessions_app.models import Session, StudyGroup
 from sessions_app.passwords import PasswordSetThroughService
@@ -269,3 +270,29 @@ class PreferencesForm(forms.Form):
     email_starting = forms.BooleanField(label="Email me when a session is about to start", required=False)
     email_changed = forms.BooleanField(label="Email me when a session moves to a new time", required=False)
     email_cancelled = forms.BooleanField(label="Email me when a session is cancelled", required=False)
+    email_reply = forms.ChoiceField(
+        label="Replies to my notes and threads", choices=Delivery.choices, initial=Delivery.NOW, required=False
+    )
+    email_mention = forms.ChoiceField(
+        label="Mentions of me", choices=Delivery.choices, initial=Delivery.NOW, required=False
+    )
+    email_answer = forms.ChoiceField(
+        label="Answers to questions I proposed", choices=Delivery.choices, initial=Delivery.NOW, required=False
+    )
+    digest_hour = forms.TypedChoiceField(
+        label="Send the daily digest at",
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        coerce=int,
+        empty_value=None,
+        initial=8,
+        required=False,
+        help_text="In your time zone above (UTC if you chose none).",
+    )
+
+    def clean(self):
+        # A form posted without the notification choices (an older page) leaves them as they are.
+        cleaned = super().clean()
+        for field in ("email_reply", "email_mention", "email_answer", "digest_hour"):
+            if cleaned.get(field) in ("", None):
+                cleaned.pop(field, None)
+        return cleaned
