@@ -9,6 +9,7 @@ from .models import (
     DiscussionQuestion,
     Note,
     NoteHelpful,
+    NoteMention,
     NoteTag,
     Passage,
     PassageRead,
@@ -261,3 +262,18 @@ class ReadingVisitAdmin(admin.ModelAdmin):
     list_select_related = ("user", "session", "last_passage")
     raw_id_fields = ("user", "session", "last_passage")
     readonly_fields = ("user", "session", "opened_at", "last_activity_at", "last_passage")
+
+
+@admin.register(NoteMention)
+class NoteMentionAdmin(admin.ModelAdmin):
+    """Who each note mentions, and whether its audience included them; written by the note services only."""
+
+    list_display = ("note", "user", "notified")
+    list_filter = ("notified",)
+    raw_id_fields = ("note", "user")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -425,6 +425,8 @@ SPECTACULAR_SETTINGS = {
         "AnchorStateEnum": "readings.enums.AnchorState",
         "TextFormatEnum": "readings.enums.TextFormat",
         "ProgressStatusEnum": "readings.enums.ProgressStatus",
+        "DeliveryEnum": "reminders.enums.Delivery",
+        "NotificationKindEnum": "reminders.enums.NotificationKind",
     },
 }
 

@@ -25,7 +25,6 @@ from .outbox import outbox_add_notifications
 MAX_IDS = 500
 
 
-@transaction.atomic
 def notifications_plan_for_note(
     *, note: Note, created: bool, mentioned: Iterable[int] = (), now: datetime | None = None
 ) -> list[Notification]:
@@ -41,6 +40,14 @@ def notifications_plan_for_note(
     notification per person per note (a mention beats an answer beats a
     reply). Their emails are planned here too, in the same transaction.
     """
+    mentioned = list(mentioned)
+    if not (mentioned or (created and (note.parent_id is not None or note.question_id is not None))):
+        return []  # nobody to tell: no queries (writing a top-level note stays as cheap as it was)
+    with transaction.atomic():
+        return _plan_for_note(note=note, created=created, mentioned=mentioned, now=now)
+
+
+def _plan_for_note(*, note: Note, created: bool, mentioned: list[int], now: datetime | None) -> list[Notification]:
     wanted: dict[int, str] = {}
     if created and note.parent_id is not None:
         root_id = note.root_id or note.parent_id

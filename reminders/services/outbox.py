@@ -77,6 +77,8 @@ def outbox_add_notifications(*, notifications: Iterable[Notification], now: date
     """
     now = now or timezone.now()
     notifications = [one for one in notifications if one.pk]
+    if not notifications:
+        return 0
     recipient_ids = {one.recipient_id for one in notifications}
     preferences = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=recipient_ids)}
     reachable = set(

@@ -75,6 +75,9 @@
         item.append(name, username);
         return item;
       }));
+      // Under the textarea, never over the words being typed.
+      list.style.top = textarea.offsetTop + textarea.offsetHeight + "px";
+      list.style.left = textarea.offsetLeft + "px";
       list.hidden = false;
       highlight(Math.min(active, shown.length - 1));
     }

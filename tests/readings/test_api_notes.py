@@ -489,6 +489,7 @@ def test_note_create_answers_the_note_as_it_reads_back(world, api, essay, readin
 
 
 # The passage; the member's last audience, the note and its tags written (in the service's transaction); the
-# tags read for the answer; SAVEPOINT/RELEASE of the request's and the service's transactions (in the test's);
-# who the note reaches, the readings holding its passage and their sessions' pack versions raised (three).
-NOTE_CREATE_QUERIES = 12
+# tags and the mentions read for the answer; SAVEPOINT/RELEASE of the request's and the service's transactions
+# (in the test's); who the note reaches, the readings holding its passage and their sessions' pack versions raised
+# (three). A note that mentions nobody and answers nobody tells nobody: no notification queries.
+NOTE_CREATE_QUERIES = 13
