@@ -117,6 +117,28 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _packs_match_their_schema(monkeypatch):
+    """Every pack built in a test, for any role, is checked against the published schema (`tests/pack_schema.py`)."""
+    import sys
+
+    from readings.pack import builder
+
+    from .pack_schema import pack_problems
+
+    real = builder.build_pack
+
+    def checked(*args, **kwargs):
+        pack = real(*args, **kwargs)
+        problems = pack_problems(pack)
+        assert problems == [], f"the pack departs from its published schema: {problems[:5]}"
+        return pack
+
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("readings", "pages", "bench") and getattr(module, "build_pack", None) is real:
+            monkeypatch.setattr(module, "build_pack", checked)
+
+
 @dataclass
 class World:
     """A group with one person per role, a stranger in another group, and an upcoming session."""

@@ -566,3 +566,17 @@ def test_version_changes_when_questions_are_reordered(world, api, discussed):
     questions_reorder(session=world.session, order=[second.id, discussed["question"].id, proposal.id])
 
     assert etag(api, world.member, world) != before
+
+
+@pytest.mark.parametrize("role", ["member", "facilitator", "organizer"])
+def test_each_roles_pack_matches_the_published_schema_and_a_drift_would_not(world, api, discussed, role):
+    from ..pack_schema import pack_problems
+
+    pack = api(getattr(world, role)).get(pack_url(world)).json()
+    note = next(iter(all_notes(pack).values()))
+
+    assert pack_problems(pack) == []
+    note["shared_with"] = []  # a key the contract does not declare
+    del pack["questions"][0]["prompt"]  # a required one missing
+    pack["group"]["timezone"] = None  # a null where the contract takes none
+    assert len(pack_problems(pack)) == 3
