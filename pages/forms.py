@@ -270,6 +270,9 @@ class PreferencesForm(forms.Form):
     email_starting = forms.BooleanField(label="Email me when a session is about to start", required=False)
     email_changed = forms.BooleanField(label="Email me when a session moves to a new time", required=False)
     email_cancelled = forms.BooleanField(label="Email me when a session is cancelled", required=False)
+    email_nudge = forms.BooleanField(
+        label="Nudge me before a session when I have read less than half of its reading", required=False
+    )
     email_reply = forms.ChoiceField(
         label="Replies to my notes and threads", choices=Delivery.choices, initial=Delivery.NOW, required=False
     )

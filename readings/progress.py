@@ -203,3 +203,18 @@ def progress_totals(rows: list[MemberProgress]) -> ProgressTotals:
         finished=sum(row.status == FINISHED for row in rows),
         average_percent=sum(percents) // len(percents) if percents else None,
     )
+
+
+def required_words_read(session: Session, user_ids: list[int]) -> tuple[int, dict[int, int]]:
+    """(words in the session's required readings, words of them each of `user_ids` has read). Three queries."""
+    assignments = list(readings_of(session))
+    required_q = _required_q(assignments)
+    required_words = Passage.objects.filter(required_q, retired=False).aggregate(words=Sum("word_count"))["words"] or 0
+    read = dict(
+        PassageRead.objects.filter(_required_q(assignments, prefix="passage__"), passage__retired=False)
+        .filter(user_id__in=user_ids)
+        .values("user_id")
+        .annotate(words=Sum("passage__word_count"))
+        .values_list("user_id", "words")
+    )
+    return required_words, read

@@ -24,6 +24,8 @@ from django.utils.html import escape
 from core.links import absolute, absolute_url, site_host
 from core.validators import single_line
 from readings.models import DiscussionQuestion, ReadingAssignment
+from readings.progress import percent_of
+from readings.services.assignments import reading_minutes_for
 from sessions_app.calendar import calendar_bytes, session_url
 from sessions_app.links import pack_download_url
 from sessions_app.models import Session, User
@@ -108,6 +110,10 @@ class SessionContent:
     readings: list[ReadingAssignment] = field(default_factory=list)
     questions: list[DiscussionQuestion] = field(default_factory=list)
     rendered: dict[tuple, Rendered] = field(default_factory=dict)
+    # For nudges: the words of the required reading, what each recipient has read, who answered "maybe".
+    required_words: int = 0
+    words_read: dict[int, int] = field(default_factory=dict)
+    maybe: set[int] = field(default_factory=set)
 
     @cached_property
     def ics(self) -> bytes:
@@ -187,6 +193,14 @@ def _context(reminder: Reminder, content: SessionContent, tzname: str) -> dict:
             {"prompt": question.prompt, "kind": question.get_kind_display(), "minutes": question.minutes}
             for question in content.questions
         ]
+    if reminder.kind == ReminderKind.NUDGE:
+        read_words = content.words_read.get(reminder.recipient_id, 0)
+        words_left = max(0, content.required_words - read_words)
+        context["percent"] = percent_of(read_words, content.required_words) or 0
+        context["words_left"] = words_left
+        context["minutes_left"] = reading_minutes_for(words_left)
+        # The reader opens at the passage they reached last ("continue where I left off").
+        context["read_url"] = f"{settings.SITE_URL}{reverse('session-read', args=[session.pk])}"
     if reminder.kind == ReminderKind.CHANGED:
         previous = reminder.previous_starts_at
         context["back_on"] = previous is not None and previous == reminder.for_starts_at
@@ -213,6 +227,8 @@ class ReminderEmail(EmailMultiAlternatives):
 
 def _rendered(reminder: Reminder, content: SessionContent, tzname: str) -> Rendered:
     key = (reminder.kind, tzname, reminder.for_starts_at, reminder.previous_starts_at)
+    if reminder.kind == ReminderKind.NUDGE:  # each says how far its reader has got
+        key += (content.words_read.get(reminder.recipient_id, 0),)
     if key not in content.rendered:
         context = _context(reminder, content, tzname)
         base = f"reminders/email/{reminder.kind}"

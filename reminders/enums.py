@@ -12,6 +12,7 @@ class ReminderKind(models.TextChoices):
     MENTION = "mention", "Mentions of you"
     ANSWER = "answer", "Answers to your questions"
     DIGEST = "digest", "Daily digest"
+    NUDGE = "nudge", "Reading nudges"
 
 
 class ReminderState(models.TextChoices):
@@ -41,9 +42,15 @@ class Delivery(models.TextChoices):
 # The kinds planned ahead of a session, at a lead time before it starts.
 SCHEDULED_KINDS = (ReminderKind.READING, ReminderKind.STARTING)
 # Rows about one session at one start time: they carry the session and `for_starts_at`.
-SESSION_KINDS = (ReminderKind.READING, ReminderKind.STARTING, ReminderKind.CHANGED, ReminderKind.CANCELLED)
+SESSION_KINDS = (
+    ReminderKind.READING,
+    ReminderKind.STARTING,
+    ReminderKind.CHANGED,
+    ReminderKind.CANCELLED,
+    ReminderKind.NUDGE,
+)
 # About an upcoming session: pointless once it has started, so the dispatcher skips them then.
-UPCOMING_KINDS = (ReminderKind.READING, ReminderKind.STARTING)
+UPCOMING_KINDS = (ReminderKind.READING, ReminderKind.STARTING, ReminderKind.NUDGE)
 # Emails that tell of notifications (the rows' events, `OutboxEvent`), sent at once in small batches.
 NOTIFICATION_KINDS = (ReminderKind.REPLY, ReminderKind.MENTION, ReminderKind.ANSWER)
 # The preference field that turns each kind on or off (a boolean), or says how it is delivered (a `Delivery`).
@@ -52,6 +59,7 @@ PREFERENCE_FIELD = {
     ReminderKind.STARTING: "email_starting",
     ReminderKind.CHANGED: "email_changed",
     ReminderKind.CANCELLED: "email_cancelled",
+    ReminderKind.NUDGE: "email_nudge",
     ReminderKind.REPLY: "email_reply",
     ReminderKind.MENTION: "email_mention",
     ReminderKind.ANSWER: "email_answer",

@@ -208,6 +208,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(
 REMINDER_DISPATCH_INTERVAL_SECONDS = env.int("REMINDER_DISPATCH_INTERVAL_SECONDS", default=60)
 REMINDER_DISPATCH_MAX_SECONDS = env.int("REMINDER_DISPATCH_MAX_SECONDS", default=50)
 REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=100)
+# Nudges: this long before a session, members going (or who have not answered) who have read less than
+# this share of its required reading get one short email with their progress.
+NUDGE_LEAD_MINUTES = env.int("NUDGE_LEAD_MINUTES", default=24 * 60)
+NUDGE_BELOW_PERCENT = env.int("NUDGE_BELOW_PERCENT", default=50)
 # A claimed row belongs to its worker this long; after that (the worker died) it is claimed again.
 # A batch stops starting new messages at half the lease, so keep EMAIL_TIMEOUT well below that.
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)

@@ -13,6 +13,9 @@ class NotificationsSerializer(serializers.Serializer):
     reply = serializers.ChoiceField(choices=Delivery.choices, source="email_reply", required=False)
     mention = serializers.ChoiceField(choices=Delivery.choices, source="email_mention", required=False)
     answer = serializers.ChoiceField(choices=Delivery.choices, source="email_answer", required=False)
+    nudge = serializers.BooleanField(
+        source="email_nudge", required=False, help_text="A nudge before a session when little of its reading is read."
+    )
 
 
 class MeSerializer(serializers.Serializer):

@@ -39,6 +39,7 @@ def _me(user) -> dict:
             "reply": preference.email_reply,
             "mention": preference.email_mention,
             "answer": preference.email_answer,
+            "nudge": preference.email_nudge,
         },
         "unread_notifications": unread_notification_count(user),
     }

@@ -26,6 +26,7 @@ Message-ID. How:
   or `starting` reminder whose session has started; a session email whose
   session moved, was cancelled or declined, or whose recipient switched it
   off or left; a `reading` reminder with nothing to read and no questions;
+  a nudge to someone who has read enough since, or answered "maybe";
   an email of notifications none of which the recipient may still see
   (each is read again with the recipient's rights when the batch is sent).
 
@@ -39,6 +40,7 @@ import contextlib
 import logging
 import smtplib
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,13 +51,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from sessions_app.enums import SessionStatus
-from sessions_app.models import Membership
+from readings.progress import required_words_read
+from sessions_app.enums import RSVPStatus, SessionStatus
+from sessions_app.models import RSVP, Membership
 
 from ..emails import NoticeItem, SessionContent, build_notifications_email, build_reminder_email, notice_items
 from ..enums import UPCOMING_KINDS, ReminderKind, ReminderState
 from ..models import Reminder
 from ..selectors import accepted_questions, declined_pairs, reading_assignments
+from .nudges import nudge_wanted, reminders_plan_nudges
 from .preferences import email_switched_on
 
 logger = logging.getLogger("reminders.dispatch")
@@ -135,6 +139,11 @@ def _why_not(reminder: Reminder, *, now: datetime, members: set, declined: set, 
         return f"The recipient switched off “{ReminderKind(reminder.kind).label}” emails."
     if reminder.kind == ReminderKind.READING and not (content.readings or content.questions):
         return "Nothing to read and no questions had been set when the reminder was due."
+    if reminder.kind == ReminderKind.NUDGE:
+        if user.pk in content.maybe:
+            return "The recipient answered maybe: nudges go to those going or who have not answered."
+        if not nudge_wanted(read_words=content.words_read.get(user.pk, 0), required_words=content.required_words):
+            return "The recipient has read enough of the reading since the nudge was planned."
     return None
 
 
@@ -178,6 +187,18 @@ def _session_contents(reminders: Sequence[Reminder]) -> dict[int, SessionContent
     readers = {
         reminder.session_id: reminder.recipient for reminder in reminders if reminder.kind == ReminderKind.READING
     }
+    nudged = defaultdict(list)
+    for reminder in reminders:
+        if reminder.kind == ReminderKind.NUDGE:
+            nudged[reminder.session_id].append(reminder.recipient_id)
+    for session_id, user_ids in nudged.items():
+        content = contents[session_id]
+        content.required_words, content.words_read = required_words_read(content.session, user_ids)
+        content.maybe = set(
+            RSVP.objects.filter(session_id=session_id, user_id__in=user_ids, status=RSVPStatus.MAYBE).values_list(
+                "user_id", flat=True
+            )
+        )
     for session_id, reader in readers.items():
         content = contents[session_id]
         content.readings = reading_assignments(content.session)
@@ -328,13 +349,15 @@ def reminders_dispatch_due(
     Safe to run in several workers at once and to repeat (what beat and
     `manage.py dispatch_reminders` do): a row is only sent by the worker
     that holds its lease. `now` (default: the current time) is the clock
-    of the pass; it advances with the real time elapsed.
+    of the pass; it advances with the real time elapsed. Nudges now due are planned first
+    (`reminders_plan_nudges`).
     """
     started = time.monotonic()
     wall_started = timezone.now()
     now = now or wall_started
     max_seconds = settings.REMINDER_DISPATCH_MAX_SECONDS if max_seconds is None else max_seconds
     total = DispatchResult()
+    reminders_plan_nudges(now=now)
     while True:
         clock = now + (timezone.now() - wall_started)
         ids = claim_due_reminders(now=clock, limit=batch_size)

@@ -17,6 +17,7 @@ PREFERENCE_FIELDS = (
     "email_starting",
     "email_changed",
     "email_cancelled",
+    "email_nudge",
     "email_reply",
     "email_mention",
     "email_answer",
