@@ -281,6 +281,57 @@ def busiest_passages(user: User, session: Session, *, limit: int = 10) -> list[d
     ]
 
 
+ASKING_TAGS = ("question", "confused")
+
+
+def stuck_passages(user: User, membership: Membership, session: Session, *, limit: int = 10) -> list[dict]:
+    """Where members got stuck: the session's passages ranked by the notes that ask, with their most
+    highlighted words. For facilitators (the brief).
+
+    A note asks when it is tagged `question` or `confused` or ends in a question mark. Only notes and
+    highlights for the group or the facilitators count (never a private one, not even the viewer's own),
+    live and not hidden, that `user` may see. Two queries.
+    """
+    assignments = list(readings_of(session))
+    shared = (
+        notes_visible_to(user, membership=membership)
+        .filter(session_passages_q(assignments, prefix="passage__"), passage__retired=False)
+        .filter(deleted_at__isnull=True, hidden_root__isnull=True)
+        .exclude(visibility=NoteVisibility.PRIVATE)
+    )
+    asking = Q(tags__name__in=ASKING_TAGS) | Q(body__regex=r"\?\s*$")
+    rows = list(
+        shared.filter(asking, highlight=False)
+        .values("passage_id", "passage__anchor", "passage__position", "passage__text_id", "passage__text__title")
+        .annotate(asking=Count("id", distinct=True))
+        .order_by("-asking", "passage__text_id", "passage__position")[:limit]
+    )
+    highlighted: dict[int, tuple[str, int]] = {}
+    spans = (
+        shared.filter(highlight=True, passage_id__in=[row["passage_id"] for row in rows])
+        .values("passage_id", "selector__exact")
+        .annotate(times=Count("id"))
+        .order_by("passage_id", "-times", "selector__exact")
+    )
+    for span in spans:
+        highlighted.setdefault(span["passage_id"], (span["selector__exact"], span["times"]))
+    return [
+        {
+            "passage": row["passage_id"],
+            "anchor": row["passage__anchor"],
+            "position": row["passage__position"],
+            "text": {"id": row["passage__text_id"], "title": row["passage__text__title"]},
+            "asking": row["asking"],
+            "most_highlighted": (
+                {"words": highlighted[row["passage_id"]][0], "times": highlighted[row["passage_id"]][1]}
+                if row["passage_id"] in highlighted
+                else None
+            ),
+        }
+        for row in rows
+    ]
+
+
 def notes_withheld_before_peek(user: User, *, membership: Membership, where: Q) -> dict[int, int]:
     """Per passage id, how many of others' group notes "post before you peek" still keeps from `user`.
 

@@ -460,9 +460,26 @@ class BusyPassageSerializer(serializers.Serializer):
     note_count = serializers.IntegerField()
 
 
+class HighlightedWordsSerializer(serializers.Serializer):
+    words = serializers.CharField()
+    times = serializers.IntegerField(help_text="How many group or facilitators highlights mark exactly these words.")
+
+
+class StuckPassageSerializer(serializers.Serializer):
+    passage = serializers.IntegerField()
+    anchor = serializers.CharField()
+    position = serializers.IntegerField()
+    text = TextRefSerializer()
+    asking = serializers.IntegerField(
+        help_text="Notes that ask: tagged question or confused, or ending in a question mark (never private ones)."
+    )
+    most_highlighted = HighlightedWordsSerializer(allow_null=True)
+
+
 class DiscussionSerializer(serializers.Serializer):
     questions = AnswersSerializer(many=True)
     busiest_passages = BusyPassageSerializer(many=True)
+    stuck = StuckPassageSerializer(many=True, help_text="Where members got stuck: passages by the notes that ask.")
 
 
 # --- Reading progress -----------------------------------------------------------------------

@@ -522,6 +522,7 @@ class DiscussionView(SessionScopedMixin, APIView):
         body = {
             "questions": selectors.answers_by_question(request.user, session),
             "busiest_passages": selectors.busiest_passages(request.user, session),
+            "stuck": selectors.stuck_passages(request.user, self.membership, session),
         }
         return Response(s.DiscussionSerializer(body, context={"facilitator_rights": True}).data)
 
