@@ -10,7 +10,7 @@ from django.urls import path, register_converter
 
 from .forms import PasswordResetSetForm
 from .rules import anyone
-from .views import accounts, groups, preferences, reader, sessions, texts
+from .views import accounts, groups, preferences, reader, search, sessions, texts
 
 
 class SecretConverter:
@@ -81,6 +81,8 @@ urlpatterns = [
     path("sessions/<int:session_id>/questions/propose/", sessions.question_propose, name="question-propose"),
     # The reader: /sessions/7/read/#p-12 is passage 12.
     path("sessions/<int:session_id>/read/", reader.session_read, name="session-read"),
+    # --- search/: one box over texts, passages and the notes one may see
+    path("search/", search.search_page, name="search"),
     path(
         "sessions/<int:session_id>/read/passages/<int:passage_id>/",
         reader.passage_fragment,

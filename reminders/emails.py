@@ -200,7 +200,7 @@ def _context(reminder: Reminder, content: SessionContent, tzname: str) -> dict:
         context["words_left"] = words_left
         context["minutes_left"] = reading_minutes_for(words_left)
         # The reader opens at the passage they reached last ("continue where I left off").
-        context["read_url"] = f"{settings.SITE_URL}{reverse('session-read', args=[session.pk])}"
+        context["read_url"] = absolute_url("session-read", session.pk)
     if reminder.kind == ReminderKind.CHANGED:
         previous = reminder.previous_starts_at
         context["back_on"] = previous is not None and previous == reminder.for_starts_at

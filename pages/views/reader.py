@@ -34,6 +34,7 @@ from readings.anchoring import segments
 from readings.enums import AnchorState, NoteVisibility, QuestionState
 from readings.models import DiscussionQuestion, Note, Passage, ReadingAssignment
 from readings.pack.builder import notes_version, pack_scope
+from readings.progress import own_progress
 from readings.selectors import (
     notes_visible_to,
     notes_withheld_before_peek,
@@ -528,7 +529,27 @@ def session_read(request, session_id: int):
         page=int(page) if page.isdigit() and len(page) < 7 else 1,
         at=request.GET.get("at", "")[:40],
     )
-    return render(request, "pages/reader/page.html", {**_context(reader), **_live(request, session, membership)})
+    context = {**_context(reader), **_live(request, session, membership), **_progress(request, reader)}
+    return render(request, "pages/reader/page.html", context)
+
+
+def _progress(request, reader: Reader) -> dict:
+    """The reader's progress bar: how far this person is, where they left off, and the pace that counts."""
+    mine = own_progress(request.user, reader.session)
+    continue_at = None
+    if mine.last_passage is not None and mine.percent != 100:
+        html_id = reader.html_id(mine.last_passage)
+        continue_at = {
+            "position": mine.last_passage.position,
+            "url": f"{reverse('session-read', args=[reader.session.pk])}?{urlencode({'at': html_id})}#{html_id}",
+        }
+    return {
+        "progress": mine if reader.sections else None,
+        "progress_continue": continue_at,
+        "progress_pace": settings.READING_PACE_WORDS_PER_MINUTE,
+        "progress_cap": settings.READING_CAP_SECONDS,
+        "progress_batch": settings.READING_BATCH_SECONDS,
+    }
 
 
 @rule_required(SIGNED_IN, methods=["GET"])

@@ -18,6 +18,7 @@ from readings import rules as readings_rules
 from readings import selectors
 from readings.enums import QuestionKind
 from readings.models import Passage
+from readings.progress import members_progress, progress_totals
 from readings.services.questions import (
     question_create,
     question_decide,
@@ -116,6 +117,13 @@ def session_detail(request, session_id: int):
     if context["facilitator_rights"]:
         context["answers"] = selectors.answers_by_question(user, session)
         context["busiest"] = selectors.busiest_passages(user, session)
+        membership = context["membership"]
+        context["stuck"] = selectors.stuck_passages(user, membership, session)
+        rows = members_progress(user, membership, session)
+        context["group_progress"] = {
+            "totals": progress_totals(rows),
+            "members": rows if session.group.member_progress_visible else None,
+        }
     return render(request, "pages/session_detail.html", context)
 
 
