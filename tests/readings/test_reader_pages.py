@@ -440,6 +440,7 @@ def test_passage_fragment_is_the_row_with_its_notes(client, world, essay, readin
     assert response.status_code == 200
     assert fragment.lstrip().startswith(
         f'<div class="passage-row kind-paragraph" id="p-12" data-passage-id="{passage.pk}" data-position="12" '
+        f'data-words="{passage.word_count}" '
         f'data-fragment-url="/sessions/{world.session.pk}/read/passages/{passage.pk}/?visibility=group">'
     )
     assert "<html" not in fragment
@@ -501,7 +502,8 @@ def test_page_queries_do_not_grow_with_passages_and_notes(
 
     # The live poll's starting version is the pack's version: read from rows already loaded, no query.
     # Notifications add three: the bell's unread count (memberships, count) and the members @mention offers.
-    with django_assert_num_queries(16):
+    # The progress bar adds four (the readings, their passages, what was read, the visit).
+    with django_assert_num_queries(20):
         response = client.get(url)
 
     assert response.status_code == 200
