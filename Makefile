@@ -19,9 +19,11 @@ venv: $(STAMP)
 run: venv
 	bin/run
 
-## Run the whole test suite (set DATABASE_URL / REDIS_URL for real services).
+## Run the whole test suite on every core (set DATABASE_URL / REDIS_URL for real services).
+## PYTEST_ARGS adds to it; PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## Refresh the README's pictures in docs/screenshots/ (the tests that take them; `make test` writes them elsewhere).
 screenshots: venv

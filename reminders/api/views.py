@@ -98,6 +98,7 @@ class NotificationListView(GenericAPIView):
 
     serializer_class = NotificationSerializer
     filter_backends: list = []
+    action_rules = {"get": SIGNED_IN}  # your own notifications only
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -119,6 +120,8 @@ class NotificationListView(GenericAPIView):
 
 class NotificationsReadView(APIView):
     """Mark notifications read: `{"ids": [...]}` (yours; others' ids change nothing) or `{"all": true}`."""
+
+    action_rules = {"post": SIGNED_IN}  # your own notifications only
 
     @extend_schema(request=NotificationsReadSerializer, responses={200: NotificationsReadResultSerializer})
     def post(self, request):
