@@ -43,7 +43,11 @@
     if (row) {
       row.classList.add("is-read");
       const button = row.querySelector("[data-mark-read]");
-      if (button) { button.disabled = true; button.textContent = "Read"; }
+      if (button) {
+        button.disabled = true;
+        button.textContent = "Read";
+        button.setAttribute("aria-label", "Read: passage " + row.dataset.position);
+      }
     }
   }
 

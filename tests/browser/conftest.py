@@ -32,10 +32,12 @@ Example:
 """
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from ..conftest import service_unavailable
 
@@ -121,6 +123,25 @@ def new_page(browser, live_server, page_errors) -> Iterator[Callable]:
     yield make
     for context in contexts:
         context.close()
+    _wait_for_requests_in_flight()
+
+
+def _wait_for_requests_in_flight(timeout: float = 10.0) -> None:
+    """Let the live server finish what closing the pages sent (the reader's last progress beacon)
+    before the test's tables are flushed: a request still holding a table would deadlock the flush."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            busy = cursor.fetchone()[0]
+        quiet = quiet + 1 if busy == 0 else 0
 
 
 @pytest.fixture

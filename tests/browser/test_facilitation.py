@@ -35,7 +35,7 @@ def test_member_reads_half_and_the_facilitator_sees_who_is_in_progress(
     page.goto(f"{base_url}/sessions/{world.session.id}/read/")
 
     for position in (2, 3):
-        page.locator(f"#p-{position}").get_by_role("button", name=f"Mark passage {position} read").click()
+        page.locator(f"#p-{position}").get_by_role("button", name=f"Mark read: passage {position}").click()
 
     expect(page.locator("[data-progress] .progress-label")).to_have_text("50% read")
     screenshot(page, "reading-progress")
@@ -64,7 +64,7 @@ def test_passages_on_screen_long_enough_count_as_read(base_url, page, login, wor
     page.locator("#p-5").scroll_into_view_if_needed()  # reading on down to the last passage
 
     expect(page.locator("[data-progress] .progress-label")).to_have_text("100% read")
-    expect(page.locator("#p-5").get_by_role("button", name="Mark passage 5 read")).to_be_disabled()
+    expect(page.locator("#p-5").get_by_role("button", name="Read: passage 5")).to_be_disabled()
 
 
 def test_search_finds_passages_and_notes_but_never_anothers_private_note(

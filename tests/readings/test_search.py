@@ -300,7 +300,8 @@ def test_search_matches_the_indexed_documents(world, circle):
             cursor.execute(explain)
             plans[table] = "\n".join(row[0] for row in cursor.fetchall())
 
-    assert plans["search"].count("search_document @@ ") == 2  # passages; notes and replies
+    # passages, and notes and replies (the planner may repeat a condition, as a Recheck Cond and a Filter)
+    assert plans["search"].count("search_document @@ ") >= 2
     assert "Bitmap Index Scan on passage_search_document" in plans["readings_passage"]
     assert "Bitmap Index Scan on note_search_document" in plans["readings_note"]
 
