@@ -83,6 +83,24 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_database_dropped_at_the_end(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The test database goes away after the run, even if a straggler still holds a connection to it.
+
+    Child processes and the live server's threads close theirs as they stop; one that is still
+    ending when the run finishes would make PostgreSQL refuse the DROP and leave the database behind.
+    Runs its teardown just before pytest-django's, which drops the database.
+    """
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 SCREENSHOTS_FIXTURE = "screenshots_dir"
 
 
