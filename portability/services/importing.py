@@ -37,7 +37,7 @@ from reminders.models import Reminder
 from reminders.services.planning import reminders_plan_for_group
 from sessions_app.models import RSVP, Attendance, Membership, Series, Session, StudyGroup, User
 
-from .exporting import GROUP_FORMAT, GROUP_VERSION
+from .exporting import GROUP_FORMAT, GROUP_VERSION, PASSAGE_FIELDS
 
 SKIPPED_ON_IMPORT = "Due before the group was imported: the previous instance's to send."
 
@@ -300,26 +300,7 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
         rows = []
         for number, passage in enumerate(_get(row, "passages", where, default=[], kinds=(list,))):
             inner = _Where(f"{where.path}.passages[{number}]")
-            fields = [
-                "anchor",
-                "position",
-                "kind",
-                "heading_level",
-                "section",
-                "body",
-                "word_count",
-                "quoted",
-                "attribution",
-                "cited_works",
-                "footnotes",
-                "start_offset",
-                "end_offset",
-                "retired",
-                "revision_added",
-                "revision_changed",
-                "revision_retired",
-            ]
-            item = _copy(Passage, passage, fields, inner, text=text)
+            item = _copy(Passage, passage, PASSAGE_FIELDS, inner, text=text)
             if (text_id, item.anchor) in passages:
                 raise inner.error("anchor", f"The anchor “{item.anchor}” is given twice in this text.")
             passages[(text_id, item.anchor)] = item
