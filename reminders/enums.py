@@ -13,6 +13,8 @@ class ReminderKind(models.TextChoices):
     ANSWER = "answer", "Answers to your questions"
     DIGEST = "digest", "Daily digest"
     NUDGE = "nudge", "Reading nudges"
+    BRIEF = "brief", "Facilitator's brief"
+    SUMMARY = "summary", "After-session summary"
 
 
 class ReminderState(models.TextChoices):
