@@ -18,13 +18,16 @@ from playwright.sync_api import Page
 
 AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
+# Rules axe rates "moderate" that still block here: every part of a page sits in a landmark
+# (a screen reader's "jump to main" works), there is one main, and landmarks have distinct names.
+LANDMARK_RULES = ("region", "landmark-one-main", "landmark-unique", "landmark-no-duplicate-main")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
-_RUN = """async (blocking) => {
+_RUN = """async ([blocking, always]) => {
   const results = await window.axe.run(document, { resultTypes: ["violations"] });
   return results.violations
-    .filter((rule) => blocking.includes(rule.impact))
+    .filter((rule) => blocking.includes(rule.impact) || always.includes(rule.id))
     .map((rule) => ({
       id: rule.id,
       impact: rule.impact,
@@ -41,10 +44,10 @@ def _axe_source() -> str:
 
 
 def violations(page: Page) -> list[dict]:
-    """The serious and critical axe-core violations of the page as it is now."""
+    """The serious and critical axe-core violations of the page as it is now, and any landmark one."""
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(_axe_source())
-    return page.evaluate(_RUN, list(BLOCKING))
+    return page.evaluate(_RUN, [list(BLOCKING), list(LANDMARK_RULES)])
 
 
 def describe(found: list[dict]) -> str:
@@ -58,7 +61,8 @@ def describe(found: list[dict]) -> str:
 
 
 def check_page(page: Page, state: str, *, both_widths: bool = True) -> None:
-    """Assert that `page`, in the state named `state`, has no serious or critical axe-core violation.
+    """Assert that `page`, in the state named `state`, has no serious or critical axe-core violation
+    (nor a landmark one: `LANDMARK_RULES`).
 
     With `both_widths`, the page is also checked at the other width (phone if it
     is wide, desktop if it is narrow), then put back.
