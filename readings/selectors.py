@@ -282,6 +282,32 @@ def busiest_passages(user: User, session: Session, *, limit: int = 10) -> list[d
 
 
 ASKING_TAGS = ("question", "confused")
+_ASKING = Q(tags__name__in=ASKING_TAGS) | Q(body__regex=r"\?\s*$")
+
+
+def shared_session_notes(user: User, membership: Membership, session: Session) -> QuerySet[Note]:
+    """The live, unhidden group and facilitators notes (and highlights) on the session's passages `user` sees."""
+    return (
+        notes_visible_to(user, membership=membership)
+        .filter(session_passages_q(list(readings_of(session)), prefix="passage__"), passage__retired=False)
+        .filter(deleted_at__isnull=True, hidden_root__isnull=True)
+        .exclude(visibility=NoteVisibility.PRIVATE)
+    )
+
+
+def passage_heat(user: User, membership: Membership, session: Session) -> dict[int, int]:
+    """{passage id: notes that ask} over the session's passages, for the heat strip. Two queries.
+
+    The same count as `stuck_passages` (never a private note), for every passage with at least one.
+    """
+    rows = (
+        shared_session_notes(user, membership, session)
+        .filter(_ASKING, highlight=False)
+        .values("passage_id")
+        .annotate(asking=Count("id", distinct=True))
+        .order_by()
+    )
+    return {row["passage_id"]: row["asking"] for row in rows}
 
 
 def stuck_passages(user: User, membership: Membership, session: Session, *, limit: int = 10) -> list[dict]:
@@ -292,16 +318,9 @@ def stuck_passages(user: User, membership: Membership, session: Session, *, limi
     highlights for the group or the facilitators count (never a private one, not even the viewer's own),
     live and not hidden, that `user` may see. Two queries.
     """
-    assignments = list(readings_of(session))
-    shared = (
-        notes_visible_to(user, membership=membership)
-        .filter(session_passages_q(assignments, prefix="passage__"), passage__retired=False)
-        .filter(deleted_at__isnull=True, hidden_root__isnull=True)
-        .exclude(visibility=NoteVisibility.PRIVATE)
-    )
-    asking = Q(tags__name__in=ASKING_TAGS) | Q(body__regex=r"\?\s*$")
+    shared = shared_session_notes(user, membership, session)
     rows = list(
-        shared.filter(asking, highlight=False)
+        shared.filter(_ASKING, highlight=False)
         .values("passage_id", "passage__anchor", "passage__position", "passage__text_id", "passage__text__title")
         .annotate(asking=Count("id", distinct=True))
         .order_by("-asking", "passage__text_id", "passage__position")[:limit]

@@ -476,12 +476,6 @@ class StuckPassageSerializer(serializers.Serializer):
     most_highlighted = HighlightedWordsSerializer(allow_null=True)
 
 
-class DiscussionSerializer(serializers.Serializer):
-    questions = AnswersSerializer(many=True)
-    busiest_passages = BusyPassageSerializer(many=True)
-    stuck = StuckPassageSerializer(many=True, help_text="Where members got stuck: passages by the notes that ask.")
-
-
 # --- Reading progress -----------------------------------------------------------------------
 
 
@@ -563,6 +557,91 @@ class ProgressSerializer(serializers.Serializer):
         help_text="A passage counts once on screen for its words at this pace,"
     )
     cap_seconds = serializers.IntegerField(help_text="but never needs longer than this many seconds.")
+
+
+# --- The facilitator's brief (readings/brief.py: plain dicts, here described for the schema) -------
+
+
+class BriefPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class BriefPassageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    anchor = serializers.CharField()
+    position = serializers.IntegerField()
+
+
+class BriefNoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = BriefPersonSerializer(allow_null=True, help_text="null for a deleted note kept for its replies")
+    passage = BriefPassageSerializer()
+    body = serializers.CharField()
+    body_html = serializers.CharField()
+    visibility = serializers.ChoiceField(
+        choices=NoteVisibility.choices, help_text="group or facilitators: never private."
+    )
+
+
+class BriefHelpfulNoteSerializer(BriefNoteSerializer):
+    helpful_count = serializers.IntegerField(help_text="How many found it helpful.")
+
+
+class BriefRepliedNoteSerializer(BriefNoteSerializer):
+    replies = serializers.IntegerField(help_text="Replies you may see (never private ones).")
+
+
+class BriefQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(help_text="Its rank among the session's accepted questions (question 2).")
+    prompt = serializers.CharField()
+    answers = BriefNoteSerializer(many=True, help_text="Notes that answer it, oldest first.")
+    unanswered = serializers.BooleanField(help_text="No note answers it yet.")
+
+
+class BriefStuckPassageSerializer(StuckPassageSerializer):
+    heat = serializers.IntegerField(help_text="Its asking notes as a whole percent of the top passage's (0–100).")
+
+
+class BriefMemberSerializer(serializers.Serializer):
+    user = BriefPersonSerializer()
+    opened = serializers.BooleanField()
+    percent = serializers.IntegerField(allow_null=True, help_text="Whole percent of the required words read.")
+    status = ChoiceField(choices=ProgressStatus.choices)
+
+
+class BriefProgressSerializer(serializers.Serializer):
+    totals = ProgressTotalsSerializer()
+    members = BriefMemberSerializer(
+        many=True, allow_null=True, help_text="Each member; null when the group shows facilitators totals only."
+    )
+    not_opened = BriefPersonSerializer(many=True, allow_null=True, help_text="Who has not opened the reading yet.")
+    in_progress = BriefPersonSerializer(many=True, allow_null=True, help_text="Who has started but not finished.")
+
+
+class BriefProposedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    prompt = serializers.CharField()
+    proposed_by = BriefPersonSerializer(allow_null=True)
+
+
+class BriefSerializer(serializers.Serializer):
+    """The facilitator's brief: only what its facilitator may see, never a private note or a count of one."""
+
+    questions = BriefQuestionSerializer(many=True, help_text="Each accepted question, in order, with its answers.")
+    stuck = BriefStuckPassageSerializer(many=True, help_text="Where members got stuck, most asking first.")
+    most_helpful = BriefHelpfulNoteSerializer(many=True, help_text="Notes marked helpful most often.")
+    most_replied = BriefRepliedNoteSerializer(many=True, help_text="Notes with the most replies.")
+    progress = BriefProgressSerializer(help_text="Who has read the required reading.")
+    proposed = BriefProposedSerializer(many=True, help_text="Proposed questions waiting for a decision.")
+
+
+class DiscussionSerializer(serializers.Serializer):
+    questions = AnswersSerializer(many=True)
+    busiest_passages = BusyPassageSerializer(many=True)
+    stuck = StuckPassageSerializer(many=True, help_text="Where members got stuck: passages by the notes that ask.")
+    brief = BriefSerializer(help_text="The facilitator's brief (also in the facilitators' pack and email).")
 
 
 # --- Search ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from sessions_app.models import Session
 from sessions_app.rules import CHANGE_SESSION, facilitates
 from sessions_app.selectors import access_session, membership_for, sessions_for_user
 
-from .. import progress, rules, search, selectors
+from .. import brief, progress, rules, search, selectors
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport
 from ..pack.builder import access_pack_scope, build_pack, live_notes, notes_version, pack_version
@@ -506,7 +506,8 @@ class QuestionViewSet(SessionScopedMixin, viewsets.GenericViewSet):
 
 
 class DiscussionView(SessionScopedMixin, APIView):
-    """For facilitators: the notes answering each question, and the passages with the most group notes."""
+    """For facilitators: the facilitator's brief (`brief`), and, as before, the notes answering each question,
+    the passages with the most group notes and where members got stuck."""
 
     action_rules = {"get": rules.SEE_DISCUSSION}
 
@@ -519,10 +520,12 @@ class DiscussionView(SessionScopedMixin, APIView):
     def get(self, request, session_pk=None):
         session = self.load_session()
         self.check_rule()
+        the_brief = brief.facilitator_brief(request.user, self.membership, session)
         body = {
             "questions": selectors.answers_by_question(request.user, session),
             "busiest_passages": selectors.busiest_passages(request.user, session),
-            "stuck": selectors.stuck_passages(request.user, self.membership, session),
+            "stuck": the_brief["stuck"],
+            "brief": the_brief,
         }
         return Response(s.DiscussionSerializer(body, context={"facilitator_rights": True}).data)
 

@@ -1,10 +1,12 @@
-"""The facilitator's brief through the API: where members got stuck (the stuck map)."""
+"""The facilitator's brief through the API (`GET sessions/{id}/discussion/`): the stuck map and the rest."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from readings.services.notes import note_create
+from readings.services.notes import note_create, note_mark_helpful, note_update
+from readings.services.progress import progress_record
+from readings.services.questions import question_create
 
 from ..factories import MembershipFactory, UserFactory
 from .conftest import at
@@ -72,3 +74,128 @@ def test_the_stuck_map_costs_the_same_for_few_and_many_notes(world, api, essay, 
         return len(queries)
 
     assert queries_with(2) == queries_with(8)
+
+
+# --- The whole brief -------------------------------------------------------------------------------
+
+
+def the_brief(api, user, world) -> dict:
+    response = api(user).get(f"/api/v1/sessions/{world.session.id}/discussion/")
+    assert response.status_code == 200
+    return response.json()["brief"]
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("facilitator", 200), ("organizer", 200), ("member", 403), ("outsider", 404)]
+)
+def test_only_facilitators_and_organizers_get_the_brief(world, api, reading, who, status):
+    response = api(getattr(world, who)).get(f"/api/v1/sessions/{world.session.id}/discussion/")
+
+    assert response.status_code == status
+    assert ("brief" in response.json()) is (status == 200)
+
+
+def test_the_brief_numbers_questions_with_their_answers_and_says_which_are_unanswered(
+    world, api, essay, reading, member_b
+):
+    first = question_create(session=world.session, author=world.facilitator, prompt="What is a soviet?")
+    question_create(session=world.session, author=member_b, prompt="Why 1905?", propose=True)
+    second = question_create(session=world.session, author=world.facilitator, prompt="What changed in October?")
+    note_create(author=member_b, passage=at(essay, 12), body="A workers' council.", visibility="group", question=first)
+
+    brief = the_brief(api, world.facilitator, world)
+
+    assert [(q["number"], q["prompt"], q["unanswered"]) for q in brief["questions"]] == [
+        (1, "What is a soviet?", False),
+        (2, "What changed in October?", True),
+    ]
+    assert [a["body"] for a in brief["questions"][0]["answers"]] == ["A workers' council."]
+    assert brief["questions"][1]["id"] == second.id
+    assert [(p["prompt"], p["proposed_by"]["name"]) for p in brief["proposed"]] == [("Why 1905?", member_b.name)]
+
+
+def test_the_brief_ranks_helpful_and_replied_notes_and_lists_who_has_not_opened(world, api, essay, reading, member_b):
+    p12, p14 = at(essay, 12), at(essay, 14)
+    liked = note_create(author=member_b, passage=p12, body="Liked twice.", visibility="group")
+    once = note_create(author=world.member, passage=p14, body="Liked once.", visibility="facilitators")
+    for user in (world.member, world.facilitator):
+        note_mark_helpful(note=liked, user=user)
+    note_mark_helpful(note=once, user=world.organizer)
+    for n in range(2):
+        note_create(author=world.member, passage=p14, body=f"Reply {n}", parent=once)
+    progress_record(user=world.member, session=world.session, passages=[p12])
+
+    brief = the_brief(api, world.facilitator, world)
+
+    assert [(n["body"], n["helpful_count"]) for n in brief["most_helpful"]] == [("Liked twice.", 2), ("Liked once.", 1)]
+    assert [(n["body"], n["replies"]) for n in brief["most_replied"]] == [("Liked once.", 2)]
+    progress = brief["progress"]
+    assert {p["name"] for p in progress["not_opened"]} == {world.organizer.name, world.facilitator.name, member_b.name}
+    assert [p["name"] for p in progress["in_progress"]] == [world.member.name]
+    assert progress["totals"]["in_progress"] == 1
+
+
+def test_with_the_per_member_view_off_the_brief_gives_totals_only(world, api, essay, reading):
+    world.group.member_progress_visible = False
+    world.group.save()
+    progress_record(user=world.member, session=world.session, passages=[at(essay, 12)])
+
+    progress = the_brief(api, world.facilitator, world)["progress"]
+
+    assert (progress["members"], progress["not_opened"], progress["in_progress"]) == (None, None, None)
+    assert (progress["totals"]["members"], progress["totals"]["in_progress"]) == (3, 1)
+
+
+def test_a_private_note_never_reaches_the_brief(world, api, essay, reading, member_b):
+    """Another member's private notes, replies, helpful marks and highlights: in no list and no count."""
+    question = question_create(session=world.session, author=world.facilitator, prompt="What is a soviet?")
+    p12, p14 = at(essay, 12), at(essay, 14)
+    shared = note_create(author=world.member, passage=p12, body="Shared.", visibility="group")
+    secret = note_create(
+        author=member_b, passage=p14, body="Secret answer?", visibility="group", question=question, tags=["question"]
+    )
+    note_mark_helpful(note=secret, user=world.member)  # marked while shared, then made private
+    note_update(note=secret, visibility="private")
+    note_create(author=member_b, passage=p14, body="Secret reply?", parent=secret)
+    highlight(member_b, p14, p14.body.split()[0], visibility="private")
+    for user in (world.facilitator, world.organizer):  # the viewer's own private notes do not count either
+        note_create(author=user, passage=p14, body="Mine?", visibility="private", question=question)
+
+    brief = the_brief(api, world.facilitator, world)
+
+    text = str(brief)
+    assert "Secret" not in text
+    assert "Mine?" not in text
+    assert brief["questions"][0]["unanswered"] is True
+    assert brief["stuck"] == []
+    assert brief["most_helpful"] == []
+    assert brief["most_replied"] == []
+    assert shared.body not in text  # a note nobody marked or replied to is in no top list
+
+
+def test_the_brief_costs_the_same_for_10_and_40_members(world, api, essay, reading):
+    question = question_create(session=world.session, author=world.facilitator, prompt="What is a soviet?")
+
+    def queries_with(count: int) -> int:
+        while world.group.memberships.count() < count:
+            user = UserFactory()
+            MembershipFactory(group=world.group, user=user)
+            progress_record(user=user, session=world.session, passages=[at(essay, 12)])
+            note = note_create(
+                author=user,
+                passage=at(essay, 14),
+                body="Why?",
+                visibility="group",
+                question=question,
+                tags=["question"],
+            )
+            note_mark_helpful(note=note, user=world.member)
+            note_create(author=world.member, passage=at(essay, 14), body="Because.", parent=note)
+            highlight(user, at(essay, 14), at(essay, 14).body.split()[0])
+            question_create(session=world.session, author=user, prompt="Mine?", propose=True)
+        with CaptureQueriesContext(connection) as queries:
+            brief = the_brief(api, world.facilitator, world)
+        assert len(brief["progress"]["members"]) == count
+        return len(queries)
+
+    assert queries_with(10) == queries_with(40)
