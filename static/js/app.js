@@ -30,6 +30,31 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // <form data-busy="Sending…"> sent by htmx: while the request is on its way the form is aria-busy
+  // (its buttons are disabled by hx-disabled-elt) and the status line beside it
+  // ([data-busy-status] in the same parent) says so; the answer's swap replaces both, and a failed
+  // request puts the line back as it was.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-busy")) return;
+    form.setAttribute("aria-busy", "true");
+    var status = form.parentNode && form.parentNode.querySelector("[data-busy-status]");
+    if (status) {
+      status.setAttribute("data-idle-text", status.textContent);
+      status.textContent = form.getAttribute("data-busy");
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-busy") || !form.isConnected) return;
+    form.removeAttribute("aria-busy");
+    var status = form.parentNode && form.parentNode.querySelector("[data-busy-status][data-idle-text]");
+    if (status) {
+      status.textContent = status.getAttribute("data-idle-text");
+      status.removeAttribute("data-idle-text");
+    }
+  });
+
   // A list swapped in place by htmx (<section data-keeps-focus>, e.g. questions moved up or down):
   // focus stays on the same button of the same item, and a status line says what happened.
   var lastAction = null;
