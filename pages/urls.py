@@ -68,6 +68,7 @@ urlpatterns = [
     # --- sessions/<id>/: the session page and everything done from it
     path("sessions/<int:session_id>/", sessions.session_detail, name="session-detail"),
     path("sessions/<int:session_id>/edit/", sessions.session_edit, name="session-edit"),
+    path("sessions/<int:session_id>/brief/", sessions.session_brief, name="session-brief"),
     path("sessions/<int:session_id>/cancel/", sessions.session_cancel_page, name="session-cancel"),
     path("sessions/<int:session_id>/rsvp/", sessions.rsvp, name="session-rsvp"),
     path("sessions/<int:session_id>/pack/<slug:fmt>/", sessions.session_pack_download, name="session-pack-download"),

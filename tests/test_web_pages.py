@@ -331,6 +331,7 @@ def test_cancel_page_says_who_will_be_emailed_and_cancels_on_post(world, client)
         "/sessions/{session}/",
         "/sessions/{session}/edit/",
         "/sessions/{session}/cancel/",
+        "/sessions/{session}/brief/",
         "/sessions/{session}/readings/new/",
         "/sessions/{session}/questions/",
         "/sessions/{session}/pack/pdf/",
@@ -353,6 +354,7 @@ def test_no_page_is_reachable_from_outside_the_group(world, client, essay, url):
         "/sessions/{session}/edit/",
         "/sessions/{session}/cancel/",
         "/sessions/{session}/questions/",
+        "/sessions/{session}/brief/",
         "/groups/{group}/sessions/new/",
     ],
 )

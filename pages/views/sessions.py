@@ -16,6 +16,7 @@ from pages.forms import SessionForm
 from pages.rules import rule_required, session_target
 from readings import rules as readings_rules
 from readings import selectors
+from readings.brief import facilitator_brief
 from readings.enums import QuestionKind
 from readings.models import Passage
 from readings.progress import members_progress, progress_totals
@@ -125,6 +126,14 @@ def session_detail(request, session_id: int):
             "members": rows if session.group.member_progress_visible else None,
         }
     return render(request, "pages/session_detail.html", context)
+
+
+@rule_required(readings_rules.SEE_DISCUSSION, target=session_target)
+def session_brief(request, session_id: int, target: Target):
+    """The facilitator's brief: questions and answers, where members got stuck, who has read, what waits."""
+    session, context = _session_context(request, session_id)
+    context["brief"] = facilitator_brief(request.user, context["membership"], session)
+    return render(request, "pages/session_brief.html", context)
 
 
 @rule_required(SIGNED_IN)

@@ -199,3 +199,38 @@ def test_the_brief_costs_the_same_for_10_and_40_members(world, api, essay, readi
         return len(queries)
 
     assert queries_with(10) == queries_with(40)
+
+
+# --- The brief page ------------------------------------------------------------------------------
+
+
+def test_the_brief_page_shows_facilitators_the_stuck_map_and_who_has_not_opened(
+    world, client, essay, reading, member_b
+):
+    note_create(author=world.member, passage=at(essay, 14), body="Lost here.", visibility="group", tags=["question"])
+    note_create(author=member_b, passage=at(essay, 12), body="My own secret?", visibility="private")
+    progress_record(user=world.member, session=world.session, passages=[at(essay, 14)])
+    client.force_login(world.facilitator)
+
+    page = client.get(f"/sessions/{world.session.id}/brief/").content.decode()
+
+    assert 'aria-label="Heat 100%: 1 note asking"' in page
+    assert "§14</a>" in page
+    assert "§12</a>" not in page
+    assert "secret" not in page
+    not_opened = page.split("Not opened yet:</strong>", 1)[1].split("</p>", 1)[0]
+    assert [name.strip() for name in not_opened.split(",")] == [
+        world.facilitator.name,
+        member_b.name,
+        world.organizer.name,
+    ]
+    assert (
+        f'href="/sessions/{world.session.id}/brief/"' in client.get(f"/sessions/{world.session.id}/").content.decode()
+    )
+
+
+def test_members_get_no_brief_and_no_link_to_it(world, client, reading):
+    client.force_login(world.member)
+
+    assert client.get(f"/sessions/{world.session.id}/brief/").status_code == 403
+    assert "/brief/" not in client.get(f"/sessions/{world.session.id}/").content.decode()
