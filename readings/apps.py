@@ -6,4 +6,6 @@ class ReadingsConfig(AppConfig):
     verbose_name = "Readings"
 
     def ready(self) -> None:
-        from . import rules  # noqa: F401 (declares this app's permission rules)
+        from . import receivers, rules  # noqa: F401 (rules declares this app's permission rules)
+
+        receivers.connect()

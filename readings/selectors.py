@@ -219,11 +219,16 @@ def with_helpful_by(notes: QuerySet[Note], user: User) -> QuerySet[Note]:
     return notes.annotate(helpful_by_me=Exists(NoteHelpful.objects.filter(note=OuterRef("pk"), user=user)))
 
 
+def mentions_prefetch(lookup: str = "mentions") -> Prefetch:
+    """Prefetch the members notes mention, for `readings.mentions.mention_names` (one query for any number)."""
+    return Prefetch(lookup, queryset=NoteMention.objects.select_related("user"))
+
+
 def notes_for_api(user: User) -> QuerySet[Note]:
     return (
         with_helpful_by(notes_visible_to(user), user)
         .select_related("author", "passage")
-        .prefetch_related("tags", Prefetch("mentions", queryset=NoteMention.objects.select_related("user")))
+        .prefetch_related("tags", mentions_prefetch())
         .order_by("passage__text_id", "passage__position", "created_at", "id")
     )
 

@@ -23,8 +23,10 @@ from django.utils.html import escape
 
 from core.links import absolute, absolute_url, site_host
 from core.validators import single_line
+from readings.mentions import mention_names, text_with_mention_names
 from readings.models import DiscussionQuestion, ReadingAssignment
 from readings.progress import percent_of
+from readings.selectors import mentions_prefetch
 from readings.services.assignments import reading_minutes_for
 from sessions_app.calendar import calendar_bytes, session_url
 from sessions_app.links import pack_download_url
@@ -311,6 +313,7 @@ def notice_items(rows: Sequence[Reminder], *, now: datetime) -> dict[int, list[N
     events = list(
         OutboxEvent.objects.filter(email_id__in=[row.pk for row in rows])
         .select_related("notification__actor", "notification__group", "notification__note__passage__text")
+        .prefetch_related(mentions_prefetch("notification__note__mentions"))
         .order_by("notification__created_at", "notification_id")
     )
     by_row: dict[int, list[Notification]] = {row.pk: [] for row in rows}
@@ -341,7 +344,7 @@ def notice_items(rows: Sequence[Reminder], *, now: datetime) -> dict[int, list[N
                     url=absolute(links[note.pk]) if note else settings.SITE_URL,
                     shows_note=shows,
                     quote=_quote(note) if note and shows else "",
-                    body=note.body if note and shows else "",
+                    body=text_with_mention_names(note.body, mention_names(note)) if note and shows else "",
                     created_at=one.created_at,
                 )
             )

@@ -5,6 +5,9 @@ from zoneinfo import ZoneInfo
 
 from django import template
 from django.utils import dateformat
+from django.utils.safestring import SafeString, mark_safe
+
+from readings.mentions import html_with_mention_names, mention_names, text_with_mention_names
 
 register = template.Library()
 
@@ -79,3 +82,15 @@ def group_members_json(group, element_id: str):
     ]
     members.sort(key=lambda member: (member["name"].casefold(), member["username"]))
     return json_script(members, element_id)
+
+
+@register.filter
+def note_html(note) -> SafeString:
+    """The note's sanitised HTML with its mentions shown by each member's current name (prefetch `mentions`)."""
+    return mark_safe(html_with_mention_names(note.body_html, mention_names(note)))  # noqa: S308 -- sanitised HTML; names escaped
+
+
+@register.filter
+def note_text(note) -> str:
+    """The note's source text with its mentions written as each member's current name (auto-escaped)."""
+    return text_with_mention_names(note.body, mention_names(note))

@@ -12,6 +12,7 @@ from core.links import absolute_url
 from core.rules import ANYONE, SIGNED_IN
 from pages.forms import PreferencesForm
 from pages.rules import rule_required
+from readings.selectors import mentions_prefetch
 from reminders.emails import BadUnsubscribeToken, read_unsubscribe_token
 from reminders.enums import ReminderKind
 from reminders.selectors import note_links, notifications_shown
@@ -92,7 +93,11 @@ def notifications_page(request):
             if ids:
                 notifications_mark_read(user=request.user, ids=ids)
         return redirect(request.get_full_path())
-    shown = notifications_shown(request.user).select_related("actor", "group", "note__passage__text")
+    shown = (
+        notifications_shown(request.user)
+        .select_related("actor", "group", "note__passage__text")
+        .prefetch_related(mentions_prefetch("note__mentions"))
+    )
     if unread_only := request.GET.get("unread") == "1":
         shown = shown.filter(read_at__isnull=True)
     page = Paginator(shown, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))

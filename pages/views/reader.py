@@ -36,6 +36,7 @@ from readings.models import DiscussionQuestion, Note, Passage, ReadingAssignment
 from readings.pack.builder import notes_version, pack_scope
 from readings.progress import own_progress
 from readings.selectors import (
+    mentions_prefetch,
     notes_visible_to,
     notes_withheld_before_peek,
     number_questions,
@@ -376,7 +377,7 @@ def load_reader(
         .filter(notes_where)
         .select_related("author")
         .annotate(passage_text_id=F("passage__text_id"))
-        .prefetch_related("tags")
+        .prefetch_related("tags", mentions_prefetch())
         .order_by("created_at", "id")
     )
     withheld = notes_withheld_before_peek(user, membership=membership, where=notes_where)

@@ -717,6 +717,12 @@ class PackAuthorSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class PackMentionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(help_text="As written in `body` after the @.")
+    name = serializers.CharField(help_text="Their display name now; `body_html` shows the mention by it.")
+
+
 class PackNoteSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     author = PackAuthorSerializer(allow_null=True, help_text="null for a deleted note kept for its replies")
@@ -731,6 +737,7 @@ class PackNoteSerializer(serializers.Serializer):
         help_text="Hidden by an organizer: only in its author's and the organizers' packs (with its replies)."
     )
     highlight = serializers.BooleanField(help_text="Marked words without a body.")
+    mentions = PackMentionSerializer(many=True, help_text="The members the body mentions (`@username`).")
     helpful_count = serializers.IntegerField(allow_null=True, help_text="How many found it helpful; null: private.")
 
     def get_fields(self):

@@ -23,7 +23,8 @@ from sessions_app.rules import facilitates
 from sessions_app.versions import version_parts
 
 from ..enums import AnchorState, NoteVisibility, QuestionState
-from ..models import DiscussionQuestion, NoteTag, Passage, ReadingAssignment, Text
+from ..mentions import html_with_mention_names, mention_map
+from ..models import DiscussionQuestion, NoteMention, NoteTag, Passage, ReadingAssignment, Text
 from ..selectors import notes_visible_to
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
@@ -230,6 +231,16 @@ def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int
         NoteTag.objects.filter(scope.ranges("note__passage__")).order_by("name").values_list("note_id", "name")
     ):
         tags[note_id].append(name)
+    # Whom each note mentions, by their name now: the body shows "@Ada Lovelace", not "@ada".
+    mentions: dict[int, list[dict]] = defaultdict(list)
+    for note_id, user_id, username, *name in (
+        NoteMention.objects.filter(scope.ranges("note__passage__"))
+        .order_by("note_id", "id")
+        .values_list(
+            "note_id", "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
+        )
+    ):
+        mentions[note_id].append({"id": user_id, "username": username, "name": _name(*name, username)})
     notes: dict[int, dict] = {}
     top: dict[int, list[dict]] = defaultdict(list)
     text_of: dict[int, int] = {}
@@ -260,7 +271,8 @@ def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int
             if deleted_at is not None
             else {"id": author_id, "name": _name(display_name, first_name, last_name, username)},
             "body": body,
-            "body_html": body_html,
+            "body_html": html_with_mention_names(body_html, mention_map(mentions.get(note_id, ()))),
+            "mentions": mentions.get(note_id, []),
             "visibility": visibility,
             "selector": orjson.loads(selector_json) if selector_json and selector_json != "null" else None,
             "anchor_state": anchor_state,

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
+from ..mentions import mention_map, text_with_mention_names
 from ..rendering import inert_inline_tokens, safe_url, without_controls
 from .document import layout, thread
 from .typesetting import note_marks, typeset_pdf
@@ -55,18 +56,21 @@ def _md_url(url: str) -> str:
     return re.sub(r"[\s()<>\\`]", lambda m: quote(m[0]), url)
 
 
-def _md_from_note(source: str) -> str:
-    """A note's Markdown as one line of inert Markdown: its inline markup kept by the rendering policy."""
+def _md_from_note(note: dict) -> str:
+    """A note's Markdown as one line of inert Markdown: its inline markup kept by the rendering policy, its
+    mentions written with each member's current name (escaped like any other words)."""
+    source, names = note["body"], mention_map(note.get("mentions", ()))
     if not _MD_MARKUP.search(source):
-        return _md_line(source)  # words alone (most notes): nothing to keep but them, and parsing is slow
-    return _md_line_start(_WHITESPACE.sub(" ", _md_inline(inert_inline_tokens(source))).strip())
+        # Words alone (most notes): nothing to keep but them, and parsing is slow.
+        return _md_line(text_with_mention_names(source, names))
+    return _md_line_start(_WHITESPACE.sub(" ", _md_inline(inert_inline_tokens(source), names)).strip())
 
 
-def _md_inline(children) -> str:
+def _md_inline(children, names: dict[str, str]) -> str:
     out, hrefs = [], []
     for token in children:
         if token.type == "text":
-            out.append(_md_escape(_WHITESPACE.sub(" ", token.content)))
+            out.append(_md_escape(_WHITESPACE.sub(" ", text_with_mention_names(token.content, names))))
         elif token.type in ("softbreak", "hardbreak"):
             out.append(" ")
         elif token.type == "code_inline":
@@ -97,12 +101,12 @@ def _md_note(lines: list[str], number: int, note: dict) -> None:
     selector = note.get("selector")
     quoted = f"“{_md_line(selector['exact'])}” " if selector else ""
     author = _md_line(note["author"]["name"]) if note.get("author") else "(deleted)"
-    body = _md_from_note(note["body"]) if note.get("author") else "(deleted)"
+    body = _md_from_note(note) if note.get("author") else "(deleted)"
     tags = "".join(f" #{_md_line(tag)}" for tag in note.get("tags", []))
     lines.append(f"- **[{number}]** {quoted}{body} — *{author}*{tags}{_md_hidden(note)}")
     for reply in thread(note):
         reply_by = _md_line(reply["author"]["name"]) if reply.get("author") else "(deleted)"
-        reply_body = _md_from_note(reply["body"]) if reply.get("author") else "(deleted)"
+        reply_body = _md_from_note(reply) if reply.get("author") else "(deleted)"
         lines.append(f"    - ↳ {reply_body} — *{reply_by}*{_md_hidden(reply)}")
 
 

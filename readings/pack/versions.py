@@ -28,16 +28,17 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Q
 
-from sessions_app.models import Session
+from sessions_app.models import Membership, Session
 from sessions_app.versions import Audience, group_versions_bump, personal_versions_bump, session_versions_bump
 
 from ..enums import NoteVisibility
-from ..models import Note, ReadingAssignment
+from ..models import Note, NoteMention, ReadingAssignment
 
 __all__ = [
     "Audience",
     "NoteReach",
     "note_reaches",
+    "pack_versions_bump_for_name",
     "pack_versions_bump_for_notes",
     "pack_versions_bump_for_session",
     "pack_versions_bump_for_text",
@@ -156,3 +157,23 @@ def pack_versions_bump_for_session(
         group_versions_bump(group_ids=[session.group_id])
     else:
         session_versions_bump(sessions=[session.pk], audience=audience)
+
+
+def pack_versions_bump_for_name(*, user_id: int) -> None:
+    """A person's display name changed: raise the versions of the groups they left whose packs still show it.
+
+    `sessions_app.services.accounts.profile_update` raises the groups they are in; a member who left is still
+    shown by name on the notes they wrote and in the notes that mention them. One query, and a bump only
+    where there is such a note.
+    """
+    shown_in = (
+        Note.objects.filter(
+            Q(author_id=user_id) | Q(pk__in=NoteMention.objects.filter(user_id=user_id).values("note_id"))
+        )
+        .exclude(passage__text__group_id__in=Membership.objects.filter(user_id=user_id).values("group_id"))
+        .values_list("passage__text__group_id", flat=True)
+        .distinct()
+    )
+    group_ids = list(shown_in)
+    if group_ids:
+        group_versions_bump(group_ids=group_ids)

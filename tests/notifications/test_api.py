@@ -13,6 +13,7 @@ from readings.services.notes import note_set_hidden
 from readings.services.questions import question_create
 from reminders.models import Notification, Reminder
 from reminders.services.dispatch import reminders_dispatch_due
+from sessions_app.services.accounts import profile_update
 
 from ..factories import MembershipFactory, UserFactory
 from ..readings.conftest import at
@@ -71,9 +72,21 @@ def test_each_gets_one_email_linking_to_the_note_in_the_reader_of_the_session_th
     link = f"http://127.0.0.1:8000/sessions/{world.session.pk}/read/#note-{reply['id']}"
     for email in mail.outbox:
         assert link in email.body
-        assert "Ask @organizer." in email.body
+        assert "Ask @Organizer." in email.body  # the mention shows the member's name
         assert passage.body.split()[0] in email.body  # the passage's words are quoted
     assert by_address["Organizer <organizer@example.org>"].subject == f"Facilitator mentioned you on “{essay.title}”"
+
+
+def test_an_email_shows_a_mention_by_the_name_the_member_has_when_it_is_sent(api, world, passage):
+    note = write(api, world.member, passage, "Is this really about the soviets?", visibility="group")
+    write(api, world.facilitator, passage, "Ask @organizer.", parent=note["id"])
+    profile_update(user=world.organizer, display_name="Olga <b>O</b>")
+
+    reminders_dispatch_due(now=NOW + timedelta(minutes=5))
+
+    email = next(email for email in mail.outbox if email.to[0].startswith("Member"))
+    assert "Ask @Olga <b>O</b>." in email.body
+    assert "Ask @Olga &lt;b&gt;O&lt;/b&gt;." in email.alternatives[0][0]
 
 
 def test_a_private_note_mentioning_someone_notifies_nobody_and_says_so(api, world, passage):

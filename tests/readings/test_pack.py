@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.cache import cache
 
-from readings.models import Note
+from readings.models import Note, NoteMention
 from readings.pack import formats
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import, text_revise
@@ -37,6 +37,7 @@ NOTE_KEYS = {
     "tags",
     "hidden",
     "highlight",
+    "mentions",
     "helpful_count",
     "replies",
 }
@@ -408,8 +409,12 @@ def _session_with(world, passages: int, notes: int):
 @pytest.mark.parametrize(("passages", "notes"), [(5, 10), (100, 10), (5, 500), (100, 500)])
 def test_pack_query_count_is_constant(world, api, passages, notes, django_assert_num_queries):
     _session_with(world, passages, notes)
+    NoteMention.objects.bulk_create(
+        [NoteMention(note=note, user=world.organizer, notified=True) for note in Note.objects.all()[::2]]
+    )
 
-    with django_assert_num_queries(11):
+    # One of them reads whom the notes mention, by name.
+    with django_assert_num_queries(12):
         pack = api(world.member).get(pack_url(world)).json()
 
     assert len(pack["readings"][0]["passages"]) == passages

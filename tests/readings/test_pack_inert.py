@@ -77,6 +77,10 @@ def hostile(world, essay, reading):
     for body in HOSTILE_BODIES[1:]:
         note_create(author=world.member, passage=passage, body=body, visibility="group")
     note_create(author=world.facilitator, passage=passage, body=HOSTILE_BODIES[2], parent=first)
+    # A mention shows the member's display name, which is anything they typed.
+    world.facilitator.display_name = "Fay\n# Owned <script>alert('mention')</script> [x](javascript:alert(2))"
+    world.facilitator.save()
+    note_create(author=world.member, passage=passage, body="Ask @facilitator, then @organizer.", visibility="group")
     return session
 
 
@@ -220,9 +224,9 @@ def test_markdown_pack_renders_to_exactly_its_own_structure_and_nothing_active(w
         *(f"§{p['position']} {p['body']}" for p in passages if p["kind"] == "heading"),
         "Questions for discussion",
     ]
-    # Six notes, one reply, the question and its hint, and the passages that are list items: nothing else.
+    # Seven notes, one reply, the question and its hint, and the passages that are list items: nothing else.
     list_items = sum(p["kind"] == "list_item" for p in passages)
-    assert len(page.find_all("li")) == 6 + 1 + 1 + 1 + list_items
+    assert len(page.find_all("li")) == 7 + 1 + 1 + 1 + list_items
     footnotes = sum(bool(p.get("footnotes")) for p in passages)
     assert len(page.find_all("blockquote")) == 1 + footnotes + sum(p["kind"] == "quotation" for p in passages)
     assert [t.type for t in tokens if t.type.startswith("html")] == []

@@ -28,7 +28,7 @@ from readings.services.questions import question_create, question_decide, questi
 from sessions_app.models import StudyGroup
 from sessions_app.selectors import access_session, membership_for
 from sessions_app.services.accounts import profile_update
-from sessions_app.services.groups import group_update
+from sessions_app.services.groups import group_update, membership_end
 from sessions_app.services.schedule import session_cancel, session_update
 
 from ..factories import MembershipFactory, UserFactory
@@ -130,7 +130,12 @@ def test_the_version_changes_exactly_when_the_pack_does_and_covers_every_field(w
     pairs = note_create(
         author=member, passage=freeman, body="Pairs.", visibility="group", selector=quoted, tags=["class"]
     )
-    reply = note_create(author=facilitator, passage=freeman, body="And *guilds*.", parent=pairs)
+    ada, gus = UserFactory(username="ada", display_name="Ada"), UserFactory(username="gus", display_name="Gus")
+    MembershipFactory(group=world.group, user=ada)
+    gone = MembershipFactory(group=world.group, user=gus)
+    reply = note_create(author=facilitator, passage=freeman, body="And *guilds*, as @gus said.", parent=pairs)
+    note_create(author=gus, passage=history, body="Gus was here.", visibility="group")
+    membership_end(membership=gone, leaving=True)  # the reply still shows his mention, by his name
     solo = note_create(author=member, passage=history, body="All of it?", visibility="group", question=first)
     note_create(author=member, passage=history, body="For the facilitators.", visibility="facilitators")
     note_create(author=member_b, passage=history, body="B's own.", visibility="private")
@@ -171,6 +176,9 @@ def test_the_version_changes_exactly_when_the_pack_does_and_covers_every_field(w
             question=world.session.questions.get(prompt="Why?"), accept=True
         ),
         "note body": lambda: note_update(note=pairs, body="Pairs of *opposites*."),
+        "a mention": lambda: note_update(note=pairs, body="Pairs of *opposites*, as @ada says."),
+        "mentioned member's name": lambda: profile_update(user=ada, display_name="Ada Lovelace"),
+        "name of a member who left (an author, mentioned)": lambda: profile_update(user=gus, display_name="Gustave"),
         "note quote": lambda: note_update(note=pairs, selector={"start": 0, "end": 7, "exact": "Freeman"}),
         "note tags": lambda: note_update(note=pairs, tags=["class", "rome"]),
         "note answers a question": lambda: note_update(note=pairs, question=second),

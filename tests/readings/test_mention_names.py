@@ -1,0 +1,165 @@
+"""Mentions are shown by the member's current display name wherever a note is shown, and stay inert."""
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+from markdown_it import MarkdownIt
+
+from readings.mentions import html_with_mention_names, text_with_mention_names
+from readings.pack.note_blocks import note_blocks
+from readings.services.notes import note_create
+from readings.services.questions import question_create
+from sessions_app.services.accounts import profile_update
+
+from ..factories import MembershipFactory, UserFactory
+from .conftest import at, pack_response
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_NAME = "Ada <script>alert('x')</script> **bold** # [link](javascript:alert(1))"
+
+
+@pytest.fixture
+def ada(world):
+    user = UserFactory(username="ada", display_name="Ada Lovelace")
+    MembershipFactory(group=world.group, user=user)
+    return user
+
+
+@pytest.fixture
+def mentioning(world, essay, reading, ada):
+    return note_create(
+        author=world.member,
+        passage=at(essay, 12),
+        body="Ask @ada about this, or mail ada@example.org.",
+        visibility="group",
+    )
+
+
+def reader_page(client, user, world) -> str:
+    client.force_login(user)
+    response = client.get(reverse("session-read", args=[world.session.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+SPAN = '<span class="mention" title="@ada">@{}</span>'
+
+
+def test_html_shows_each_mention_by_name_and_leaves_code_attributes_and_addresses_alone():
+    names = {"ada": "Ada Lovelace"}
+    html = (
+        '<p>Hi @Ada, see <a href="http://x.org/@ada" title="@ada">@ada\'s page</a> and <code>@ada</code>; '
+        "mail ada@x.org; @adam and @bob stay.</p><pre><code>@ada\n</code></pre><p>Thanks, @ada.</p>"
+    )
+
+    assert html_with_mention_names(html, names) == (
+        '<p>Hi <span class="mention" title="@Ada">@Ada Lovelace</span>, see <a href="http://x.org/@ada" '
+        f'title="@ada">{SPAN.format("Ada Lovelace")}\'s page</a> and <code>@ada</code>; '
+        "mail ada@x.org; @adam and @bob stay.</p><pre><code>@ada\n</code></pre>"
+        f"<p>Thanks, {SPAN.format('Ada Lovelace')}.</p>"
+    )
+
+
+def test_a_display_name_is_only_ever_text():
+    shown = html_with_mention_names("<p>@ada</p>", {"ada": HOSTILE_NAME})
+
+    assert shown == (
+        '<p><span class="mention" title="@ada">@Ada &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; **bold** # '
+        "[link](javascript:alert(1))</span></p>"
+    )
+    assert text_with_mention_names("Thanks, @ada.", {"ada": "Ada Lovelace"}) == "Thanks, @Ada Lovelace."
+
+
+def test_reader_shows_the_members_current_name_and_follows_a_rename(client, world, mentioning, ada):
+    assert SPAN.format("Ada Lovelace") + " about this, or mail ada@example.org." in reader_page(
+        client, world.member, world
+    )
+
+    profile_update(user=ada, display_name="Countess of Lovelace")
+
+    page = reader_page(client, world.facilitator, world)
+    assert SPAN.format("Countess of Lovelace") + " about this" in page
+    assert "Ada Lovelace" not in page
+
+
+def test_a_hostile_display_name_is_escaped_in_the_reader(client, world, mentioning, ada):
+    profile_update(user=ada, display_name=HOSTILE_NAME)
+
+    page = reader_page(client, world.member, world)
+
+    assert "<script>alert('x')" not in page
+    assert '<span class="mention" title="@ada">@Ada &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;' in page
+
+
+def test_reply_and_session_page_answers_show_names(client, world, essay, reading, ada):
+    question = question_create(session=world.session, author=world.organizer, prompt="Why?", passages=[at(essay, 12)])
+    root = note_create(author=world.member, passage=at(essay, 12), body="Root", visibility="group")
+    note_create(author=world.facilitator, passage=at(essay, 12), body="Yes @ada, agreed", parent=root)
+    note_create(
+        author=world.member, passage=at(essay, 13), body="Per @ada: land.", visibility="group", question=question
+    )
+    profile_update(user=ada, display_name="Ada L.")
+
+    assert f"Yes {SPAN.format('Ada L.')}, agreed" in reader_page(client, world.member, world)
+    client.force_login(world.facilitator)  # the answers are the facilitators' overview
+    session_page = client.get(reverse("session-detail", args=[world.session.pk])).content.decode()
+    assert f"Per {SPAN.format('Ada L.')}: land." in session_page
+
+
+def test_notifications_list_shows_the_note_with_names(client, world, mentioning, ada):
+    profile_update(user=ada, display_name="Ada <b>L</b>")
+    client.force_login(ada)
+
+    page = client.get(reverse("notifications")).content.decode()
+
+    assert '<p class="notification-body">Ask @Ada &lt;b&gt;L&lt;/b&gt; about this, or mail ada@example.org.</p>' in page
+
+
+def test_every_pack_format_shows_the_name_now_and_nothing_active(world, api, mentioning, ada):
+    profile_update(user=ada, display_name=HOSTILE_NAME)
+
+    pack = pack_response(api, world.member, world).json()
+    [note] = [n for p in pack["readings"][0]["passages"] for n in p["notes"] if n["id"] == mentioning.pk]
+    assert note["mentions"] == [{"id": ada.pk, "username": "ada", "name": HOSTILE_NAME}]
+    assert note["body"] == "Ask @ada about this, or mail ada@example.org."
+    assert note["body_html"] == (
+        '<p>Ask <span class="mention" title="@ada">@Ada &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; **bold** # '
+        "[link](javascript:alert(1))</span> about this, or mail ada@example.org.</p>"
+    )
+    assert note_blocks(note["body_html"]) == [
+        {"type": "paragraph", "runs": [{"text": f"Ask @{HOSTILE_NAME} about this, or mail ada@example.org."}]}
+    ]
+
+    markdown = pack_response(api, world.member, world, "md").content.decode()
+    [line] = [line for line in markdown.splitlines() if "about this" in line]
+    assert line == (
+        r"- **[1]** Ask @Ada \<script\>alert('x')\</script\> \*\*bold\*\* \# \[link\](javascript:alert(1)) about this, "
+        "or mail ada@example.org. — *Member*"
+    )
+    # Read back as Markdown, the name is words: no HTML, no emphasis, no link.
+    tokens = MarkdownIt("commonmark").parseInline(line[len("- **[1]** ") : line.index(" — ")])[0].children
+    assert {token.type for token in tokens} == {"text"}
+
+    html = pack_response(api, world.member, world, "html").content.decode()
+    assert '<span class="mention" title="@ada">@Ada &lt;script&gt;' in html
+    assert "<script>alert('x')" not in html
+
+    book = zipfile.ZipFile(io.BytesIO(pack_response(api, world.member, world, "epub").content))
+    notes = "".join(book.read(name).decode() for name in book.namelist() if name.endswith(".xhtml"))
+    assert '<span class="mention" title="@ada">@Ada &lt;script&gt;' in notes
+    assert "<script>alert('x')" not in notes
+
+
+def test_markdown_pack_writes_the_name_for_notes_with_and_without_markup(world, api, essay, reading, ada):
+    note_create(author=world.member, passage=at(essay, 12), body="Plain: thanks @ada", visibility="group")
+    note_create(author=world.member, passage=at(essay, 13), body="*Marked*: thanks @ada", visibility="group")
+    profile_update(user=ada, display_name="Ada *L*")
+
+    markdown = pack_response(api, world.member, world, "md").content.decode()
+
+    assert r"Plain: thanks @Ada \*L\*" in markdown
+    assert r"*Marked*: thanks @Ada \*L\*" in markdown
+    assert "@ada" not in markdown
