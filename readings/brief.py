@@ -13,10 +13,12 @@ from django.db.models import Count
 from sessions_app.models import Membership, Session, User
 
 from .enums import QuestionState
+from .mentions import html_with_mention_names, mention_names
 from .models import DiscussionQuestion, Note
 from .progress import IN_PROGRESS, NOT_OPENED, members_progress, progress_totals
 from .selectors import (
     answers_by_question,
+    mentions_prefetch,
     passage_heat,
     shared_session_notes,
     stuck_passages,
@@ -36,7 +38,7 @@ def _note_ref(note: Note, **extra) -> dict:
         "author": None if note.deleted_at else {"id": note.author_id, "name": _name(note.author)},
         "passage": {"id": note.passage_id, "anchor": note.passage.anchor, "position": note.passage.position},
         "body": note.body,
-        "body_html": note.body_html,
+        "body_html": html_with_mention_names(note.body_html, mention_names(note)),
         "visibility": note.visibility,
         **extra,
     }
@@ -48,18 +50,19 @@ def _shared_top_notes(user: User, membership: Membership, session: Session):
 
 
 def most_helpful_notes(user: User, membership: Membership, session: Session, *, limit: int = TOP_NOTES) -> list[dict]:
-    """The notes marked helpful most often (at least once), most first. One query."""
+    """The notes marked helpful most often (at least once), most first. Two queries (the notes, whom they mention)."""
     notes = (
         _shared_top_notes(user, membership, session)
         .filter(helpful_count__gt=0)
         .select_related("author", "passage")
+        .prefetch_related(mentions_prefetch())
         .order_by("-helpful_count", "created_at", "id")[:limit]
     )
     return [_note_ref(note, helpful_count=note.helpful_count) for note in notes]
 
 
 def most_replied_notes(user: User, membership: Membership, session: Session, *, limit: int = TOP_NOTES) -> list[dict]:
-    """The top-level notes with the most replies, counting only replies `user` may see (never private). Two queries."""
+    """The top-level notes with the most replies, counting only replies `user` may see (never private). 3 queries."""
     shared = _shared_top_notes(user, membership, session)
     counts = list(
         shared.filter(parent__isnull=False, parent__parent__isnull=True)
@@ -70,7 +73,9 @@ def most_replied_notes(user: User, membership: Membership, session: Session, *, 
     replies = {row["parent_id"]: row["replies"] for row in counts}
     parents = {
         note.pk: note
-        for note in shared.filter(pk__in=list(replies), parent__isnull=True).select_related("author", "passage")
+        for note in shared.filter(pk__in=list(replies), parent__isnull=True)
+        .select_related("author", "passage")
+        .prefetch_related(mentions_prefetch())
     }
     ranked = [parents[pk] for pk in replies if pk in parents][:limit]
     return [_note_ref(note, replies=replies[note.pk]) for note in ranked]

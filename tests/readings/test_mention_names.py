@@ -7,10 +7,12 @@ import pytest
 from django.urls import reverse
 from markdown_it import MarkdownIt
 
+from readings.brief import facilitator_brief
 from readings.mentions import html_with_mention_names, text_with_mention_names
 from readings.pack.note_blocks import note_blocks
-from readings.services.notes import note_create
+from readings.services.notes import note_create, note_mark_helpful
 from readings.services.questions import question_create
+from sessions_app.selectors import membership_for
 from sessions_app.services.accounts import profile_update
 
 from ..factories import MembershipFactory, UserFactory
@@ -24,6 +26,13 @@ HOSTILE_NAME = "Ada <script>alert('x')</script> **bold** # [link](javascript:ale
 @pytest.fixture
 def ada(world):
     user = UserFactory(username="ada", display_name="Ada Lovelace")
+    MembershipFactory(group=world.group, user=user)
+    return user
+
+
+@pytest.fixture
+def member_b_of(world):
+    user = UserFactory(username="member_b", display_name="Bea")
     MembershipFactory(group=world.group, user=user)
     return user
 
@@ -163,3 +172,20 @@ def test_markdown_pack_writes_the_name_for_notes_with_and_without_markup(world, 
     assert r"Plain: thanks @Ada \*L\*" in markdown
     assert r"*Marked*: thanks @Ada \*L\*" in markdown
     assert "@ada" not in markdown
+
+
+def test_the_facilitators_brief_shows_names_in_answers_and_top_notes(world, essay, reading, ada, member_b_of):
+    question = question_create(session=world.session, author=world.organizer, prompt="Why?", passages=[at(essay, 12)])
+    answer = note_create(
+        author=world.member, passage=at(essay, 12), body="As @ada says.", visibility="group", question=question
+    )
+    note_create(author=member_b_of, passage=at(essay, 12), body="Agreed.", parent=answer)
+    note_mark_helpful(note=answer, user=member_b_of)
+    profile_update(user=ada, display_name="Ada <i>L</i>")
+
+    brief = facilitator_brief(world.facilitator, membership_for(world.facilitator, world.group.pk), world.session)
+
+    shown = '<p>As <span class="mention" title="@ada">@Ada &lt;i&gt;L&lt;/i&gt;</span> says.</p>'
+    assert [note["body_html"] for note in brief["questions"][0]["answers"]] == [shown]
+    assert [note["body_html"] for note in brief["most_helpful"]] == [shown]
+    assert [note["body_html"] for note in brief["most_replied"]] == [shown]
