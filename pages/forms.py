@@ -10,7 +10,7 @@ from django.contrib.auth.forms import SetPasswordForm
 
 from core.validators import known_timezones, validate_multiline_text, validate_schedulable_date, validate_single_line
 from reminders.enums import Delivery
-from sessions_app.enums import SESSION_STATUSES_ON_CREATE, NoteVisibility, Role
+from sessions_app.enums import SESSION_STATUSES_ON_CREATE, NoteVisibility, Role, SummaryAttendance
 from sessions_app.models import Session, StudyGroup
 from sessions_app.passwords import PasswordSetThroughService
 from sessions_app.recurrence import local_to_utc
@@ -74,6 +74,18 @@ class GroupNoteSettingsForm(forms.Form):
         label="A highlight counts as posting for “post before you peek”",
         help_text="Off: only a note with words shows a member the group's notes on that passage.",
     )
+    summary_attendance = forms.ChoiceField(
+        choices=SummaryAttendance.choices,
+        required=False,
+        label="The summary after a session shows",
+        help_text="Who came, by name, or only how many.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("summary_attendance"):  # a form posted without it leaves the setting as it is
+            cleaned.pop("summary_attendance", None)
+        return cleaned
 
 
 class InvitationForm(forms.Form):
@@ -272,6 +284,10 @@ class PreferencesForm(forms.Form):
     email_cancelled = forms.BooleanField(label="Email me when a session is cancelled", required=False)
     email_nudge = forms.BooleanField(
         label="Nudge me before a session when I have read less than half of its reading", required=False
+    )
+    email_summary = forms.BooleanField(
+        label="Email me a summary after each session (who came, the questions and answers, what is next)",
+        required=False,
     )
     email_reply = forms.ChoiceField(
         label="Replies to my notes and threads", choices=Delivery.choices, initial=Delivery.NOW, required=False

@@ -71,6 +71,8 @@ urlpatterns = [
     path("sessions/<int:session_id>/brief/", sessions.session_brief, name="session-brief"),
     path("sessions/<int:session_id>/cancel/", sessions.session_cancel_page, name="session-cancel"),
     path("sessions/<int:session_id>/rsvp/", sessions.rsvp, name="session-rsvp"),
+    path("sessions/<int:session_id>/attendance/", sessions.attendance_mark, name="session-attendance"),
+    path("sessions/<int:session_id>/summary/", sessions.session_summary_page, name="session-summary"),
     path("sessions/<int:session_id>/pack/<slug:fmt>/", sessions.session_pack_download, name="session-pack-download"),
     path("sessions/<int:session_id>/readings/new/", texts.assignment_new, name="assignment-new"),
     path(

@@ -402,3 +402,63 @@ def build_notifications_email(reminder: Reminder, items: Sequence[NoticeItem]) -
     )
     email.attach_alternative(render_to_string("reminders/email/notifications.html", context), "text/html")
     return email
+
+
+# --- The after-session summary -----------------------------------------------------------------
+
+
+def _summary_context(reminder: Reminder, summary: dict, tzname: str) -> dict:
+    """The templates' view of one recipient's summary: times in their timezone, links on SITE_URL."""
+    session = reminder.session
+    upcoming = summary["next_session"]
+    context = {
+        "kind": reminder.kind,
+        "site_name": settings.SITE_NAME,
+        "group_name": session.group.name,
+        "session": session,
+        "when": local_time(session.starts_at, tzname),
+        "attendance": summary["attendance"],
+        "questions": summary["questions"],
+        "follow_ups": summary["follow_ups"],
+        "next_session": upcoming,
+        "summary_url": absolute_url("session-summary", session.pk),
+        "preferences_url": preferences_url(),
+        "kind_label": ReminderKind(reminder.kind).label,
+    }
+    if upcoming is not None:
+        starts = datetime.fromisoformat(upcoming["starts_at"])
+        context["next_when"] = local_time(starts, tzname)
+        context["next_url"] = absolute_url("session-detail", upcoming["id"])
+        context["next_read_url"] = absolute_url("session-read", upcoming["id"])
+    return context
+
+
+def build_summary_email(reminder: Reminder, summary: dict) -> ReminderEmail:
+    """The summary email of one outbox row, from `summary` (`readings.summary.session_summary`, built with the
+    recipient's rights at sending time): who came, the questions with their most helpful answers, the follow-ups
+    and the next session; stable Message-ID and one-click unsubscribe as every reminder."""
+    user, session = reminder.recipient, reminder.session
+    name, group_name = single_line(user.name), single_line(session.group.name)
+    unsubscribe = unsubscribe_url(user.pk, reminder.kind)
+    context = {
+        **_summary_context(reminder, summary, recipient_timezone(user, session)),
+        "recipient_name": name,
+        "unsubscribe_url": unsubscribe,
+    }
+    headers = {
+        "Message-ID": message_id(reminder),
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": f"{group_name} <group-{session.group_id}.reminders.{site_host('studycircle.local')}>",
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    email = ReminderEmail(
+        subject=" ".join(render_to_string("reminders/email/summary_subject.txt", context).split()),
+        body=render_to_string("reminders/email/summary.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((name, user.email))],
+        headers=headers,
+    )
+    email.attach_alternative(render_to_string("reminders/email/summary.html", context), "text/html")
+    return email

@@ -62,6 +62,7 @@ PREFERENCE_FIELD = {
     ReminderKind.CHANGED: "email_changed",
     ReminderKind.CANCELLED: "email_cancelled",
     ReminderKind.NUDGE: "email_nudge",
+    ReminderKind.SUMMARY: "email_summary",
     ReminderKind.REPLY: "email_reply",
     ReminderKind.MENTION: "email_mention",
     ReminderKind.ANSWER: "email_answer",

@@ -27,6 +27,8 @@ class NotificationPreference(models.Model):
     email_cancelled = models.BooleanField(default=True)
     # A nudge before a session when less than NUDGE_BELOW_PERCENT of its reading is read.
     email_nudge = models.BooleanField(default=True)
+    # The summary after a session: who came, its questions and answers, the follow-ups, what is next.
+    email_summary = models.BooleanField(default=True)
     # Replies, mentions and answers: never, at once (a few minutes' worth in one email), or in the daily digest.
     email_reply = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.NOW)
     email_mention = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.NOW)

@@ -1,8 +1,11 @@
 """Wiring from sessions_app's signals to the planning services. No rules live here."""
 
+from django.utils import timezone
+
 from readings.signals import note_written
 from sessions_app.enums import SessionStatus
 from sessions_app.signals import (
+    attendance_marked,
     group_reminders_changed,
     membership_changed,
     profile_changed,
@@ -18,6 +21,7 @@ from .services.planning import (
     reminders_plan_for_session,
     reminders_plan_for_user,
 )
+from .services.summaries import summaries_plan_for_session
 
 
 def on_session_saved(sender, *, session, previous_starts_at=None, **kwargs) -> None:
@@ -45,6 +49,10 @@ def on_group_reminders_changed(sender, *, group, **kwargs) -> None:
     reminders_plan_for_group(group=group)
 
 
+def on_attendance_marked(sender, *, session, **kwargs) -> None:
+    summaries_plan_for_session(session=session, now=timezone.now())
+
+
 def on_note_written(sender, *, note, created, mentioned=(), **kwargs) -> None:
     notifications_plan_for_note(note=note, created=created, mentioned=mentioned)
 
@@ -56,4 +64,5 @@ def connect() -> None:
     membership_changed.connect(on_membership_changed, dispatch_uid="reminders.membership_changed")
     group_reminders_changed.connect(on_group_reminders_changed, dispatch_uid="reminders.group_reminders_changed")
     profile_changed.connect(on_profile_changed, dispatch_uid="reminders.profile_changed")
+    attendance_marked.connect(on_attendance_marked, dispatch_uid="reminders.attendance_marked")
     note_written.connect(on_note_written, dispatch_uid="reminders.note_written")

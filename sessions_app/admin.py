@@ -58,7 +58,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(StudyGroup)
 class StudyGroupAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "timezone", "created_at")
+    list_display = ("name", "slug", "timezone", "summary_attendance", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]

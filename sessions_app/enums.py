@@ -22,6 +22,13 @@ class NoteVisibility(models.TextChoices):
     FACILITATORS = "facilitators", "Facilitators"
 
 
+class SummaryAttendance(models.TextChoices):
+    """How the after-session summary tells who came."""
+
+    NAMES = "names", "Names of those who came"
+    COUNTS = "counts", "Only how many came"
+
+
 class RSVPStatus(models.TextChoices):
     GOING = "going", "Going"
     MAYBE = "maybe", "Maybe"

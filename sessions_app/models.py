@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.validators import validate_multiline_text, validate_single_line, validate_timezone
 
-from .enums import NoteVisibility, Role, RSVPStatus, SessionStatus
+from .enums import NoteVisibility, Role, RSVPStatus, SessionStatus, SummaryAttendance
 
 
 class User(AbstractUser):
@@ -40,6 +40,10 @@ class StudyGroup(models.Model):
     highlights_unlock_peek = models.BooleanField(default=False)
     # Facilitators see each member's reading progress (opened, % read, notes); off: totals only.
     member_progress_visible = models.BooleanField(default=True)
+    # The after-session summary names who came, or only counts them.
+    summary_attendance = models.CharField(
+        max_length=8, choices=SummaryAttendance.choices, default=SummaryAttendance.NAMES
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -47,7 +51,10 @@ class StudyGroup(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(default_note_visibility__in=NoteVisibility.values), name="group_note_visibility_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(summary_attendance__in=SummaryAttendance.values), name="group_summary_attendance_valid"
+            ),
         ]
 
     def __str__(self) -> str:

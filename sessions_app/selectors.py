@@ -130,6 +130,39 @@ def attendance_sheet(session: Session) -> dict:
     return {"present": sorted(present), "members": members}
 
 
+# Sessions a summary is about and points to: held or to be held (never drafts, which members do not see,
+# nor cancelled ones, which did not meet).
+SUMMARY_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.COMPLETED)
+
+
+def previous_session(session: Session) -> Session | None:
+    """The group's session before `session` (by start), whose summary `session`'s pack shows; None if none."""
+    return (
+        Session.objects.filter(group_id=session.group_id, status__in=SUMMARY_STATUSES, starts_at__lt=session.starts_at)
+        .select_related("group")
+        .order_by("-starts_at", "-id")
+        .first()
+    )
+
+
+def next_session(session: Session) -> Session | None:
+    """The group's session after `session` (by start), which a summary of `session` points to; None if none."""
+    return (
+        Session.objects.filter(group_id=session.group_id, status__in=SUMMARY_STATUSES, starts_at__gt=session.starts_at)
+        .select_related("group")
+        .order_by("starts_at", "id")
+        .first()
+    )
+
+
+def attendees_of(session: Session) -> list[User]:
+    """Who was marked present at `session` (still members), by name."""
+    users = User.objects.filter(attendance__session=session, memberships__group_id=session.group_id).order_by(
+        "display_name", "first_name", "last_name", "username", "id"
+    )
+    return sorted(users, key=lambda user: (user.name.casefold(), user.pk))
+
+
 def api_token_for_key(key: str) -> ApiToken | None:
     """The token (with its user) whose key this is, expired or not: one query on the digest's unique index."""
     try:

@@ -20,3 +20,5 @@ membership_changed = Signal()
 group_reminders_changed = Signal()
 # user, changed (set of field names, e.g. {"email"})
 profile_changed = Signal()
+# session, marked_by (User): attendance was marked (or changed) by a facilitator
+attendance_marked = Signal()

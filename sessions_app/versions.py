@@ -27,6 +27,7 @@ enter the version directly, so editing them needs no call here.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 from enum import IntEnum
 
 from django.db.models import F, Q, QuerySet
@@ -66,6 +67,19 @@ def session_versions_bump(*, sessions: QuerySet[Session] | Iterable[int], audien
 def group_versions_bump(*, group_ids: Iterable[int] | QuerySet, audience: Audience = Audience.EVERYONE) -> int:
     """Raise the counters of every session of the groups: for changes that cross sessions (names, "peek")."""
     return session_versions_bump(sessions=Session.objects.filter(group_id__in=group_ids), audience=audience)
+
+
+def following_versions_bump(*, group_id: int, after: datetime) -> int:
+    """Raise every counter of the group's sessions that start after `after`; one UPDATE.
+
+    A session's pack shows the summary of the session before it (`selectors.previous_session`):
+    its title and time, who came, its questions and follow-ups. A change to a session (its
+    attendance, its time or status, a new session in between) may alter or replace the summary
+    later sessions show, so it raises theirs. Raising a few more than the next one is harmless.
+    """
+    return session_versions_bump(
+        sessions=Session.objects.filter(group_id=group_id, starts_at__gt=after), audience=Audience.EVERYONE
+    )
 
 
 def personal_versions_bump(*, group_id: int, user_ids: Iterable[int] | QuerySet = (), members: Q | None = None) -> int:

@@ -121,6 +121,8 @@ ENDPOINTS = [
         (401, 404, 403, 200, 200),
     ),
     ("GET", "/api/v1/sessions/{session}/discussion/", None, (401, 404, 403, 200, 200)),
+    # The after-session summary: every member of the group, each seeing what they may.
+    ("GET", "/api/v1/sessions/{session}/summary/", None, (401, 404, 200, 200, 200)),
     # Notes, written by the member: each visibility
     ("GET", "/api/v1/notes/", None, (401, 200, 200, 200, 200)),
     ("POST", "/api/v1/notes/", {"passage": "{p1}", "body": "Mine."}, (401, 400, 201, 201, 201)),

@@ -224,7 +224,7 @@ def test_admin_refuses_a_group_name_with_a_line_break(world, client):
     response = client.post(
         "/admin/sessions_app/studygroup/add/",
         {"name": "Tuesday\nReaders", "slug": "tuesday", "timezone": "UTC", "reading_lead_minutes": 4320,
-         "starting_lead_minutes": 120, "default_note_visibility": "group",
+         "starting_lead_minutes": 120, "default_note_visibility": "group", "summary_attendance": "names",
          "memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0},
     )  # fmt: skip
 

@@ -212,6 +212,10 @@ REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=100)
 # this share of its required reading get one short email with their progress.
 NUDGE_LEAD_MINUTES = env.int("NUDGE_LEAD_MINUTES", default=24 * 60)
 NUDGE_BELOW_PERCENT = env.int("NUDGE_BELOW_PERCENT", default=50)
+# The after-session summary goes out when a facilitator marks attendance, or this many hours after the
+# session's end if nobody has; one not sent within SUMMARY_EXPIRES_DAYS of the end is skipped, never late.
+SUMMARY_HOURS_AFTER_END = env.int("SUMMARY_HOURS_AFTER_END", default=24)
+SUMMARY_EXPIRES_DAYS = env.int("SUMMARY_EXPIRES_DAYS", default=7)
 # A claimed row belongs to its worker this long; after that (the worker died) it is claimed again.
 # A batch stops starting new messages at half the lease, so keep EMAIL_TIMEOUT well below that.
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
@@ -431,6 +435,7 @@ SPECTACULAR_SETTINGS = {
         "ProgressStatusEnum": "readings.enums.ProgressStatus",
         "DeliveryEnum": "reminders.enums.Delivery",
         "NotificationKindEnum": "reminders.enums.NotificationKind",
+        "SummaryAttendanceEnum": "sessions_app.enums.SummaryAttendance",
     },
 }
 

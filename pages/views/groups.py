@@ -82,6 +82,7 @@ def group_detail(request, group_id: int):
             initial={
                 "default_note_visibility": group.default_note_visibility,
                 "highlights_unlock_peek": group.highlights_unlock_peek,
+                "summary_attendance": group.summary_attendance,
             }
         )
     return render(request, "pages/group_detail.html", context)

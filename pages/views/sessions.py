@@ -4,9 +4,10 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.forms import apply_errors, id_from_request
@@ -27,13 +28,16 @@ from readings.services.questions import (
     question_move,
     question_update,
 )
+from readings.summary import session_summary
 from reminders.selectors import cancellation_recipients
 from sessions_app import rules as session_rules
 from sessions_app import selectors as session_selectors
 from sessions_app.links import PACK_FILE_FORMATS, pack_download_url, pack_urls
 from sessions_app.models import Session
 from sessions_app.rules import facilitates
+from sessions_app.selectors import SUMMARY_STATUSES
 from sessions_app.services.schedule import (
+    attendance_set,
     rsvp_set,
     session_cancel,
     session_update,
@@ -115,6 +119,10 @@ def session_detail(request, session_id: int):
     )
     if context["can_manage"] or context["can_edit"]:
         context["sheet"] = session_selectors.attendance_sheet(session)
+    context["has_summary"] = session.ends_at <= timezone.now() and session.status in SUMMARY_STATUSES
+    target = Target(context["membership"], session)
+    if session.starts_at <= timezone.now() and allowed(session_rules.MARK_ATTENDANCE, user, target):
+        context["attendance"] = context.get("sheet") or session_selectors.attendance_sheet(session)
     if context["facilitator_rights"]:
         context["answers"] = selectors.answers_by_question(user, session)
         context["busiest"] = selectors.busiest_passages(user, session)
@@ -299,3 +307,32 @@ def session_cancel_page(request, session_id: int, *, target: Target):
     recipients = list(cancellation_recipients(session).order_by("username"))
     context = {"session": session, "group": session.group, "recipients": recipients}
     return render(request, "pages/session_cancel.html", context)
+
+
+@rule_required(session_rules.MARK_ATTENDANCE, target=session_target, methods=["POST"])
+def attendance_mark(request, session_id: int, *, target: Target):
+    """Facilitators mark who came (the ticked members); the group's summary email is planned with it."""
+    session = target.obj
+    try:
+        present = [int(value) for value in request.POST.getlist("present")]
+    except ValueError:
+        return HttpResponseBadRequest("present: give the ids of members who came.", content_type="text/plain")
+    try:
+        attendance_set(session=session, marked_by=request.user, present=present)
+    except ValidationError as error:  # not members, or a session that has not started: nothing is written
+        return HttpResponseBadRequest("present: " + " ".join(error.messages), content_type="text/plain")
+    messages.success(
+        request, f"Attendance saved: {len(present)} present. The summary goes to the group's members by email."
+    )
+    return redirect("session-summary", session.pk)
+
+
+@rule_required(SIGNED_IN)
+def session_summary_page(request, session_id: int):
+    """After the session, for its group's members: who came, the questions and their most helpful answers,
+    the follow-ups and what is next — what the summary email says, as this person may see it now."""
+    session, context = _session_context(request, session_id)
+    context["summary"] = session_summary(request.user, context["membership"], session)
+    upcoming = context["summary"]["next_session"]
+    context["next"] = Session.objects.get(pk=upcoming["id"]) if upcoming else None
+    return render(request, "pages/session_summary.html", context)

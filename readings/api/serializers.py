@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from core.api.fields import AwareDateTimeField, DescriptionField, MultiLineField, SingleLineField
 from sessions_app.api.serializers import ChoiceField
-from sessions_app.enums import SessionStatus
+from sessions_app.enums import SessionStatus, SummaryAttendance
 
 from ..enums import AnchorState, NoteVisibility, PassageKind, ProgressStatus, QuestionKind, TextFormat
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport, TextRevision
@@ -800,6 +800,79 @@ class PackGroupSerializer(serializers.Serializer):
     name = serializers.CharField()
     slug = serializers.CharField()
     timezone = serializers.CharField()
+
+
+# --- The after-session summary (readings.summary; a page, the API, an email, and a section of the next pack) ----
+
+
+class SummarySessionSerializer(serializers.Serializer):
+    # The summary carries its times as UTC strings already (it is also the pack's JSON).
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    timezone = serializers.CharField()
+
+
+class SummaryAttendanceSerializer(serializers.Serializer):
+    shown_as = serializers.ChoiceField(
+        choices=SummaryAttendance.choices, help_text="The group's choice: names, or only how many came."
+    )
+    present = serializers.IntegerField(help_text="How many were marked present.")
+    members = serializers.IntegerField(help_text="How many members the group has.")
+    names = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="Who came, by name; null when the group shows counts."
+    )
+
+
+class SummaryPassageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    anchor = serializers.CharField()
+    position = serializers.IntegerField()
+
+
+class SummaryNoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = PackAuthorSerializer()
+    body = serializers.CharField()
+    body_html = serializers.CharField()
+    visibility = serializers.CharField(help_text="`group` or `facilitators`: a summary never shows a private note.")
+    helpful_count = serializers.IntegerField()
+    passage = SummaryPassageSerializer()
+
+
+class SummaryQuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField(help_text="Its rank among the session's accepted questions.")
+    prompt = serializers.CharField()
+    answer_count = serializers.IntegerField(help_text="The answers you may see (never a private note).")
+    answers = SummaryNoteSerializer(many=True, help_text="The most helpful answers you may see, at most three.")
+
+
+class SummaryTextSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    author = serializers.CharField()
+
+
+class SummaryReadingSerializer(serializers.Serializer):
+    text = SummaryTextSerializer()
+    start = serializers.IntegerField(help_text="First passage (position).")
+    end = serializers.IntegerField(help_text="Last passage (position).")
+    required = serializers.BooleanField()
+    reading_minutes = serializers.IntegerField()
+
+
+class SummaryNextSessionSerializer(SummarySessionSerializer):
+    readings = SummaryReadingSerializer(many=True)
+
+
+class SummarySerializer(serializers.Serializer):
+    session = SummarySessionSerializer()
+    attendance = SummaryAttendanceSerializer()
+    questions = SummaryQuestionSerializer(many=True)
+    follow_ups = SummaryNoteSerializer(many=True, help_text="Notes tagged “follow-up” you may see, in reading order.")
+    next_session = SummaryNextSessionSerializer(allow_null=True, help_text="The group's next session, if any.")
 
 
 class PackSerializer(serializers.Serializer):

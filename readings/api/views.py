@@ -43,6 +43,7 @@ from ..services.pack_files import FAILED, PackFile, pack_file_request, pack_rend
 from ..services.progress import progress_record
 from ..services.questions import question_create, question_decide, question_delete, question_update, questions_reorder
 from ..services.text_imports import import_runs_in_worker, text_import_enqueue
+from ..summary import session_summary
 from . import serializers as s
 
 
@@ -846,6 +847,20 @@ class SearchView(APIView):
 
 def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",") if tag.strip()}
+
+
+class SessionSummaryView(SessionScopedMixin, APIView):
+    """After the session: who came, its questions with their most helpful answers, the follow-ups, what is next.
+
+    For every member of the group, each seeing only what they may (never a private note, nor a count of one).
+    """
+
+    action_rules = {"get": SIGNED_IN}  # members of the group: `access_session` answers 404 to anyone else
+
+    @extend_schema(parameters=[SESSION_PK], responses={200: s.SummarySerializer})
+    def get(self, request, session_pk=None):
+        session = self.load_session()
+        return Response(s.SummarySerializer(session_summary(request.user, self.membership, session)).data)
 
 
 class PackView(OptionsInJSONMixin, APIView):

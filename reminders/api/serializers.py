@@ -16,6 +16,11 @@ class NotificationsSerializer(serializers.Serializer):
     nudge = serializers.BooleanField(
         source="email_nudge", required=False, help_text="A nudge before a session when little of its reading is read."
     )
+    summary = serializers.BooleanField(
+        source="email_summary",
+        required=False,
+        help_text="The summary after a session: who came, its questions and answers, follow-ups, what is next.",
+    )
 
 
 class MeSerializer(serializers.Serializer):

@@ -40,6 +40,7 @@ def _me(user) -> dict:
             "mention": preference.email_mention,
             "answer": preference.email_answer,
             "nudge": preference.email_nudge,
+            "summary": preference.email_summary,
         },
         "unread_notifications": unread_notification_count(user),
     }

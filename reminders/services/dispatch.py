@@ -27,6 +27,8 @@ Message-ID. How:
   session moved, was cancelled or declined, or whose recipient switched it
   off or left; a `reading` reminder with nothing to read and no questions;
   a nudge to someone who has read enough since, or answered "maybe";
+  a summary not sent within `SUMMARY_EXPIRES_DAYS` of its session's end
+  (a summary is not skipped because its session started: it is about one held);
   an email of notifications none of which the recipient may still see
   (each is read again with the recipient's rights when the batch is sent).
 
@@ -52,15 +54,24 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from readings.progress import required_words_read
+from readings.summary import session_summary
 from sessions_app.enums import RSVPStatus, SessionStatus
 from sessions_app.models import RSVP, Membership
 
-from ..emails import NoticeItem, SessionContent, build_notifications_email, build_reminder_email, notice_items
+from ..emails import (
+    NoticeItem,
+    SessionContent,
+    build_notifications_email,
+    build_reminder_email,
+    build_summary_email,
+    notice_items,
+)
 from ..enums import UPCOMING_KINDS, ReminderKind, ReminderState
 from ..models import Reminder
 from ..selectors import accepted_questions, declined_pairs, reading_assignments
 from .nudges import nudge_wanted, reminders_plan_nudges
 from .preferences import email_switched_on
+from .summaries import reminders_plan_summaries, summary_memberships, summary_skip_reason
 
 logger = logging.getLogger("reminders.dispatch")
 
@@ -240,6 +251,7 @@ def send_reminder_batch(*, reminder_ids: Sequence[int], now: datetime | None = N
     declined = declined_pairs({reminder.session_id for reminder in about_sessions}, user_ids)
     contents = _session_contents(about_sessions)
     notices = notice_items([reminder for reminder in reminders if reminder.session_id is None], now=now)
+    summary_members = summary_memberships(about_sessions)
     stop_starting_at = started + settings.REMINDER_LEASE_SECONDS / 2
 
     def record(reminder: Reminder, **fields) -> None:
@@ -259,7 +271,10 @@ def send_reminder_batch(*, reminder_ids: Sequence[int], now: datetime | None = N
             if time.monotonic() >= stop_starting_at:
                 hand_back(reminders[index:], clock())
                 break
-            if reminder.session_id is not None:
+            if reminder.kind == ReminderKind.SUMMARY:
+                membership = summary_members.get((reminder.session.group_id, reminder.recipient_id))
+                reason = summary_skip_reason(reminder, now=clock(), membership=membership)
+            elif reminder.session_id is not None:
                 content = contents[reminder.session_id]
                 reason = _why_not(reminder, now=clock(), members=members, declined=declined, content=content)
             else:
@@ -270,7 +285,11 @@ def send_reminder_batch(*, reminder_ids: Sequence[int], now: datetime | None = N
                 result.skipped += 1
                 continue
             try:
-                if reminder.session_id is not None:
+                if reminder.kind == ReminderKind.SUMMARY:
+                    # Built for this recipient, from what they may see now.
+                    summary = session_summary(reminder.recipient, membership, reminder.session)
+                    message = build_summary_email(reminder, summary)
+                elif reminder.session_id is not None:
                     message = build_reminder_email(reminder, content)
                 else:
                     message = build_notifications_email(reminder, items)
@@ -350,7 +369,8 @@ def reminders_dispatch_due(
     `manage.py dispatch_reminders` do): a row is only sent by the worker
     that holds its lease. `now` (default: the current time) is the clock
     of the pass; it advances with the real time elapsed. Nudges now due are planned first
-    (`reminders_plan_nudges`).
+    (`reminders_plan_nudges`), and the summaries of sessions that ended without attendance being
+    marked (`reminders_plan_summaries`).
     """
     started = time.monotonic()
     wall_started = timezone.now()
@@ -358,6 +378,7 @@ def reminders_dispatch_due(
     max_seconds = settings.REMINDER_DISPATCH_MAX_SECONDS if max_seconds is None else max_seconds
     total = DispatchResult()
     reminders_plan_nudges(now=now)
+    reminders_plan_summaries(now=now)
     while True:
         clock = now + (timezone.now() - wall_started)
         ids = claim_due_reminders(now=clock, limit=batch_size)

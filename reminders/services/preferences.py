@@ -18,6 +18,7 @@ PREFERENCE_FIELDS = (
     "email_changed",
     "email_cancelled",
     "email_nudge",
+    "email_summary",
     "email_reply",
     "email_mention",
     "email_answer",

@@ -18,6 +18,7 @@ from ..enums import (
     Role,
     RSVPStatus,
     SessionStatus,
+    SummaryAttendance,
 )
 from ..links import pack_urls
 from ..models import Invitation, Membership, Series, Session, StudyGroup
@@ -65,6 +66,11 @@ class GroupUpdateSerializer(serializers.Serializer):
     highlights_unlock_peek = serializers.BooleanField(
         required=False, help_text="Whether a highlight counts as posting for post-before-you-peek."
     )
+    summary_attendance = ChoiceField(
+        choices=SummaryAttendance.choices,
+        required=False,
+        help_text="Whether the after-session summary names who came (`names`) or only counts them (`counts`).",
+    )
 
 
 class GroupSerializer(serializers.ModelSerializer):
@@ -84,6 +90,7 @@ class GroupSerializer(serializers.ModelSerializer):
             "default_note_visibility",
             "highlights_unlock_peek",
             "member_progress_visible",
+            "summary_attendance",
             "my_role",
             "created_at",
         ]

@@ -15,11 +15,11 @@ from core.links import absolute_url
 from core.services import UNSET, given, model_update
 from core.validators import validate_single_line, validate_timezone
 
-from ..enums import NoteVisibility, Role
+from ..enums import NoteVisibility, Role, SummaryAttendance
 from ..exceptions import InvitationUnavailable
 from ..models import Invitation, Membership, StudyGroup, User
 from ..signals import group_reminders_changed, membership_changed
-from ..versions import Audience, session_versions_bump
+from ..versions import Audience, group_versions_bump, session_versions_bump
 from .schedule import check_leads
 
 
@@ -63,8 +63,10 @@ def group_update(
     default_note_visibility: str = UNSET,
     highlights_unlock_peek: bool = UNSET,
     member_progress_visible: bool = UNSET,
+    summary_attendance: str = UNSET,
 ) -> StudyGroup:
-    """Change a group's name, description, default timezone, reminder defaults, note settings or progress setting."""
+    """Change a group's name, description, default timezone, reminder defaults, note settings, progress setting
+    or how the after-session summary tells who came (a change reaches every pack of the group)."""
     fields = given(
         name=name,
         description=description,
@@ -74,7 +76,10 @@ def group_update(
         default_note_visibility=default_note_visibility,
         highlights_unlock_peek=highlights_unlock_peek,
         member_progress_visible=member_progress_visible,
+        summary_attendance=summary_attendance,
     )
+    if fields.get("summary_attendance", SummaryAttendance.NAMES) not in SummaryAttendance.values:
+        raise ValidationError({"summary_attendance": f"Choose one of: {', '.join(SummaryAttendance.values)}."})
     if fields.get("default_note_visibility", NoteVisibility.GROUP) not in NoteVisibility.values:
         raise ValidationError({"default_note_visibility": f"Choose one of: {', '.join(NoteVisibility.values)}."})
     if "timezone" in fields:
@@ -86,6 +91,8 @@ def group_update(
         raise ValidationError({"name": "Give the group a name."})
     check_leads(fields.get("reading_lead_minutes"), fields.get("starting_lead_minutes"))
     changed = model_update(instance=group, data=fields)
+    if "summary_attendance" in changed:  # the previous session's summary, in the packs of the group
+        group_versions_bump(group_ids=[group.pk])
     if {"reading_lead_minutes", "starting_lead_minutes"} & set(changed):
         group_reminders_changed.send(sender=StudyGroup, group=group)
     return group

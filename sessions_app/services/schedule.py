@@ -13,12 +13,14 @@ from core.validators import validate_timezone
 from ..enums import RSVPStatus, SessionStatus
 from ..models import RSVP, Attendance, Membership, Series, Session, StudyGroup, User
 from ..recurrence import RecurrenceError, expand, normalise_rrule, occurrence_end
-from ..signals import rsvp_changed, session_cancelled, session_saved
-from ..versions import Audience, group_versions_bump, session_versions_bump
+from ..signals import attendance_marked, rsvp_changed, session_cancelled, session_saved
+from ..versions import Audience, following_versions_bump, group_versions_bump, session_versions_bump
 
 # Changes to these fields are what a calendar or a reminder needs to hear about.
 CALENDAR_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "location", "online_url", "status")
 REMINDER_FIELDS = ("reading_lead_minutes", "starting_lead_minutes")
+# What the next session's pack shows of a session in its summary, and what decides which session that is.
+SUMMARY_FIELDS = {"title", "starts_at", "ends_at", "timezone", "status"}
 MAX_READING_LEAD_MINUTES = 14 * 24 * 60
 MAX_STARTING_LEAD_MINUTES = 2 * 24 * 60
 
@@ -96,6 +98,8 @@ def session_create(
     )
     if facilitators:
         session.facilitators.set(_facilitator_users(group, facilitators))
+    # The session after this one now shows this one's summary (`previous_session`).
+    following_versions_bump(group_id=group.pk, after=starts_at)
     session_saved.send(sender=Session, session=session, created=True, previous_starts_at=None)
     return session
 
@@ -118,6 +122,9 @@ def _apply_session_changes(session: Session, changes: dict) -> Session:
         session.sequence += 1
     if changed:
         session.save()
+    if SUMMARY_FIELDS & set(changed):
+        # What the next session's pack shows of this one (its summary), or which one that is.
+        following_versions_bump(group_id=session.group_id, after=min(previous_starts_at, session.starts_at))
     if facilitators is not None:
         before = set(session.facilitators.values_list("pk", flat=True))
         session.facilitators.set(_facilitator_users(session.group, facilitators))
@@ -196,6 +203,7 @@ def session_cancel(*, session: Session, by_series: bool = False) -> Session:
     if session.series_id is not None and not by_series:
         session.detached = True
     session.save()
+    following_versions_bump(group_id=session.group_id, after=session.starts_at)
     session_cancelled.send(sender=Session, session=session, previous_status=previous_status)
     return session
 
@@ -378,7 +386,11 @@ def rsvp_set(*, session: Session, user: User, status: str | None) -> RSVP | None
 
 @transaction.atomic
 def attendance_set(*, session: Session, marked_by: User, present: Iterable[int]) -> list[int]:
-    """Replace the set of members marked present at `session`; returns their ids in order."""
+    """Replace the set of members marked present at `session`; returns their ids in order.
+
+    In the same transaction: the packs of the sessions after it (which show who came) get new
+    versions, and `attendance_marked` lets reminders plan the after-session summary.
+    """
     present = set(present)
     members = set(
         Membership.objects.filter(group_id=session.group_id, user_id__in=present).values_list("user_id", flat=True)
@@ -392,4 +404,7 @@ def attendance_set(*, session: Session, marked_by: User, present: Iterable[int])
     Attendance.objects.bulk_create(
         [Attendance(session=session, user_id=user_id, marked_by=marked_by) for user_id in sorted(present - already)]
     )
+    following_versions_bump(group_id=session.group_id, after=session.starts_at)
+    if present:
+        attendance_marked.send(sender=Attendance, session=session, marked_by=marked_by)
     return sorted(present)

@@ -1,0 +1,225 @@
+"""The after-session summary as each person may see it: who came, numbered questions with their most helpful
+answers, follow-ups and the next session; never a private note, nor a count that includes one."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from readings.summary import previous_summary, session_summary
+from reminders.models import Reminder
+from sessions_app.models import Attendance, Membership
+from sessions_app.services.groups import group_update
+from sessions_app.services.schedule import attendance_set, session_cancel
+
+from ..factories import MembershipFactory, UserFactory
+from .summary_circle import (
+    ANSWER_FACILITATORS,
+    ANSWER_PLAIN,
+    ANSWER_PRIVATE,
+    ANSWER_SECOND,
+    ANSWER_TOP,
+    FOLLOW_FACILITATORS,
+    FOLLOW_GROUP,
+    FOLLOW_PRIVATE,
+    build_circle,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def circle(world, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    return build_circle(world, now=NOW)
+
+
+def summary_for(user, session):
+    return session_summary(user, Membership.objects.get(user=user, group=session.group), session)
+
+
+def answers(summary) -> list[tuple[int, list[str], int]]:
+    return [
+        (question["number"], [answer["body"] for answer in question["answers"]], question["answer_count"])
+        for question in summary["questions"]
+    ]
+
+
+def test_a_member_sees_group_answers_by_helpfulness_and_never_a_private_hidden_or_facilitators_one(world, circle):
+    summary = summary_for(world.member, circle.held)
+
+    assert answers(summary) == [(1, [ANSWER_TOP, ANSWER_SECOND, ANSWER_PLAIN], 3), (2, [], 0)]
+    assert [note["body"] for note in summary["follow_ups"]] == [FOLLOW_GROUP]
+    assert summary["questions"][0]["answers"][0]["helpful_count"] == 2
+
+
+def test_a_facilitator_sees_the_facilitators_answer_and_follow_up_but_not_the_members_private_notes(world, circle):
+    summary = summary_for(world.facilitator, circle.held)
+
+    # Three answers at most: the two marked helpful, then the oldest of the rest.
+    assert answers(summary) == [(1, [ANSWER_TOP, ANSWER_SECOND, ANSWER_FACILITATORS], 4), (2, [], 0)]
+    assert [note["body"] for note in summary["follow_ups"]] == [FOLLOW_GROUP, FOLLOW_FACILITATORS]
+
+
+def test_the_organizer_who_hid_an_answer_does_not_get_it_in_the_summary(world, circle):
+    summary = summary_for(world.organizer, circle.held)
+
+    assert answers(summary)[0][2] == 4  # top, second, facilitators, plain: never hidden, never private
+
+
+def test_who_came_is_named_or_counted_as_the_group_prefers(world, circle):
+    attendance_set(session=circle.held, marked_by=world.facilitator, present=[world.member.pk, circle.second.pk])
+    named = summary_for(world.member, circle.held)["attendance"]
+    group_update(group=world.group, summary_attendance="counts")
+    counted = summary_for(world.member, circle.held)["attendance"]
+
+    assert named == {"shown_as": "names", "present": 2, "members": 4, "names": ["Member", "Second Reader"]}
+    assert counted == {"shown_as": "counts", "present": 2, "members": 4, "names": None}
+
+
+def test_the_next_session_comes_with_its_reading_and_the_pack_of_the_next_shows_the_summary(world, circle):
+    summary = summary_for(world.member, circle.held)
+    membership = Membership.objects.get(user=world.member, group=world.group)
+
+    assert summary["next_session"]["id"] == circle.upcoming.pk
+    assert summary["next_session"]["readings"] == [
+        {
+            "text": {"id": circle.text.pk, "title": "Ten Days", "author": ""},
+            "start": 5,
+            "end": 7,
+            "required": True,
+            "reading_minutes": 1,
+        }
+    ]
+    assert previous_summary(world.member, membership, circle.upcoming) == summary
+
+
+def test_a_cancelled_session_is_skipped_as_previous_and_as_next(world, circle):
+    session_cancel(session=circle.upcoming)
+    membership = Membership.objects.get(user=world.member, group=world.group)
+
+    assert summary_for(world.member, circle.held)["next_session"] is None
+    assert previous_summary(world.member, membership, circle.upcoming)["session"]["id"] == circle.held.pk
+
+
+def test_the_summary_costs_the_same_queries_with_more_attendees(world, circle):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            summary_for(world.member, circle.held)
+        return len(captured)
+
+    few = queries()
+    more = [UserFactory(username=f"extra{n}") for n in range(6)]
+    for person in more:
+        MembershipFactory(group=world.group, user=person)
+    attendance_set(session=circle.held, marked_by=world.facilitator, present=[person.pk for person in more])
+
+    assert queries() == few
+
+
+# --- The API's read and the pages -------------------------------------------------------------
+
+
+def test_the_api_answers_each_member_with_what_they_may_see(world, circle, api):
+    member = api(world.member).get(f"/api/v1/sessions/{circle.held.pk}/summary/")
+    facilitator = api(world.facilitator).get(f"/api/v1/sessions/{circle.held.pk}/summary/")
+    outsider = api(world.outsider).get(f"/api/v1/sessions/{circle.held.pk}/summary/")
+
+    assert member.status_code == facilitator.status_code == 200
+    assert member.json() == {**summary_for(world.member, circle.held)}
+    assert [a["body"] for a in member.json()["questions"][0]["answers"]] == [ANSWER_TOP, ANSWER_SECOND, ANSWER_PLAIN]
+    assert [n["body"] for n in facilitator.json()["follow_ups"]] == [FOLLOW_GROUP, FOLLOW_FACILITATORS]
+    assert outsider.status_code == 404
+
+
+def words(response) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+
+
+def test_the_summary_page_is_for_the_groups_members_and_shows_what_each_may_see(world, circle, client):
+    url = f"/sessions/{circle.held.pk}/summary/"
+    client.force_login(world.member)
+    member = words(client.get(url))
+    client.force_login(world.facilitator)
+    facilitator = words(client.get(url))
+    client.force_login(world.outsider)
+    outsider = client.get(url)
+    client.logout()
+    anonymous = client.get(url)
+
+    assert "1. What is the main claim?" in member
+    assert ANSWER_TOP in member
+    assert FOLLOW_GROUP in member
+    assert FOLLOW_FACILITATORS not in member
+    assert ANSWER_FACILITATORS not in member
+    assert ANSWER_PRIVATE not in member
+    assert FOLLOW_PRIVATE not in member
+    assert FOLLOW_FACILITATORS in facilitator
+    assert "October, week three" in member
+    assert "Read Ten Days: §5–§7" in member
+    assert outsider.status_code == 404
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/accounts/login/")
+
+
+def test_a_past_session_page_links_its_summary_and_lets_its_facilitator_mark_attendance(world, circle, client):
+    client.force_login(world.facilitator)
+    held = client.get(f"/sessions/{circle.held.pk}/").content.decode()
+    upcoming = client.get(f"/sessions/{circle.upcoming.pk}/").content.decode()
+    client.force_login(world.member)
+    as_member = client.get(f"/sessions/{circle.held.pk}/").content.decode()
+
+    assert f'href="/sessions/{circle.held.pk}/summary/"' in held
+    assert 'name="present"' in held
+    assert "/summary/" not in upcoming
+    assert 'name="present"' not in upcoming
+    assert f'href="/sessions/{circle.held.pk}/summary/"' in as_member
+    assert 'name="present"' not in as_member
+
+
+def test_marking_attendance_on_the_page_plans_the_summary_and_shows_it(world, circle, client):
+    client.force_login(world.facilitator)
+    response = client.post(
+        f"/sessions/{circle.held.pk}/attendance/", {"present": [world.member.pk, circle.second.pk]}, follow=True
+    )
+
+    assert response.redirect_chain == [(f"/sessions/{circle.held.pk}/summary/", 302)]
+    assert "Member, Second Reader (2 of 4)" in words(response)
+    assert set(Reminder.objects.filter(kind="summary").values_list("recipient__username", flat=True)) == {
+        "organizer",
+        "facilitator",
+        "member",
+        "second",
+    }
+
+
+def test_only_those_who_lead_the_session_mark_attendance_and_bad_input_changes_nothing(world, circle, client):
+    url = f"/sessions/{circle.held.pk}/attendance/"
+    client.force_login(world.member)
+    member = client.post(url, {"present": [world.member.pk]})
+    client.force_login(world.facilitator)
+    not_an_id = client.post(url, {"present": ["me"]})
+    stranger = client.post(url, {"present": [world.member.pk, world.outsider.pk]})
+    client.force_login(world.organizer)
+    too_early = client.post(f"/sessions/{circle.upcoming.pk}/attendance/", {"present": [world.member.pk]})
+
+    assert member.status_code == 403
+    assert (not_an_id.status_code, not_an_id.content.decode()) == (400, "present: give the ids of members who came.")
+    assert stranger.status_code == 400
+    assert f"Not members of this group: [{world.outsider.pk}]" in stranger.content.decode()
+    assert too_early.status_code == 400
+    assert not Attendance.objects.exists()
+    assert not Reminder.objects.filter(kind="summary").exists()
+
+
+def test_the_api_refuses_a_bad_summary_setting_naming_the_field(world, api):
+    response = api(world.organizer).patch(f"/api/v1/groups/{world.group.pk}/", {"summary_attendance": "faces"})
+
+    assert response.status_code == 400
+    assert "summary_attendance" in response.json()["errors"]
+    world.group.refresh_from_db()
+    assert world.group.summary_attendance == "names"
