@@ -105,3 +105,39 @@ def outbox_add_notifications(*, notifications: Iterable[Notification], now: date
         events.append(OutboxEvent(email=row, notification=one))
     OutboxEvent.objects.bulk_create(events, ignore_conflicts=True)
     return len(events)
+
+
+@transaction.atomic
+def outbox_replan_digest(*, user: User, now: datetime | None = None) -> int:
+    """Move the user's pending daily digest to their digest hour and timezone as they are now; returns how many moved.
+
+    Called in the transaction that changed the hour or the timezone, so the digest that is gathering
+    comes at the new hour (the next one after `now`), with the key of its new day. A digest already
+    due, or claimed by a worker, is left as it is: it is going out.
+    """
+    now = now or timezone.now()
+    preference = NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
+    due_at = digest_due_at(hour=preference.digest_hour, tzname=preference.timezone, now=now)
+    rows = list(
+        Reminder.objects.select_for_update()
+        .filter(
+            recipient=user, kind=ReminderKind.DIGEST, session__isnull=True, state=ReminderState.PENDING, due_at__gt=now
+        )
+        .exclude(due_at=due_at)
+        .order_by("due_at", "id")
+    )
+    for row in rows:
+        taken = set(
+            Reminder.objects.filter(
+                dedupe_key__startswith=batch_email_key(kind=row.kind, recipient_id=user.pk, window_start=due_at)
+            )
+            .exclude(pk=row.pk)
+            .values_list("dedupe_key", flat=True)
+        )
+        spill = 0
+        while (key := batch_email_key(kind=row.kind, recipient_id=user.pk, window_start=due_at, spill=spill)) in taken:
+            spill += 1
+        row.due_at = row.next_attempt_at = due_at
+        row.dedupe_key = key
+        row.save(update_fields=["due_at", "next_attempt_at", "dedupe_key"])
+    return len(rows)

@@ -8,6 +8,7 @@ from sessions_app.models import User
 
 from ..enums import NOTIFICATION_KINDS, PREFERENCE_FIELD, Delivery, ReminderKind
 from ..models import NotificationPreference
+from .outbox import outbox_replan_digest
 from .planning import reminders_plan_for_user
 
 PREFERENCE_FIELDS = (
@@ -27,6 +28,8 @@ PREFERENCE_FIELDS = (
 DELIVERY_FIELDS = tuple(PREFERENCE_FIELD[kind] for kind in NOTIFICATION_KINDS)
 # Fields that decide which reminder rows exist and when; the rest only change what an email says.
 PLANNING_FIELDS = {"reading_lead_days", "email_reading", "email_starting"}
+# Fields that decide when the pending daily digest is due.
+DIGEST_FIELDS = {"digest_hour", "timezone"}
 
 
 def email_switched_on(preference: NotificationPreference | None, kind: str) -> bool:
@@ -78,6 +81,8 @@ def preference_update(*, user: User, **fields) -> NotificationPreference:
     preference.save()
     if changed & PLANNING_FIELDS:
         reminders_plan_for_user(user=user)
+    if changed & DIGEST_FIELDS:
+        outbox_replan_digest(user=user)
     return preference
 
 

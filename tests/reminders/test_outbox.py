@@ -12,6 +12,7 @@ from reminders.models import NotificationPreference, Reminder
 from reminders.services.dispatch import claim_due_reminders, reminders_dispatch_due
 from reminders.services.outbox import digest_due_at
 from reminders.services.planning import reminders_plan_for_cancellation, reminders_plan_for_session
+from reminders.services.preferences import preference_update
 from sessions_app.services.schedule import session_cancel
 
 from ..readings.conftest import SAMPLE, at
@@ -143,3 +144,66 @@ LONDON = "Europe/London"
 )
 def test_digest_hour_is_the_local_hour_across_daylight_saving_changes(now, hour, due):
     assert digest_due_at(hour=hour, tzname=LONDON, now=now) == due
+
+
+SATURDAY = datetime(2030, 3, 30, 9, 0, tzinfo=UTC)  # London's clocks go forward the next night, at 01:00 UTC
+
+
+@pytest.fixture
+def digest_reader(world, clock):
+    """The member takes replies in a daily digest at 22:00 London time; a reply arrives on Saturday morning."""
+    from readings.services.importing import text_import
+
+    preference_update(user=world.member, email_reply="digest", timezone=LONDON, digest_hour=22)
+    clock.move_to(SATURDAY, tick=False)
+    essay = text_import(group=world.group, created_by=world.organizer, data=SAMPLE.read_bytes(), filename=SAMPLE.name)
+    passage = at(essay, 12)
+    note = note_create(author=world.member, passage=passage, body="The *claim* here is odd.", visibility="group")
+    note_create(author=world.facilitator, passage=passage, body="I read it the other way.", parent=note)
+    return note
+
+
+def digests(user) -> list[tuple[datetime, str, int]]:
+    rows = Reminder.objects.filter(recipient=user, kind="digest").order_by("due_at")
+    return [(row.due_at, row.dedupe_key, row.events.count()) for row in rows]
+
+
+def test_changing_the_digest_hour_moves_the_pending_digest_across_the_clock_change(world, digest_reader, clock):
+    saturday_night = datetime(2030, 3, 30, 22, 0, tzinfo=UTC)  # 22:00 GMT
+    assert digests(world.member) == [(saturday_night, f"digest:user-{world.member.pk}:20300330T220000Z", 1)]
+
+    preference_update(user=world.member, digest_hour=8)
+
+    sunday_morning = datetime(2030, 3, 31, 7, 0, tzinfo=UTC)  # 08:00 BST, the first 08:00 after the change
+    assert digests(world.member) == [(sunday_morning, f"digest:user-{world.member.pk}:20300331T070000Z", 1)]
+    # A reply later that day joins the moved digest: still one email, at the new hour.
+    clock.move_to(SATURDAY + timedelta(hours=3), tick=False)
+    note_create(author=world.facilitator, passage=digest_reader.passage, body="Compare 14.", parent=digest_reader)
+    assert digests(world.member) == [(sunday_morning, f"digest:user-{world.member.pk}:20300331T070000Z", 2)]
+    assert reminders_dispatch_due(now=saturday_night).sent == 0
+    assert reminders_dispatch_due(now=sunday_morning - timedelta(seconds=1)).sent == 0
+    assert reminders_dispatch_due(now=sunday_morning).sent == 1
+    (email,) = mail.outbox
+    assert email.subject == "Your daily digest: 2 new notifications"
+
+
+def test_an_hour_lost_to_the_clock_change_moves_the_digest_to_the_end_of_the_gap(world, digest_reader):
+    preference_update(user=world.member, digest_hour=1)  # 01:00 does not exist in London on 31 March 2030
+
+    assert [due for due, _key, _events in digests(world.member)] == [datetime(2030, 3, 31, 1, 0, tzinfo=UTC)]
+
+
+def test_changing_the_timezone_moves_the_pending_digest_to_the_hour_there(world, digest_reader):
+    preference_update(user=world.member, timezone="America/New_York")  # still 22:00, now in New York (EDT)
+
+    assert [due for due, _key, _events in digests(world.member)] == [datetime(2030, 3, 31, 2, 0, tzinfo=UTC)]
+
+
+def test_a_digest_a_worker_has_claimed_is_not_moved(world, digest_reader):
+    saturday_night = datetime(2030, 3, 30, 22, 0, tzinfo=UTC)
+    (claimed_id,) = claim_due_reminders(now=saturday_night)
+
+    preference_update(user=world.member, digest_hour=8)
+
+    claimed = Reminder.objects.get(pk=claimed_id)
+    assert (claimed.state, claimed.due_at) == ("sending", saturday_night)
