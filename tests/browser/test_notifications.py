@@ -77,7 +77,9 @@ def test_a_reply_that_mentions_someone_reaches_the_author_and_the_mentioned_once
     expect(body).to_have_value("The sources say @organizer ")
     body.press_sequentially("knows.")
     replier.locator("#note-form").get_by_role("button", name="Send reply").click()
-    expect(replier.locator(f"#note-{note.pk} .replies")).to_contain_text("The sources say @organizer knows.")
+    # Pages show the mention by the member's name.
+    expect(replier.locator(f"#note-{note.pk} .replies .mention")).to_have_text("@Organizer")
+    expect(replier.locator(f"#note-{note.pk} .replies")).to_contain_text("The sources say @Organizer knows.")
     reply = Note.objects.get(parent=note)
 
     # The worker sends one email each to A and C, and none to B.
@@ -97,7 +99,7 @@ def test_a_reply_that_mentions_someone_reaches_the_author_and_the_mentioned_once
     }
     mention_email = body_of(emails[("organizer@example.org",)])
     assert "Facilitator mentioned you in a note" in mention_email
-    assert "The sources say @organizer knows." in mention_email
+    assert "The sources say @Organizer knows." in mention_email
 
     # C sees the bell, the list, and the email's link opens the note in the reader.
     mentioned = login(new_page(), "organizer", PASSWORD)
