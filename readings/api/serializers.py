@@ -883,6 +883,7 @@ class PackSerializer(serializers.Serializer):
     reading_minutes = serializers.IntegerField()
     generated_at = AwareDateTimeField()
     version = serializers.CharField(help_text="Also the ETag.")
+    brief = BriefSerializer(required=False, help_text="The facilitator's brief: only in the packs of facilitators.")
 
 
 class LiveNoteSerializer(serializers.Serializer):

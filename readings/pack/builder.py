@@ -22,6 +22,7 @@ from sessions_app.models import Membership, Session, User
 from sessions_app.rules import facilitates
 from sessions_app.versions import version_parts
 
+from ..brief import facilitator_brief
 from ..enums import AnchorState, NoteVisibility, QuestionState
 from ..mentions import html_with_mention_names, mention_map
 from ..models import DiscussionQuestion, NoteMention, NoteTag, Passage, ReadingAssignment, Text
@@ -29,7 +30,7 @@ from ..selectors import notes_visible_to
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
 # ETags from before do not outlive it.
-PACK_FORMAT = 4
+PACK_FORMAT = 5
 
 
 class PackScope:
@@ -387,7 +388,7 @@ def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
         questions.append(question)
 
     group = session.group
-    return {
+    pack = {
         "session": _session_part(session),
         "group": {"id": group.pk, "name": group.name, "slug": group.slug, "timezone": group.timezone},
         "readings": readings,
@@ -396,3 +397,6 @@ def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
         "generated_at": _iso(datetime.now(UTC)),
         "version": version or pack_version(scope),
     }
+    if facilitator_rights:
+        pack["brief"] = facilitator_brief(scope.user, scope.membership, session)
+    return pack

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from ..anchoring import segments
 from ..rendering import safe_url
+from .brief_document import brief_view
 
 
 @dataclass
@@ -211,6 +212,7 @@ def layout(pack: dict, *, link_prefix: str = "") -> dict:
         "group": pack["group"],
         "readings": readings,
         "questions": questions,
+        "brief": brief_view(pack.get("brief")),  # facilitators' packs only
         "note_count": counter,
         "when": f"{starts:%A %-d %B %Y, %H:%M}–{ends:%H:%M} ({starts:%Z}, {session['timezone']})",
         "date": f"{starts:%Y-%m-%d}",

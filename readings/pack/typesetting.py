@@ -146,6 +146,7 @@ def pdf_document(pack: dict) -> dict:
             }
             for question in questions
         ],
+        "brief": doc["brief"],  # facilitators' packs only (None otherwise)
         "colophon": f"Studycircle pack · version {pack['version'][:8]} · generated {pack['generated_at']}",
     }
 

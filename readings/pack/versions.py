@@ -17,6 +17,9 @@ in its transaction:
 - `pack_versions_bump_for_session(session, audience)`: a session's readings
   or questions; a change to the readings of a "post before you peek" session
   reaches the whole group (it guards passages in every pack of the group).
+  Proposed questions are in the facilitators' brief only (`Audience.FACILITATORS`).
+- `pack_versions_bump_for_progress(session, passage_ids, opened)`: reading
+  progress, which only the facilitators' brief shows.
 
 A new feature that shows something new in the pack (or in the reader, which
 shares the version) calls these from its service, and adds its change to the
@@ -32,7 +35,7 @@ from sessions_app.models import Membership, Session
 from sessions_app.versions import Audience, group_versions_bump, personal_versions_bump, session_versions_bump
 
 from ..enums import NoteVisibility
-from ..models import Note, NoteMention, ReadingAssignment
+from ..models import Note, NoteMention, Passage, ReadingAssignment
 
 __all__ = [
     "Audience",
@@ -40,6 +43,7 @@ __all__ = [
     "note_reaches",
     "pack_versions_bump_for_name",
     "pack_versions_bump_for_notes",
+    "pack_versions_bump_for_progress",
     "pack_versions_bump_for_session",
     "pack_versions_bump_for_text",
 ]
@@ -177,3 +181,29 @@ def pack_versions_bump_for_name(*, user_id: int) -> None:
     group_ids = list(shown_in)
     if group_ids:
         group_versions_bump(group_ids=group_ids)
+
+
+def pack_versions_bump_for_progress(*, session: Session, passage_ids: Iterable[int], opened: bool) -> None:
+    """Someone's reading progress moved: the facilitators' brief of every session whose required readings
+    hold one of `passage_ids` (passages newly read: one counts wherever it is assigned), and of `session`
+    when they `opened` its reading for the first time. Progress is for facilitators only; one UPDATE.
+    """
+    passage_ids = list(passage_ids)
+    if not passage_ids and not opened:
+        return
+    holds = ReadingAssignment.objects.filter(
+        Exists(
+            Passage.objects.filter(
+                pk__in=passage_ids,
+                text_id=OuterRef("text_id"),
+                position__gte=OuterRef("start_passage__position"),
+                position__lte=OuterRef("end_passage__position"),
+            )
+        ),
+        session_id=OuterRef("pk"),
+        required=True,  # % read counts the required readings only
+    )
+    reached = Exists(holds) if passage_ids else Q(pk__in=[])
+    if opened:
+        reached |= Q(pk=session.pk)
+    session_versions_bump(sessions=Session.objects.filter(reached), audience=Audience.FACILITATORS)

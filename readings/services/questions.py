@@ -67,6 +67,8 @@ def question_create(
     question.passages.set(passages)
     if question.state == QuestionState.ACCEPTED:
         pack_versions_bump_for_session(session=session)
+    else:  # a proposal: in the facilitators' brief
+        pack_versions_bump_for_session(session=session, audience=Audience.FACILITATORS)
     return question
 
 
@@ -95,6 +97,8 @@ def question_update(
         facilitators_only = (set(changes) | ({"passages"} if passages_given else set())) <= {"facilitator_notes"}
         audience = Audience.FACILITATORS if facilitators_only else Audience.EVERYONE
         pack_versions_bump_for_session(session=question.session, audience=audience)
+    elif question.state == QuestionState.PROPOSED:  # in the facilitators' brief
+        pack_versions_bump_for_session(session=question.session, audience=Audience.FACILITATORS)
     return question
 
 
@@ -106,6 +110,8 @@ def question_decide(*, question: DiscussionQuestion, accept: bool) -> Discussion
     question.save(update_fields=["state", "updated_at"])
     if accept or was_accepted:
         pack_versions_bump_for_session(session=question.session)
+    else:  # a proposal rejected leaves the facilitators' brief
+        pack_versions_bump_for_session(session=question.session, audience=Audience.FACILITATORS)
     return question
 
 
@@ -115,6 +121,8 @@ def question_delete(*, question: DiscussionQuestion) -> None:
     pack_versions_bump_for_notes(note_reaches(question.answers.values_list("pk", flat=True)))
     if question.state == QuestionState.ACCEPTED:
         pack_versions_bump_for_session(session=question.session)
+    elif question.state == QuestionState.PROPOSED:  # in the facilitators' brief
+        pack_versions_bump_for_session(session=question.session, audience=Audience.FACILITATORS)
     question.delete()
 
 

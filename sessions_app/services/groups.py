@@ -93,6 +93,8 @@ def group_update(
     changed = model_update(instance=group, data=fields)
     if "summary_attendance" in changed:  # the previous session's summary, in the packs of the group
         group_versions_bump(group_ids=[group.pk])
+    if "member_progress_visible" in changed:  # names or totals in the facilitators' brief
+        group_versions_bump(group_ids=[group.pk], audience=Audience.FACILITATORS)
     if {"reading_lead_minutes", "starting_lead_minutes"} & set(changed):
         group_reminders_changed.send(sender=StudyGroup, group=group)
     return group
@@ -104,6 +106,7 @@ def membership_add(*, group: StudyGroup, user: User, role: str = Role.MEMBER) ->
     _check_role(role)
     membership, created = Membership.objects.get_or_create(group=group, user=user, defaults={"role": role})
     if created:
+        group_versions_bump(group_ids=[group.pk], audience=Audience.FACILITATORS)  # the brief lists members
         membership_changed.send(sender=Membership, group=group, user=user, started=True)
     return membership
 
@@ -149,6 +152,7 @@ def membership_end(*, membership: Membership, leaving: bool) -> None:
     facilitated = list(user.facilitated_sessions.filter(group=group))
     user.facilitated_sessions.remove(*facilitated)
     session_versions_bump(sessions=[session.pk for session in facilitated], audience=Audience.EVERYONE)
+    group_versions_bump(group_ids=[group.pk], audience=Audience.FACILITATORS)  # the brief lists members
     membership_changed.send(sender=Membership, group=group, user=user, started=False)
 
 

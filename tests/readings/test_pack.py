@@ -527,9 +527,10 @@ def _change(change: str, world, essay, discussed, member_b) -> None:
     ("change", "changed_for"),
     [
         ("facilitator notes of a question", {"facilitator", "organizer"}),
-        ("a proposal", set()),
-        ("a proposal's wording", set()),
-        ("a rejected question", set()),
+        # Proposals waiting for a decision are in the facilitators' brief (and leave it when rejected).
+        ("a proposal", {"facilitator", "organizer"}),
+        ("a proposal's wording", {"facilitator", "organizer"}),
+        ("a rejected question", {"facilitator", "organizer"}),
         ("member's private note", {"member"}),
         ("member_b's new private note", {"member_b"}),
         ("member's facilitators note", {"member", "facilitator", "organizer"}),
@@ -585,3 +586,18 @@ def test_each_roles_pack_matches_the_published_schema_and_a_drift_would_not(worl
     del pack["questions"][0]["prompt"]  # a required one missing
     pack["group"]["timezone"] = None  # a null where the contract takes none
     assert len(pack_problems(pack)) == 3
+
+
+@pytest.mark.parametrize(("who", "has_brief"), [("member", False), ("facilitator", True), ("organizer", True)])
+def test_only_facilitators_packs_carry_the_brief_and_never_a_private_note_in_it(
+    world, api, essay, discussed, member_b, who, has_brief
+):
+    note_create(author=member_b, passage=at(essay, 14), body="B's secret doubt?", visibility="private")
+
+    pack = api(getattr(world, who)).get(pack_url(world)).json()
+
+    assert ("brief" in pack) is has_brief
+    if has_brief:
+        assert "secret" not in str(pack["brief"])
+        assert [q["number"] for q in pack["brief"]["questions"]] == list(range(1, len(pack["questions"]) + 1))
+        assert [row["user"]["name"] for row in pack["brief"]["progress"]["members"]] != []

@@ -330,3 +330,40 @@ def test_a_typst_error_or_a_compile_past_its_time_fails_the_render_with_the_reas
     settings.PACK_PDF_TIMEOUT_SECONDS = 1
     with pytest.raises(typesetting.TypesetError, match=r"Typst took longer than 1 s\."):
         formats.pdf(pack)
+
+
+def test_facilitators_pdf_prints_the_brief_with_the_same_words_as_the_printable_html(
+    world, discussed, pack_of, tmp_path
+):
+    from readings.services.notes import note_mark_helpful
+    from readings.services.progress import progress_record
+
+    note_create(
+        author=world.member,
+        passage=discussed["fourteen"],
+        body="What does this mean?",
+        visibility="group",
+        tags=["question"],
+    )
+    note_mark_helpful(
+        note=discussed["twelve"].notes.filter(parent=None, visibility="group").first(), user=world.facilitator
+    )
+    progress_record(user=world.member, session=world.session, passages=[discussed["twelve"]])
+    question_create(session=world.session, author=world.member, prompt="Shall we read §20 too?", propose=True)
+    pack = pack_of(world.facilitator)
+
+    sections = html_sections(formats.html(pack))
+    printed = squeeze(pdf_text(formats.pdf(pack), tmp_path))
+
+    assert [name for name, _ in sections][:2] == ["header.masthead#", "section.brief#brief"]
+    brief_text = dict(sections)["section.brief#brief"]
+    assert "Question 1: Why did the peasants follow the Bolsheviks? (no answer yet)" in brief_text
+    assert "1 note asking" in brief_text
+    assert "Member: " in brief_text
+    assert "Shall we read §20 too? (Member)" in brief_text
+    position = 0
+    for name, text in sections:
+        expected = squeeze(text)
+        assert printed[position : position + len(expected)] == expected, f"section {name} differs"
+        position += len(expected)
+    assert printed[position:] == ""

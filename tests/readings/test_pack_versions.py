@@ -24,14 +24,21 @@ from readings.services.notes import (
     note_unmark_helpful,
     note_update,
 )
-from readings.services.questions import question_create, question_decide, question_update, questions_reorder
+from readings.services.progress import progress_record
+from readings.services.questions import (
+    question_create,
+    question_decide,
+    question_delete,
+    question_update,
+    questions_reorder,
+)
 from sessions_app.models import StudyGroup
 from sessions_app.selectors import access_session, membership_for
 from sessions_app.services.accounts import profile_update
-from sessions_app.services.groups import group_update, membership_end
+from sessions_app.services.groups import group_update, membership_add, membership_end
 from sessions_app.services.schedule import session_cancel, session_update
 
-from ..factories import MembershipFactory, UserFactory
+from ..factories import MembershipFactory, SessionFactory, UserFactory
 from .documents import MANIFESTO_HTML
 
 pytestmark = pytest.mark.django_db
@@ -145,8 +152,42 @@ def test_the_version_changes_exactly_when_the_pack_does_and_covers_every_field(w
         author=member_b, passage=freeman, body="", visibility="group", selector=marked, highlight=True
     )
     start = world.session.starts_at
+    newcomer = UserFactory(username="newcomer")
+    other_session = SessionFactory(group=world.group, title="Week two")
+    assignment_create(session=other_session, text=manifesto, start_passage=freeman, end_passage=freeman)
+    optional_passage = passages[-2]
+    assignment_create(
+        session=world.session,
+        text=manifesto,
+        start_passage=optional_passage,
+        end_passage=optional_passage,
+        required=False,
+    )
 
     steps = {
+        # The facilitator's brief (facilitators' packs only): proposals, progress, members.
+        "another proposal": lambda: question_create(session=world.session, author=member, prompt="How?", propose=True),
+        "a proposal reworded": lambda: question_update(
+            question=world.session.questions.get(prompt="How?"), prompt="How so?"
+        ),
+        "a proposal rejected": lambda: question_decide(
+            question=world.session.questions.get(prompt="How so?"), accept=False
+        ),
+        "a rejected question deleted": lambda: question_delete(question=world.session.questions.get(prompt="How so?")),
+        "a third proposal": lambda: question_create(session=world.session, author=member, prompt="Gone?", propose=True),
+        "a proposal deleted": lambda: question_delete(question=world.session.questions.get(prompt="Gone?")),
+        "a member opens the reading": lambda: progress_record(user=member_b, session=world.session, passages=[]),
+        "a member reads a passage": lambda: progress_record(user=member_b, session=world.session, passages=[history]),
+        "the same passage again": lambda: progress_record(user=member_b, session=world.session, passages=[history]),
+        "a passage of an optional reading": lambda: progress_record(
+            user=member_b, session=world.session, passages=[optional_passage]
+        ),
+        "a passage read for another session": lambda: progress_record(
+            user=member, session=other_session, passages=[freeman]
+        ),
+        "a member joins": lambda: membership_add(group=world.group, user=newcomer),
+        "a member leaves": lambda: membership_end(membership=newcomer.memberships.get(), leaving=True),
+        "progress as totals only": lambda: group_update(group=world.group, member_progress_visible=False),
         "session title": lambda: session_update(session=world.session, title="October, week two"),
         "session description": lambda: session_update(session=world.session, description="Bring the text."),
         "session times": lambda: session_update(
