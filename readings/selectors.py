@@ -130,6 +130,25 @@ def number_questions(questions) -> list[DiscussionQuestion]:
     return questions
 
 
+def question_numbers(question_ids) -> dict[int, int]:
+    """Question id → its `number` (as `number_questions` gives it) for those of `question_ids` that are accepted.
+
+    One query for any number of questions and sessions (the accepted questions of their sessions).
+    """
+    sessions = DiscussionQuestion.objects.filter(pk__in=list(question_ids)).values("session_id")
+    numbers: dict[int, int] = {}
+    rank, session_id = 0, None
+    for pk, session in (
+        DiscussionQuestion.objects.filter(session_id__in=sessions, state=QuestionState.ACCEPTED)
+        .order_by("session_id", "position", "id")
+        .values_list("pk", "session_id")
+    ):
+        rank = rank + 1 if session == session_id else 1
+        session_id = session
+        numbers[pk] = rank
+    return numbers
+
+
 def access_question(user: User, session: Session, question_id: int | str, *, sees_all: bool) -> DiscussionQuestion:
     try:
         return questions_for(user, session, sees_all=sees_all).get(pk=int(question_id))

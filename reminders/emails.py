@@ -26,7 +26,7 @@ from core.validators import single_line
 from readings.mentions import mention_names, text_with_mention_names
 from readings.models import DiscussionQuestion, ReadingAssignment
 from readings.progress import percent_of
-from readings.selectors import mentions_prefetch
+from readings.selectors import mentions_prefetch, question_numbers
 from readings.services.assignments import reading_minutes_for
 from sessions_app.calendar import calendar_bytes, session_url
 from sessions_app.links import pack_download_url
@@ -291,6 +291,9 @@ class NoticeItem:
     quote: str = ""
     body: str = ""
     created_at: datetime | None = None
+    # An answer: the question's number among the session's accepted ones ("question 2"), and its prompt.
+    question_number: int | None = None
+    question_prompt: str = ""
 
 
 def _quote(note) -> str:
@@ -298,6 +301,11 @@ def _quote(note) -> str:
     words = note.selector.get("exact", "") if note.selector else note.passage.body
     words = " ".join(words.split())
     return words if len(words) <= QUOTE_CHARS else words[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _prompt(question: DiscussionQuestion) -> str:
+    prompt = " ".join(question.prompt.split())
+    return prompt if len(prompt) <= 80 else prompt[:79].rsplit(" ", 1)[0] + "…"
 
 
 def notice_items(rows: Sequence[Reminder], *, now: datetime) -> dict[int, list[NoticeItem]]:
@@ -312,7 +320,12 @@ def notice_items(rows: Sequence[Reminder], *, now: datetime) -> dict[int, list[N
         return {}
     events = list(
         OutboxEvent.objects.filter(email_id__in=[row.pk for row in rows])
-        .select_related("notification__actor", "notification__group", "notification__note__passage__text")
+        .select_related(
+            "notification__actor",
+            "notification__group",
+            "notification__note__passage__text",
+            "notification__note__question",
+        )
         .prefetch_related(mentions_prefetch("notification__note__mentions"))
         .order_by("notification__created_at", "notification_id")
     )
@@ -321,6 +334,8 @@ def notice_items(rows: Sequence[Reminder], *, now: datetime) -> dict[int, list[N
         by_row[event.email_id].append(event.notification)
     recipients = {row.pk: row.recipient for row in rows}
     links = note_links([one.note for one in (e.notification for e in events) if one.note_id], now=now)
+    answered = {one.note.question_id for one in (e.notification for e in events) if one.note_id}
+    numbers = question_numbers(answered - {None}) if answered - {None} else {}
     views: dict[int, bool] = {}
     by_user: dict[int, list[Notification]] = {}
     for row in rows:
@@ -346,6 +361,8 @@ def notice_items(rows: Sequence[Reminder], *, now: datetime) -> dict[int, list[N
                     quote=_quote(note) if note and shows else "",
                     body=text_with_mention_names(note.body, mention_names(note)) if note and shows else "",
                     created_at=one.created_at,
+                    question_number=numbers.get(note.question_id) if note else None,
+                    question_prompt=_prompt(note.question) if note and note.question_id else "",
                 )
             )
         items[row.pk] = told
@@ -355,7 +372,7 @@ def notice_items(rows: Sequence[Reminder], *, now: datetime) -> dict[int, list[N
 _SUBJECTS = {
     NotificationKind.REPLY: ("{actor} replied to you on “{title}”", "{n} new replies to you"),
     NotificationKind.MENTION: ("{actor} mentioned you on “{title}”", "You were mentioned {n} times"),
-    NotificationKind.ANSWER: ("{actor} answered your question on “{title}”", "{n} answers to your questions"),
+    NotificationKind.ANSWER: ("{actor} answered your question{question} on “{title}”", "{n} answers to your questions"),
 }
 
 
@@ -364,7 +381,10 @@ def _subject(kind: str, items: Sequence[NoticeItem]) -> str:
         return f"Your daily digest: {len(items)} new" + (" notification" if len(items) == 1 else " notifications")
     one, many = _SUBJECTS[kind]
     first = items[0]
-    return (one if len(items) == 1 else many).format(actor=first.actor_name, title=first.text_title, n=len(items))
+    question = f" {first.question_number}" if first.question_number else ""
+    return (one if len(items) == 1 else many).format(
+        actor=first.actor_name, title=first.text_title, n=len(items), question=question
+    )
 
 
 def build_notifications_email(reminder: Reminder, items: Sequence[NoticeItem]) -> ReminderEmail:

@@ -774,6 +774,9 @@ class PackReadingSerializer(serializers.Serializer):
 
 class PackQuestionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    number = serializers.IntegerField(
+        help_text="How people refer to it (“question 2”): its rank among the session's accepted questions, from 1."
+    )
     position = serializers.IntegerField()
     prompt = serializers.CharField()
     kind = serializers.ChoiceField(choices=QuestionKind.choices)

@@ -370,13 +370,15 @@ def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
     ):
         question_passages[question_id].append(passage_id)
     questions = []
-    for row in (
+    for number, row in enumerate(
         DiscussionQuestion.objects.filter(session_id=session.pk, state=QuestionState.ACCEPTED)
         .order_by("position", "id")
-        .values("id", "position", "prompt", "kind", "minutes", "facilitator_notes")
+        .values("id", "position", "prompt", "kind", "minutes", "facilitator_notes"),
+        start=1,
     ):
         question = {
             "id": row["id"],
+            "number": number,  # its rank among the accepted questions, as everywhere (`selectors.number_questions`)
             "position": row["position"],
             "prompt": row["prompt"],
             "kind": row["kind"],

@@ -24,6 +24,8 @@ class NoteView:
     number: int
     note: dict
     replies: list[dict] = field(default_factory=list)
+    # The number of the question the note answers ("answers question 2"), if that question is in the pack.
+    answers: int | None = None
 
     @property
     def anchor(self) -> str:
@@ -158,11 +160,13 @@ def layout(pack: dict, *, link_prefix: str = "") -> dict:
     """Everything a template needs to print `pack`; notes are numbered in reading order."""
     counter = 0
     passage_ids: dict[int, tuple[str, int]] = {}
+    question_numbers = {question["id"]: question["number"] for question in pack["questions"]}
 
     def number(note: dict) -> NoteView:
         nonlocal counter
         counter += 1
-        return NoteView(number=counter, note=note, replies=thread(note))
+        answers = question_numbers.get(note.get("question"))
+        return NoteView(number=counter, note=note, replies=thread(note), answers=answers)
 
     readings = []
     for reading in pack["readings"]:

@@ -97,13 +97,14 @@ def _md_code(code: str) -> str:
     return f"{fence} {code} {fence}"
 
 
-def _md_note(lines: list[str], number: int, note: dict) -> None:
+def _md_note(lines: list[str], number: int, note: dict, answers: int | None = None) -> None:
     selector = note.get("selector")
     quoted = f"“{_md_line(selector['exact'])}” " if selector else ""
     author = _md_line(note["author"]["name"]) if note.get("author") else "(deleted)"
     body = _md_from_note(note) if note.get("author") else "(deleted)"
     tags = "".join(f" #{_md_line(tag)}" for tag in note.get("tags", []))
-    lines.append(f"- **[{number}]** {quoted}{body} — *{author}*{tags}{_md_hidden(note)}")
+    answering = f"*Answers question {answers}:* " if answers else ""
+    lines.append(f"- **[{number}]** {answering}{quoted}{body} — *{author}*{tags}{_md_hidden(note)}")
     for reply in thread(note):
         reply_by = _md_line(reply["author"]["name"]) if reply.get("author") else "(deleted)"
         reply_body = _md_from_note(reply) if reply.get("author") else "(deleted)"
@@ -153,24 +154,24 @@ def markdown(pack: dict) -> bytes:
             if passage.get("footnotes"):
                 lines.append("")
             for note in item.notes:
-                _md_note(lines, note.number, note.note)
+                _md_note(lines, note.number, note.note, note.answers)
             if item.notes:
                 lines.append("")
         if view.orphaned:
             lines += ["**Notes whose words changed in a later revision**", ""]
             for note in view.orphaned:
-                _md_note(lines, note.number, note.note)
+                _md_note(lines, note.number, note.note, note.answers)
             lines.append("")
     if doc["questions"]:
         lines += ["## Questions for discussion", ""]
-        for number, question in enumerate(doc["questions"], start=1):
+        for question in doc["questions"]:
             refs = ", ".join(f"§{ref['position']}" for ref in question["refs"])
             meta = " · ".join(
                 part
                 for part in (question["kind"], f"{question['minutes']} min" if question["minutes"] else "", refs)
                 if part
             )
-            lines.append(f"{number}. {_md_line(question['prompt'])} *({_md_line(meta)})*")
+            lines.append(f"{question['number']}. {_md_line(question['prompt'])} *({_md_line(meta)})*")
             if question.get("facilitator_notes"):
                 lines.append(f"    - For facilitators: {_md_lines(question['facilitator_notes'], '      ')}")
         lines.append("")
@@ -274,7 +275,11 @@ def epub(pack: dict) -> bytes:
                 if question.get("facilitator_notes")
                 else ""
             )
-            items.append(f'<li><p>{escape(question["prompt"])}</p><p class="meta">{escape(meta)}</p>{extra}</li>')
+            number = question["number"]
+            items.append(
+                f'<li id="question-{number}" value="{number}"><p>{escape(question["prompt"])}</p>'
+                f'<p class="meta">{escape(meta)}</p>{extra}</li>'
+            )
         page = ebook.EpubHtml(title="Questions", file_name="questions.xhtml", lang="en")
         page.content = _xhtml_page("Questions", f"<h2>Questions for discussion</h2><ol>{''.join(items)}</ol>")
         page.add_item(style)
@@ -300,6 +305,8 @@ def epub(pack: dict) -> bytes:
 def _epub_note(view, chapter: str | None) -> str:
     note = view.note
     quote = f"<em>“{escape(view.quote)}”</em> " if view.quote else ""
+    if view.answers:
+        quote = f'Answers <a href="questions.xhtml#question-{view.answers}">question {view.answers}</a>: {quote}'
     body = note["body_html"] if note.get("author") else "<p>(deleted)</p>"
     author = escape(note["author"]["name"]) if note.get("author") else ""
     author += "".join(f" · {mark}" for mark in note_marks(note))

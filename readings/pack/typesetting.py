@@ -73,6 +73,7 @@ def _note(view: NoteView) -> dict:
         by += "".join(f" · #{tag}" for tag in note.get("tags", [])) + _hidden(note)
     return {
         "number": view.number,
+        "answers": f"Answers question {view.answers}:" if view.answers else "",
         "quote": f"“{_truncate(view.quote, 120)}”" if view.quote else "",
         "blocks": note_blocks(note["body_html"]) if author else DELETED,
         "by": by,

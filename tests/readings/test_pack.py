@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -13,7 +14,7 @@ import pytest
 from django.core.cache import cache
 
 from readings.models import Note, NoteMention
-from readings.pack import formats
+from readings.pack import formats, typesetting
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import, text_revise
 from readings.services.notes import note_create, note_set_hidden, note_update
@@ -106,7 +107,7 @@ def test_pack_has_exactly_the_contract_fields(world, api, discussed):
     assert set(reading["text"]) == {"id", "title", "author", "source"}
     assert set(reading["passages"][0]) == {"id", "anchor", "position", "kind", "section", "body", "footnotes", "notes"}
     assert all(set(note) == NOTE_KEYS for note in all_notes(pack).values())
-    assert set(pack["questions"][0]) == {"id", "position", "prompt", "kind", "passages", "minutes"}
+    assert set(pack["questions"][0]) == {"id", "number", "position", "prompt", "kind", "passages", "minutes"}
     assert [p["position"] for p in reading["passages"]] == list(range(10, 26))
     assert pack["reading_minutes"] == reading["reading_minutes"] == world.session.readings.get().reading_minutes
 
@@ -220,6 +221,42 @@ def test_markdown_has_passages_notes_and_questions(world, api, discussed):
     assert "    - ↳ A: reply — *Member*" in text
     assert "1. Why did the peasants follow the Bolsheviks? *(opening · 10 min · §12)*" in text
     assert "Start from §12." not in text
+
+
+def test_every_format_numbers_questions_among_the_accepted_and_says_which_question_a_note_answers(
+    world, api, essay, discussed, member_b
+):
+    # After the proposal: third in the session's order, the second accepted question.
+    later = question_create(session=world.session, author=world.organizer, prompt="What came after October?")
+    note_create(author=member_b, passage=at(essay, 15), body="B: later answer", visibility="group", question=later)
+    client = api(world.member)
+
+    pack = client.get(pack_url(world)).json()
+    assert [(q["number"], q["position"], q["prompt"]) for q in pack["questions"]] == [
+        (1, 1, "Why did the peasants follow the Bolsheviks?"),
+        (2, 3, "What came after October?"),
+    ]
+    markdown = client.get(pack_url(world, "md")).content.decode()
+    assert "2. What came after October? *(discussion)*" in markdown
+    assert re.search(r"- \*\*\[\d+\]\*\* \*Answers question 2:\* B: later answer — \*Member\\_B\*", markdown)
+    assert re.search(r"- \*\*\[\d+\]\*\* \*Answers question 1:\* B: answer — ", markdown)
+    page = client.get(pack_url(world, "html")).content.decode()
+    assert '<li id="question-2" value="2">\n        <p class="prompt">What came after October?</p>' in page
+    assert re.search(
+        r'<span class="answers">Answers <a href="#question-2">question 2</a>:</span>\s*<p>B: later answer</p>', page
+    )
+    book = zipfile.ZipFile(io.BytesIO(pack_response(api, world.member, world, "epub").content))
+    questions = book.read("EPUB/questions.xhtml").decode()
+    assert re.search(r'<li id="question-2" value="2">\s*<p>What came after October\?</p>', questions)
+    notes = book.read("EPUB/notes.xhtml").decode()
+    assert re.search(r'Answers <a href="questions.xhtml#question-2">question 2</a>: </p>\s*<p>B: later answer', notes)
+    printed = [
+        note
+        for reading in typesetting.pdf_document(pack)["readings"]
+        for p in reading["passages"]
+        for note in p["notes"]
+    ]
+    assert [note["answers"] for note in printed if note["answers"]] == ["Answers question 1:", "Answers question 2:"]
 
 
 def test_printable_html_marks_quoted_words_numbers_passages_and_refers_questions_to_them(world, api, essay, discussed):

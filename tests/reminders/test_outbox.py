@@ -207,3 +207,31 @@ def test_a_digest_a_worker_has_claimed_is_not_moved(world, digest_reader):
 
     claimed = Reminder.objects.get(pk=claimed_id)
     assert (claimed.state, claimed.due_at) == ("sending", saturday_night)
+
+
+def test_an_answer_email_names_the_question_by_its_number_among_the_accepted_ones(world, clock):
+    from readings.services.assignments import assignment_create
+    from readings.services.importing import text_import
+    from readings.services.questions import question_create, question_decide
+
+    essay = text_import(group=world.group, created_by=world.organizer, data=SAMPLE.read_bytes(), filename=SAMPLE.name)
+    assignment_create(session=world.session, text=essay, start_passage=at(essay, 10), end_passage=at(essay, 14))
+    question_create(session=world.session, author=world.organizer, prompt="Where do we start?")
+    question_create(session=world.session, author=world.facilitator, prompt="Not this one.", propose=True)
+    mine = question_create(
+        session=world.session, author=world.member, prompt="Why did the alliance hold?", propose=True
+    )
+    question_decide(question=mine, accept=True)
+    note_create(author=world.facilitator, passage=at(essay, 12), body="Land first.", visibility="group", question=mine)
+    (row,) = Reminder.objects.filter(recipient=world.member)
+
+    reminders_dispatch_due(now=row.due_at)
+
+    (email,) = mail.outbox
+    title = essay.title
+    assert email.subject == f"Facilitator answered your question 2 on “{title}”"
+    line = (
+        f"Facilitator answered your question 2 (“Why did the alliance hold?”) in a note on “{title}” (Tuesday Readers)"
+    )
+    assert line + ":" in email.body
+    assert line in email.alternatives[0].content.replace("&ldquo;", "“").replace("&rdquo;", "”")
