@@ -266,6 +266,84 @@ def test_text_import_page_uploads_and_lists_passages(world, client):
     assert "a) Proletarian Dictatorship" in text_of(client.get(f"/texts/{text.pk}/"))
 
 
+SHORT = "Land and peace\n\nThe peasants wanted land.\n\nThe soldiers wanted peace.\n"
+REVISED = "Land and peace\n\nThe peasants wanted land.\n\nThe soldiers wanted peace at once.\n\nBread came later.\n"
+
+
+def upload(name: str, content: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content.encode(), content_type="text/plain")
+
+
+def test_text_import_page_asks_whether_a_text_with_an_existing_title_is_a_new_revision(world, client):
+    first = text_import(group=world.group, created_by=world.organizer, content=SHORT, filename="land.txt")
+    client.force_login(world.organizer)
+    url = f"/groups/{world.group.pk}/texts/import/"
+
+    asked = client.post(url, {"file": upload("land-v2.txt", REVISED)})
+
+    page = asked.content.decode()
+    assert asked.status_code == 200
+    assert "A text called “Land and peace” exists" in page
+    assert 'value="revision" checked> As a new revision of “Land and peace”' in page
+    assert 'value="separate"> As a separate text' in page
+    assert list(Text.objects.values_list("pk", "revision")) == [(first.pk, 1)]  # nothing imported yet
+    token = re.search(r'name="upload" value="([^"]+)"', page).group(1)
+
+    done = client.post(url, {"upload": token, "existing": first.pk, "same_title": "revision"})
+
+    assert done.headers["Location"] == f"/texts/{first.pk}/"
+    first.refresh_from_db()
+    assert (Text.objects.count(), first.revision) == (1, 2)
+    assert list(first.passages.filter(retired=False).order_by("position").values_list("body", flat=True)) == [
+        "Land and peace",
+        "The peasants wanted land.",
+        "The soldiers wanted peace at once.",
+        "Bread came later.",
+    ]
+    assert "Imported revision 2 of “Land and peace”: 2 passages kept, 1 edited, 1 added, 0 retired." in text_of(
+        client.get(done.headers["Location"])
+    )
+
+
+def test_text_import_page_imports_a_separate_text_with_the_same_title_when_asked_to(world, client):
+    first = text_import(group=world.group, created_by=world.organizer, content=SHORT, filename="land.txt")
+    client.force_login(world.organizer)
+    url = f"/groups/{world.group.pk}/texts/import/"
+    asked = client.post(url, {"file": upload("other.txt", REVISED), "author": "Someone else"})
+    token = re.search(r'name="upload" value="([^"]+)"', asked.content.decode()).group(1)
+
+    done = client.post(url, {"upload": token, "existing": first.pk, "same_title": "separate", "author": "Someone else"})
+
+    second = Text.objects.exclude(pk=first.pk).get()
+    assert done.headers["Location"] == f"/texts/{second.pk}/"
+    assert (second.title, second.author, second.revision, second.passages.count()) == (
+        "Land and peace",
+        "Someone else",
+        1,
+        4,
+    )
+    first.refresh_from_db()
+    assert (first.revision, first.passages.count()) == (1, 3)
+
+
+def test_text_import_page_never_revises_a_text_of_another_group(world, client):
+    theirs = text_import(group=world.other_group, created_by=world.outsider, content=SHORT, filename="land.txt")
+    client.force_login(world.organizer)
+    url = f"/groups/{world.group.pk}/texts/import/"
+
+    direct = client.post(url, {"file": upload("land.txt", REVISED)})  # their title is not ours: no question
+    assert Text.objects.filter(group=world.group).count() == 1
+    assert direct.status_code == 302
+    asked = client.post(url, {"file": upload("land.txt", REVISED)})
+    token = re.search(r'name="upload" value="([^"]+)"', asked.content.decode()).group(1)
+    forged = client.post(url, {"upload": token, "existing": theirs.pk, "same_title": "revision"})
+
+    assert forged.status_code == 400
+    assert "The text to revise is no longer in this group" in forged.content.decode()
+    theirs.refresh_from_db()
+    assert theirs.revision == 1
+
+
 def test_text_import_page_shows_import_errors_on_the_file_field(world, client):
     client.force_login(world.organizer)
 

@@ -17,7 +17,16 @@ from readings.enums import ImportState, TextFormat
 from readings.models import Text
 from readings.parsing import detect_binary_format
 from readings.services.assignments import assignment_create, assignment_delete
-from readings.services.importing import text_import, text_inspect, upload_discard, upload_stash, upload_unstash
+from readings.services.importing import (
+    TitleTaken,
+    text_import,
+    text_inspect,
+    text_revise,
+    text_with_title,
+    upload_discard,
+    upload_stash,
+    upload_unstash,
+)
 from readings.services.text_imports import import_runs_in_worker, text_import_enqueue
 
 
@@ -47,6 +56,13 @@ class ImportForm(forms.Form):
     )
     upload = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
     step = forms.CharField(required=False, widget=forms.HiddenInput, max_length=16)
+    # The answer to "a text called X exists": its new revision, or a separate text (the same-title step).
+    same_title = forms.ChoiceField(
+        choices=[("", ""), ("revision", "As a new revision"), ("separate", "As a separate text")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    existing = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
     def clean(self):
         cleaned = super().clean()
@@ -88,7 +104,9 @@ def text_import_page(request, group_id: int, *, target: Target):
 
     An EPUB with more than one chapter takes two steps: the upload shows the
     book's metadata and chapters (the file waits in the shared cache), then
-    the chosen chapters are imported.
+    the chosen chapters are imported. An upload whose title a text of the
+    group already has asks first whether it is that text's new revision or a
+    separate text (the file waits the same way), and does what was chosen.
     """
     group = target.obj
     context = {"group": group, "next": _safe_next(request) or ""}
@@ -127,13 +145,41 @@ def text_import_page(request, group_id: int, *, target: Target):
                 }
                 return render(request, "pages/text_import.html", context)
         described = {"title": fields["title"], "author": fields["author"], "source": fields["source"]}
-        if import_runs_in_worker(fmt=fmt, **stashed):
+        decision = fields["same_title"]
+        revise = _text_to_revise(request, group, fields) if decision == "revision" else None
+        in_worker = import_runs_in_worker(fmt=fmt, **stashed)
+        if not decision and in_worker and (existing := text_with_title(group=group, title=fields["title"])):
+            # A worker reads the file, so only a title typed here can be checked before it is queued.
+            raise TitleTaken(existing=existing, title=existing.title)
+        if in_worker:
             # Too large to read in the request: a worker imports it, and the progress page follows it.
             job = text_import_enqueue(
-                group=group, created_by=request.user, fmt=fmt, chapters=chapters, **described, **stashed
+                group=group,
+                created_by=request.user,
+                fmt=fmt,
+                chapters=chapters,
+                revision_of=revise,
+                **(described if revise is None else {}),
+                **stashed,
             )
+        elif revise is not None:
+            previous = revise.revision
+            revision = text_revise(text=revise, created_by=request.user, fmt=fmt, chapters=chapters, **stashed)
+            text = revision.text
         else:
-            text = text_import(group=group, created_by=request.user, fmt=fmt, chapters=chapters, **described, **stashed)
+            text = text_import(
+                group=group,
+                created_by=request.user,
+                fmt=fmt,
+                chapters=chapters,
+                if_title_exists="import" if decision == "separate" else "ask",
+                **described,
+                **stashed,
+            )
+    except TitleTaken as taken:
+        token = token or upload_stash(user=request.user, group=group, **stashed)
+        context |= {"same_title": taken, "token": token, "chosen": chapters}
+        return render(request, "pages/text_import.html", context)
     except ValidationError as error:
         apply_errors(form, error, aliases={"content": "file"})
         if chapters is not None:
@@ -143,11 +189,33 @@ def text_import_page(request, group_id: int, *, target: Target):
         upload_discard(user=request.user, group=group, token=token)
     if job is not None:
         return redirect(_progress_url(request, job))
+    if revise is not None:
+        if revision.number == previous:  # the same content as the current revision: nothing was made
+            messages.info(request, " ".join(revision.notices))
+        else:
+            messages.success(request, _revision_message(revision))
+        return redirect("text-detail", text.pk)
     messages.success(request, f"Imported “{text.title}”: {text.passages.count()} passages.")
     target = _safe_next(request)
     if target:
         return redirect(f"{target}{'&' if '?' in target else '?'}text={text.pk}")
     return redirect("text-detail", text.pk)
+
+
+def _text_to_revise(request, group, fields) -> Text:
+    """The text the same-title step offered as the one to revise: of this group, or a 400 naming the file."""
+    text = Text.objects.filter(group=group, pk=fields["existing"]).first() if fields["existing"] else None
+    if text is None:
+        raise ValidationError({"file": "The text to revise is no longer in this group; import the file again."})
+    return text
+
+
+def _revision_message(revision) -> str:
+    changes = revision.changes
+    return (
+        f"Imported revision {revision.number} of “{revision.text.title}”: {changes['kept']} passages kept, "
+        f"{changes['edited']} edited, {changes['added']} added, {changes['retired']} retired."
+    )
 
 
 def _progress_url(request, job) -> str:

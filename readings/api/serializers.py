@@ -86,6 +86,14 @@ class TextInputSerializer(TextContentSerializer):
     title = SingleLineField(max_length=300, required=False, allow_blank=True, default="")
     author = SingleLineField(max_length=200, required=False, allow_blank=True, default="")
     source = SingleLineField(max_length=500, required=False, allow_blank=True, default="")
+    if_title_exists = ChoiceField(
+        choices=[("import", "import"), ("refuse", "refuse")],
+        required=False,
+        default="import",
+        help_text="When the group already has a text with the title this one takes: `import` a separate text "
+        "(the default), or `refuse` with a 400 on `title` naming that text, to send the file to its "
+        "`revisions/` instead. An upload imported by a worker is checked against the `title` given.",
+    )
 
 
 class TextUpdateSerializer(serializers.Serializer):

@@ -1,5 +1,7 @@
 """Texts, passages and revisions over HTTP."""
 
+from typing import NoReturn
+
 from django import forms
 from django.conf import settings
 from django.db.models import Case, F, IntegerField, Value, When
@@ -30,7 +32,7 @@ from ..pack.builder import access_pack_scope, build_pack, live_notes, notes_vers
 from ..pack.document import filename as pack_filename
 from ..pack.renderers import PACK_RENDERERS, PackJSONRenderer
 from ..services.assignments import assignment_create, assignment_delete, assignment_update
-from ..services.importing import text_import, text_inspect, text_revise, text_update
+from ..services.importing import TitleTaken, text_import, text_inspect, text_revise, text_update, text_with_title
 from ..services.notes import (
     note_create,
     note_delete,
@@ -73,6 +75,18 @@ def _upload_bytes(kwargs: dict) -> tuple[bytes, str]:
     if "data" in kwargs:
         return kwargs["data"], "file"
     return kwargs["content"].encode("utf-8"), "content"
+
+
+def _title_taken(taken: TitleTaken) -> NoReturn:
+    """`if_title_exists=refuse` met a text with that title: a 400 on `title` saying what to do instead."""
+    existing = taken.existing.pk
+    raise serializers.ValidationError(
+        {
+            "title": f"A text called “{taken.title}” is already in this group (text {existing}). Send the file to "
+            f"/api/v1/texts/{existing}/revisions/ to import it as that text's new revision, or send "
+            "if_title_exists=import to import it as a separate text."
+        }
+    )
 
 
 def _accepted(job: TextImport) -> Response:
@@ -169,6 +183,7 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         fields = data.validated_data
         content = _content_kwargs(fields)
         described = {"title": fields["title"], "author": fields["author"], "source": fields["source"]}
+        refuse = fields["if_title_exists"] == "refuse"
         upload, field = _upload_bytes(content)
         if import_runs_in_worker(
             data=upload,
@@ -176,6 +191,8 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             filename=content.get("filename", ""),
             content_type=content.get("content_type", ""),
         ):
+            if refuse and (existing := text_with_title(group=membership.group, title=fields["title"])):
+                _title_taken(TitleTaken(existing=existing, title=existing.title))
             job = text_import_enqueue(
                 group=membership.group,
                 created_by=request.user,
@@ -188,7 +205,16 @@ class TextViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 **described,
             )
             return _accepted(job)
-        text = text_import(group=membership.group, created_by=request.user, **described, **content)
+        try:
+            text = text_import(
+                group=membership.group,
+                created_by=request.user,
+                if_title_exists="ask" if refuse else "import",
+                **described,
+                **content,
+            )
+        except TitleTaken as taken:
+            _title_taken(taken)
         return self._detail(text, status.HTTP_201_CREATED)
 
     @extend_schema(

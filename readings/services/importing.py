@@ -322,6 +322,28 @@ def _passage_fields(document: ParsedDocument) -> tuple[str, list[dict]]:
     return PASSAGE_SEPARATOR.join(block.body for block in document.blocks), rows
 
 
+class TitleTaken(ValidationError):
+    """`text_import(if_title_exists="ask")`: the group has a text with the title the import would take.
+
+    `existing` is that text (the most recently changed one if several), so the
+    caller can ask whether the upload is its new revision (`text_revise`) or a
+    separate text (`text_import` again with `if_title_exists="import"`).
+    """
+
+    def __init__(self, *, existing: Text, title: str):
+        super().__init__({"title": f"A text called “{title}” is already in this group."}, code="title_taken")
+        self.existing = existing
+        self.title = title
+
+
+def text_with_title(*, group: StudyGroup, title: str) -> Text | None:
+    """The group's text called `title` (case and surrounding spaces aside), the latest changed if several."""
+    title = single_line(title.strip())
+    if not title:
+        return None
+    return Text.objects.filter(group=group, title__iexact=title).order_by("-updated_at", "-id").first()
+
+
 def _new_anchor(text: Text) -> str:
     anchor = f"p-{text.next_anchor}"
     text.next_anchor += 1
@@ -344,6 +366,7 @@ def text_import(
     chapters: list[str] | None = None,
     on_progress: ProgressCallback | None = None,
     imported: ImportedContent | None = None,
+    if_title_exists: str = "import",
 ) -> Text:
     """Create a Text from a file or pasted content, with one passage per block.
 
@@ -354,6 +377,9 @@ def text_import(
     reading order. `chapters` picks an EPUB's chapters (all when None).
     A caller that has already read the content (`read_content`, outside this
     transaction) passes it as `imported` (with `data`, for an EPUB's chapter names).
+    With `if_title_exists="ask"`, a text of the group that already has the
+    title this one would take stops the import with `TitleTaken` (nothing is
+    written); the default, `"import"`, makes a separate text.
     """
     if imported is None:
         imported = read_content(
@@ -373,6 +399,8 @@ def text_import(
         name = next((c["title"] for c in chapter if c["id"] == str(chapters[0])), "")
         own_title = f"{own_title}: {name}" if name else own_title
     title = single_line(title.strip() or own_title or PurePath(imported.filename).stem or "Untitled text")[:300]
+    if if_title_exists == "ask" and (existing := text_with_title(group=group, title=title)) is not None:
+        raise TitleTaken(existing=existing, title=title)
     full_text, rows = _passage_fields(document)
     text = Text.objects.create(
         group=group,

@@ -49,6 +49,27 @@ def test_upload_sample_essay_returns_text_with_cited_works(world, api):
     assert "his article ‘On Co-operation’" in citing.body
 
 
+def test_importing_a_title_the_group_has_is_refused_when_asked_and_names_the_text_to_revise(world, api):
+    content = "Land and peace\n\nThe peasants wanted land.\n"
+    first = api(world.organizer).post("/api/v1/texts/", {"group": world.group.id, "content": content}, format="json")
+    again = {"group": world.group.id, "content": content + "\nAnd bread.\n"}
+
+    refused = api(world.organizer).post("/api/v1/texts/", again | {"if_title_exists": "refuse"}, format="json")
+    separate = api(world.organizer).post("/api/v1/texts/", again, format="json")
+
+    text_id = first.json()["id"]
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "title": [
+            f"A text called “Land and peace” is already in this group (text {text_id}). Send the file to "
+            f"/api/v1/texts/{text_id}/revisions/ to import it as that text's new revision, or send "
+            "if_title_exists=import to import it as a separate text."
+        ]
+    }
+    assert separate.status_code == 201  # the default keeps importing a separate text, as before
+    assert sorted(Text.objects.values_list("title", "revision")) == [("Land and peace", 1), ("Land and peace", 1)]
+
+
 def test_json_content_with_markdown_format(world, api):
     content = (
         "# Notes on Capital\n\n## Chapter One\n\nThe commodity is, first of all, an external object.\n\n"
