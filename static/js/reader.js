@@ -536,7 +536,9 @@
     }
   }
 
-  toolbar.addEventListener("mousedown", function (event) { event.preventDefault(); }); // keep the selection
+  toolbar.addEventListener("mousedown", function (event) {
+    if (!event.target.closest("select")) event.preventDefault(); // keep the selection (a select must still open)
+  });
   toolbar.addEventListener("click", function (event) {
     const button = event.target.closest("[data-tool]");
     if (!button || !toolbarChoice) return;
@@ -1071,23 +1073,61 @@
   });
 
   // --- Highlights: words marked, with no note ------------------------------------------------------
-  // Kept apart so a selection toolbar can call it: saves `selector` on the passage as a highlight
-  // (private: only its author sees it) and refreshes the passage. Resolves to null, or the API's error.
-  async function saveHighlight(passageId, selector) {
-    const response = await api("POST", notesApi, { passage: Number(passageId), selector: selector, highlight: true });
+  // Kept apart so a selection toolbar can call it: saves `selector` on the passage as a highlight for
+  // `visibility` and refreshes the passage. Resolves to null, or the API's error.
+  const HIGHLIGHT_SAVED = {
+    private: "Highlighted. Only you see this highlight.",
+    group: "Highlighted for the group.",
+    facilitators: "Highlighted for the facilitators and organizers.",
+  };
+
+  async function saveHighlight(passageId, selector, visibility) {
+    const response = await api("POST", notesApi, {
+      passage: Number(passageId), selector: selector, highlight: true, visibility: visibility,
+    });
     if (!response.ok) return problemOf(response);
     await refreshRow(passageId);
-    announce("Highlighted. Only you see your highlights.");
+    announce(HIGHLIGHT_SAVED[visibility]);
     return null;
   }
 
-  // "Highlight" in the selection toolbar, after "Annotate".
+  // Who a new highlight is for: private unless the person chose otherwise, and then what they chose
+  // last in this group (kept in this browser, as highlights change no remembered note audience).
+  const highlightAudienceKey = "studycircle.highlight-audience." + (reader.dataset.groupId || "");
+
+  function rememberedHighlightAudience() {
+    try {
+      const value = window.localStorage.getItem(highlightAudienceKey);
+      return HIGHLIGHT_SAVED[value] ? value : "private";
+    } catch (error) {
+      return "private"; // storage switched off
+    }
+  }
+
+  // "Highlight" in the selection toolbar, after "Annotate", with who sees it beside it.
   function addHighlightTool() {
     const button = document.createElement("button");
     button.type = "button";
     button.dataset.tool = "highlight";
     button.textContent = "Highlight";
-    toolbar.querySelector('[data-tool="annotate"]').after(button);
+    const audience = document.createElement("select");
+    audience.dataset.highlightAudience = "";
+    audience.setAttribute("aria-label", "Who sees the highlight");
+    [["private", "Only me"], ["group", "The group"], ["facilitators", "Facilitators"]].forEach(function (pair) {
+      const option = document.createElement("option");
+      option.value = pair[0];
+      option.textContent = pair[1];
+      audience.append(option);
+    });
+    audience.value = rememberedHighlightAudience();
+    audience.addEventListener("change", function () {
+      try {
+        window.localStorage.setItem(highlightAudienceKey, audience.value);
+      } catch (error) {
+        // storage switched off: the choice holds for this page
+      }
+    });
+    toolbar.querySelector('[data-tool="annotate"]').after(button, audience);
     toolbar.addEventListener("click", async function (event) {
       if (!event.target.closest('[data-tool="highlight"]') || !toolbarChoice) return;
       const found = toolbarChoice.found;
@@ -1096,7 +1136,7 @@
       hideToolbar(false);
       const selection = window.getSelection();
       if (selection) selection.removeAllRanges();
-      const problem = await saveHighlight(row.dataset.passageId, found.selector);
+      const problem = await saveHighlight(row.dataset.passageId, found.selector, audience.value);
       if (problem) announce(problem.detail || "The highlight could not be saved.");
     });
   }

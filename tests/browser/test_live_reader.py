@@ -113,6 +113,43 @@ def test_highlight_from_the_toolbar_marks_the_words_for_me_alone(
     assert not Note.objects.filter(highlight=True).exists()
 
 
+def test_a_highlight_for_the_group_reaches_the_others_and_the_choice_is_kept_in_this_group(
+    world, passages, bea, new_page, login, settings
+):
+    settings.READER_POLL_SECONDS = 1
+    page, others = login(new_page(), "member", PASSWORD), login(new_page(), "bea", PASSWORD)
+    read = f"/sessions/{world.session.pk}/read/"
+    page.goto(read)
+    others.goto(read)
+
+    drag_select(page, "#p-2", "who were hungry for land")
+    toolbar = page.get_by_role("toolbar", name="Selected words")
+    audience = toolbar.get_by_role("combobox", name="Who sees the highlight")
+    expect(audience).to_have_value("private")  # private unless the person says otherwise
+    audience.select_option(label="The group")
+    toolbar.get_by_role("button", name="Highlight").click()
+
+    expect(page.locator("#p-2 mark.hl-only")).to_have_text("who were hungry for land")
+    expect(page.locator("#reader-status")).to_have_text("Highlighted for the group.")
+    highlight = Note.objects.get(highlight=True)
+    assert (highlight.author, highlight.visibility) == (world.member, "group")
+    # Bea's open page draws it at its next poll, without a reload, and without a card.
+    expect(others.locator("#p-2 mark.hl-only")).to_have_text("who were hungry for land")
+    expect(others.locator(".note-card")).to_have_count(0)
+
+    # The next highlight in this group starts at the audience chosen, also after a reload.
+    page.reload()
+    drag_select(page, "#p-3", "Winter Palace")
+    toolbar = page.get_by_role("toolbar", name="Selected words")
+    expect(toolbar.get_by_role("combobox", name="Who sees the highlight")).to_have_value("group")
+    toolbar.get_by_role("combobox", name="Who sees the highlight").select_option(label="Facilitators")
+    toolbar.get_by_role("button", name="Highlight").click()
+    expect(page.locator("#p-3 mark.hl-only")).to_have_text("Winter Palace")
+    assert Note.objects.get(highlight=True, passage=passages[3]).visibility == "facilitators"
+    others.reload()
+    expect(others.locator("#p-3 mark")).to_have_count(0)  # Bea is no facilitator
+
+
 def test_marking_a_note_helpful_and_taking_it_back(world, passages, bea, page, login):
     note = note_create(author=bea, passage=passages[2], body="Land first.", visibility="group")
     login(page, "member", PASSWORD)
