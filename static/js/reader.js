@@ -186,6 +186,63 @@
     });
   }
 
+  // --- A card and its words, connected ---------------------------------------------------------
+  // Pointing at or focusing a note card frames the words it is about, and pointing at or focusing
+  // marked words frames their cards (`.is-linked`, a dark frame and bar, not a change of hue alone).
+  // What the pointer is on and what has focus are kept apart, so one never clears the other.
+
+  let linkedByPointer = [];
+  let linkedByFocus = [];
+
+  function linkedNotes(element) {
+    if (!element || !element.closest) return [];
+    let card = element.closest(".note-card[data-note-id]");
+    if (card) {
+      // A reply inside a card belongs to its thread: the top card is the one beside the words.
+      while (card.parentElement && card.parentElement.closest(".note-card[data-note-id]")) {
+        card = card.parentElement.closest(".note-card[data-note-id]");
+      }
+      return [card.dataset.noteId];
+    }
+    const mark = element.closest("mark.hl[data-note-ids]");
+    return mark ? mark.dataset.noteIds.split(" ") : [];
+  }
+
+  function showLinked() {
+    const ids = linkedByPointer.concat(linkedByFocus);
+    reader.querySelectorAll(".is-linked").forEach(function (element) { element.classList.remove("is-linked"); });
+    if (!ids.length) return;
+    ids.forEach(function (id) {
+      const card = document.getElementById("note-" + id);
+      if (card && card.classList.contains("note-card")) card.classList.add("is-linked");
+    });
+    reader.querySelectorAll("mark.hl[data-note-ids]").forEach(function (mark) {
+      if (mark.dataset.noteIds.split(" ").some(function (id) { return ids.indexOf(id) !== -1; })) {
+        mark.classList.add("is-linked");
+      }
+    });
+  }
+
+  reader.addEventListener("mouseover", function (event) {
+    const ids = linkedNotes(event.target);
+    if (ids.join(" ") === linkedByPointer.join(" ")) return;
+    linkedByPointer = ids;
+    showLinked();
+  });
+  reader.addEventListener("mouseleave", function () {
+    linkedByPointer = [];
+    showLinked();
+  });
+  reader.addEventListener("focusin", function (event) {
+    linkedByFocus = linkedNotes(event.target);
+    showLinked();
+  });
+  reader.addEventListener("focusout", function (event) {
+    if (event.relatedTarget && reader.contains(event.relatedTarget)) return;  // focusin sets the next one
+    linkedByFocus = [];
+    showLinked();
+  });
+
   // --- The note form ---------------------------------------------------------------------------
 
   function clearErrors() {

@@ -125,7 +125,7 @@ def test_keyboard_only_member_chooses_words_writes_a_group_note_and_replies(
     page.keyboard.press("Enter")
     other = page.locator(f"#note-{facilitators_note.pk}")
     expect(other).to_be_focused()
-    expect(other).to_have_class("note-card is-active")
+    expect(other).to_contain_class("note-card is-active is-linked")  # chosen, and framed with its words
     tab_to(page, other.get_by_role("button", name="Reply"))
     page.keyboard.press("Enter")
     expect(form.get_by_role("heading")).to_have_text(f"Reply to {world.facilitator.name}")

@@ -129,7 +129,7 @@ def test_member_joins_rsvps_and_writes_group_and_private_notes(
 
     # Clicking a highlight brings its note card forward.
     page.locator("#p-12 mark.hl").click()
-    expect(page.locator(f"#note-{group_note.pk}")).to_have_class("note-card own is-active")
+    expect(page.locator(f"#note-{group_note.pk}")).to_contain_class("note-card own is-active is-linked")
 
     # A second member sees the group note and its highlight, never the private one.
     other = new_page()
