@@ -189,3 +189,14 @@ def test_the_facilitators_brief_shows_names_in_answers_and_top_notes(world, essa
     assert [note["body_html"] for note in brief["questions"][0]["answers"]] == [shown]
     assert [note["body_html"] for note in brief["most_helpful"]] == [shown]
     assert [note["body_html"] for note in brief["most_replied"]] == [shown]
+
+
+def test_a_rename_gives_the_pack_a_new_version_and_the_cached_markdown_the_new_name(world, api, mentioning, ada):
+    first = pack_response(api, world.member, world, "md")
+    assert "Ask @Ada Lovelace about this" in first.content.decode()
+
+    profile_update(user=ada, display_name="Countess of Lovelace")
+
+    second = pack_response(api, world.member, world, "md")
+    assert second["ETag"] != first["ETag"]
+    assert "Ask @Countess of Lovelace about this" in second.content.decode()
