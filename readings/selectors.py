@@ -1,6 +1,7 @@
 """Permission-scoped reads of readings. Outside the group is a 404."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -89,16 +90,30 @@ def readings_of(session: Session) -> QuerySet[ReadingAssignment]:
     )
 
 
-def session_passages_q(assignments: Iterable[ReadingAssignment], prefix: str = "") -> Q:
-    """Passages inside any of `assignments`' ranges (by position: inserted passages count)."""
+@dataclass(frozen=True, slots=True)
+class PassageRange:
+    """The passages of one text from position `first` to `last`: what a reading assignment reads."""
+
+    text_id: int
+    first: int
+    last: int
+
+    @classmethod
+    def of(cls, assignment: ReadingAssignment) -> "PassageRange":
+        return cls(assignment.text_id, assignment.start_passage.position, assignment.end_passage.position)
+
+
+def session_passages_q(readings: Iterable[ReadingAssignment | PassageRange], prefix: str = "") -> Q:
+    """Passages inside any of the readings' ranges (by position: inserted passages count).
+
+    The one way to say "the passages a session reads" in a query; `prefix`
+    reaches them from another model (`"passage__"` for notes).
+    """
     condition = Q(pk__in=[])
-    for assignment in assignments:
+    for reading in readings:
+        one = reading if isinstance(reading, PassageRange) else PassageRange.of(reading)
         condition |= Q(
-            **{
-                f"{prefix}text_id": assignment.text_id,
-                f"{prefix}position__gte": assignment.start_passage.position,
-                f"{prefix}position__lte": assignment.end_passage.position,
-            }
+            **{f"{prefix}text_id": one.text_id, f"{prefix}position__gte": one.first, f"{prefix}position__lte": one.last}
         )
     return condition
 

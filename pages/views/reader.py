@@ -1,7 +1,8 @@
 """The reading view: a session's passages with their numbers, the notes beside them, and writing notes.
 
-Reads go through the selectors (`readings_of`, `notes_visible_to`, the one
-definition of who sees which note); writes go through the JSON API, which
+Reads go through the read model of a reading (`readings.reading_model.session_reading`,
+which the pack presents too: `notes_visible_to` decides who sees which note, threads
+are nested, a passage read by two overlapping readings shows once); writes go through the JSON API, which
 static/js/reader.js calls with fetch, so notes have a single write path (the
 services). After a write, reader.js swaps in a server-rendered fragment:
 `reader-passage` (one passage and its notes) or `reader-orphans`.
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -31,20 +32,12 @@ from django.utils.safestring import SafeString, mark_safe
 from core.rules import SIGNED_IN
 from pages.rules import rule_required
 from readings.anchoring import segments
-from readings.enums import AnchorState, NoteVisibility, QuestionState
-from readings.models import DiscussionQuestion, Note, Passage, ReadingAssignment
+from readings.enums import NoteVisibility, QuestionState
+from readings.models import DiscussionQuestion, Passage
 from readings.pack.builder import notes_version, pack_scope
 from readings.progress import own_progress
-from readings.selectors import (
-    mentions_prefetch,
-    notes_visible_to,
-    notes_withheld_before_peek,
-    number_questions,
-    questions_for,
-    readings_of,
-    session_passages_q,
-    with_helpful_by,
-)
+from readings.reading_model import NoteView, PassageView, ReadingView, session_reading
+from readings.selectors import notes_withheld_before_peek, number_questions, questions_for, session_passages_q
 from sessions_app.models import Membership, Session, User
 from sessions_app.selectors import access_session, membership_for
 
@@ -53,17 +46,20 @@ from sessions_app.selectors import access_session, membership_for
 
 @dataclass
 class NoteCard:
-    """A note as its reader sees it, with its thread flattened under it (oldest first)."""
+    """A note as its reader sees it (`reading_model.NoteView`), with its replies nested under it."""
 
-    note: Note
+    note: NoteView
     own: bool
-    tags: list[str]
     question: DiscussionQuestion | None
     replies: list["NoteCard"] = field(default_factory=list)
 
     @property
+    def tags(self) -> list[str]:
+        return self.note.tags
+
+    @property
     def html_id(self) -> str:
-        return f"note-{self.note.pk}"
+        return f"note-{self.note.id}"
 
     @property
     def quote(self) -> str:
@@ -72,12 +68,16 @@ class NoteCard:
 
     @property
     def deleted(self) -> bool:
-        return self.note.deleted_at is not None
+        return self.note.deleted
+
+    @property
+    def visibility_label(self) -> str:
+        return NoteVisibility(self.note.visibility).label
 
     @property
     def highlighted(self) -> bool:
         """Its words are marked in the passage: a live note on a span that is still where it was."""
-        return bool(self.note.selector) and not self.deleted and self.note.anchor_state != AnchorState.ORPHANED
+        return bool(self.note.selector) and not self.deleted and not self.note.orphaned
 
     @property
     def highlight_only(self) -> bool:
@@ -87,11 +87,16 @@ class NoteCard:
     @property
     def helpful_count(self) -> int | None:
         """How many found it helpful; None for a private note, which has no count."""
-        return None if self.note.visibility == NoteVisibility.PRIVATE else self.note.helpful_count
+        return self.note.helpful_count
 
     @property
     def can_mark_helpful(self) -> bool:
         return not self.own and not self.deleted and self.helpful_count is not None
+
+    @property
+    def thread_size(self) -> int:
+        """This note and every reply under it, however deep."""
+        return 1 + sum(reply.thread_size for reply in self.replies)
 
 
 @dataclass
@@ -117,7 +122,7 @@ class OrphanCard:
 
 @dataclass
 class PassageRow:
-    passage: Passage
+    passage: PassageView
     html_id: str
     notes: list[NoteCard]
     withheld: int = 0
@@ -127,12 +132,12 @@ class PassageRow:
 
     @property
     def note_total(self) -> int:
-        return sum(1 + len(card.replies) for card in self.notes)
+        return sum(card.thread_size for card in self.notes)
 
 
 @dataclass
 class ReadingSection:
-    assignment: ReadingAssignment
+    reading: ReadingView
     rows: list[PassageRow]
 
 
@@ -250,7 +255,6 @@ class Reader:
     membership: Membership
     user: User
     filters: Filters
-    assignments: list[ReadingAssignment]
     questions: list[DiscussionQuestion]
     single_text: bool
     sections: list[ReadingSection] = field(default_factory=list)
@@ -288,7 +292,7 @@ class Reader:
     def page_range(self) -> str:
         return self.page_ranges[self.page - 1] if self.page_ranges else ""
 
-    def html_id(self, passage: Passage) -> str:
+    def html_id(self, passage: Passage | PassageView) -> str:
         return passage_html_id(passage.position, passage.text_id, single_text=self.single_text)
 
 
@@ -302,30 +306,14 @@ class ContentsEntry:
     href: str
 
 
-def _cards(notes: list[Note], user: User, questions: dict[int, DiscussionQuestion]) -> list[NoteCard]:
-    """Top-level notes as cards, each with its whole thread flattened under it.
-
-    Whoever sees a reply sees the note it answers (`selectors._visible_in_group`),
-    so every reply finds its thread; one that did not would be left out, never
-    shown as a note of its own.
-    """
-    cards: dict[int, NoteCard] = {}
-    roots: list[NoteCard] = []
-    for note in notes:  # oldest first, so a parent always comes before its replies
-        if note.parent_id is not None and note.parent_id not in cards:
-            continue
-        card = NoteCard(
-            note=note,
-            own=note.author_id == user.pk,
-            tags=[tag.name for tag in note.tags.all()],
-            question=questions.get(note.question_id),
-        )
-        cards[note.pk] = card
-        if note.root_id is None:
-            roots.append(card)
-        else:
-            cards[note.root_id].replies.append(card)
-    return roots
+def _card(note: NoteView, user: User, questions: dict[int, DiscussionQuestion]) -> NoteCard:
+    """A note as a card, its replies nested under it as cards of their own."""
+    return NoteCard(
+        note=note,
+        own=note.author_id == user.pk,
+        question=questions.get(note.question_id),
+        replies=[_card(reply, user, questions) for reply in note.replies],
+    )
 
 
 def load_reader(
@@ -340,89 +328,71 @@ def load_reader(
 ) -> Reader:
     """The session's readings, passages and the notes `user` may see; with `passage_id`, that passage alone.
 
+    What is read and which notes are seen is `readings.reading_model.session_reading`,
+    the pack's read model too; this adds the page's filter, pages and marks.
     A long reading is cut into pages of READER_PAGE_PASSAGES passages: `page`
     picks one, or `at` (a passage's html id, "p-12") the page that holds it.
     Only the page's passages are rendered; the table of contents covers all.
 
-    Queries: the assignments, the passages, the notes (with authors), their
-    tags, the accepted questions and their passages, and for plain members the
+    Queries: the accepted questions and their passages, the readings, the
+    passages, the notes (with authors), their tags, and for plain members the
     notes withheld by "post before you peek": the same number for 5 passages or 500.
     """
-    assignments = list(readings_of(session))
     accepted = questions_for(user, session, sees_all=False).filter(state=QuestionState.ACCEPTED)
     # Their passages, to link to: the number of each is its rank, "question 2".
     placed_on = Prefetch("passages", queryset=Passage.objects.only("id", "position", "text_id").order_by("position"))
     questions = number_questions(accepted.prefetch_related(None).prefetch_related(placed_on))
+    model = session_reading(user, membership, session.pk, passage_id=passage_id, for_page=True)
     reader = Reader(
         session=session,
         membership=membership,
         user=user,
         filters=filters,
-        assignments=assignments,
         questions=questions,
-        single_text=len({assignment.text_id for assignment in assignments}) <= 1,
+        single_text=model.single_text,
     )
-    if not assignments:
+    if not model.readings:
         return reader
-    passages = Passage.objects.filter(session_passages_q(assignments), retired=False).order_by("text_id", "position")
-    notes_where = session_passages_q(assignments, prefix="passage__")
-    if passage_id is not None:
-        passages = passages.filter(pk=passage_id)
-        notes_where &= Q(passage_id=passage_id)
-    passages = list(passages)
-    if passage_id is not None and not passages:
+    if passage_id is not None and not any(reading.passages for reading in model.readings):
         raise Http404("That passage is not part of this session's reading.")
-    notes = list(
-        with_helpful_by(notes_visible_to(user, membership=membership), user)
-        .filter(notes_where)
-        .select_related("author")
-        .annotate(passage_text_id=F("passage__text_id"))
-        .prefetch_related("tags", mentions_prefetch())
-        .order_by("created_at", "id")
-    )
+    notes_where = session_passages_q([reading.range for reading in model.readings], prefix="passage__")
+    if passage_id is not None:
+        notes_where &= Q(passage_id=passage_id)
     withheld = notes_withheld_before_peek(user, membership=membership, where=notes_where)
 
-    cards = _cards(notes, user, {question.pk: question for question in questions})
+    by_question = {question.pk: question for question in questions}
+    cards = [_card(note, user, by_question) for note in model.top]
     reader.tags = sorted({tag for card in cards for tag in card.tags})
-    people = {card.note.author_id: card.note.author.name for card in cards if card.note.deleted_at is None}
+    people = {card.note.author_id: card.note.author_name for card in cards if not card.deleted}
     reader.authors = sorted(people.items(), key=lambda item: item[1].casefold())
     shown = filters.order([card for card in cards if filters.keeps(card)])
-    reader.note_count = sum(1 + len(card.replies) for card in shown if not card.highlight_only)
+    reader.note_count = sum(card.thread_size for card in shown if not card.highlight_only)
     on_passage: dict[int, list[NoteCard]] = {}
     for card in shown:
         on_passage.setdefault(card.note.passage_id, []).append(card)
 
-    by_text: dict[int, list[Passage]] = {}
-    for passage in passages:
-        by_text.setdefault(passage.text_id, []).append(passage)
-    placed: dict[int, PassageRow] = {}
-    for assignment in assignments:
-        first, last = assignment.start_passage.position, assignment.end_passage.position
+    for reading in model.readings:
         rows = []
-        for passage in by_text.get(assignment.text_id, []):
-            # Two readings of overlapping ranges of one text show each passage once, in the first.
-            if not first <= passage.position <= last or passage.pk in placed:
-                continue
-            here = on_passage.get(passage.pk, [])
-            anchored = [card for card in here if card.note.anchor_state != AnchorState.ORPHANED]
-            row = PassageRow(
-                passage=passage,
-                html_id=reader.html_id(passage),
-                notes=[card for card in anchored if not card.highlight_only],
-                withheld=withheld.get(passage.pk, 0),
-                highlights=[card for card in anchored if card.highlight_only],
+        for passage in reading.passages:
+            here = [card for card in on_passage.get(passage.id, []) if not card.note.orphaned]
+            rows.append(
+                PassageRow(
+                    passage=passage,
+                    html_id=reader.html_id(passage),
+                    notes=[card for card in here if not card.highlight_only],
+                    withheld=withheld.get(passage.id, 0),
+                    highlights=[card for card in here if card.highlight_only],
+                )
             )
-            placed[passage.pk] = row
-            rows.append(row)
-        reader.sections.append(ReadingSection(assignment=assignment, rows=rows))
+        reader.sections.append(ReadingSection(reading=reading, rows=rows))
     _paginate(reader, page=page, at=at, whole=passage_id is not None)
 
     # Notes whose words changed: orphaned by a revision, or on a passage that left the reading.
-    bodies = {passage.pk: passage for passage in passages}
+    orphaned = {note.id for reading in model.readings for note in reading.orphaned_notes}
+    bodies = {passage.id: passage for reading in model.readings for passage in reading.passages}
     for card in shown:
-        if card.note.anchor_state != AnchorState.ORPHANED and card.note.passage_id in placed:
-            continue
-        reader.orphans.append(OrphanCard(card=card, candidates=_candidates(card.note, bodies, reader)))
+        if card.note.id in orphaned:
+            reader.orphans.append(OrphanCard(card=card, candidates=_candidates(card.note, bodies, reader)))
     return reader
 
 
@@ -455,24 +425,24 @@ def _paginate(reader: Reader, *, page: int, at: str, whole: bool) -> None:
     for section in reader.sections:
         shown = [row for row in section.rows if row.page == reader.page]
         if shown or (not section.rows and reader.page == 1):
-            kept.append(ReadingSection(assignment=section.assignment, rows=shown))
+            kept.append(ReadingSection(reading=section.reading, rows=shown))
     reader.sections = kept
     for section in kept:
         for row in section.rows:
             row.body_html = highlighted_body(row.passage.body, row.notes + row.highlights)
 
 
-def _candidates(note: Note, bodies: dict[int, Passage], reader: Reader) -> list[Candidate]:
+def _candidates(note: NoteView, bodies: dict[int, PassageView], reader: Reader) -> list[Candidate]:
     """Where the note's old quote appears now (the importer's `candidates`); in-view ones with their context."""
     found = []
-    for place in note.candidates or []:
+    for place in note.candidates:
         passage = bodies.get(place["passage"])
         candidate = Candidate(
             passage_id=place["passage"],
             position=place["position"],
             start=place["start"],
             end=place["end"],
-            html_id=passage_html_id(place["position"], note.passage_text_id, single_text=reader.single_text),
+            html_id=passage_html_id(place["position"], note.text_id, single_text=reader.single_text),
         )
         if passage is not None:
             body = passage.body

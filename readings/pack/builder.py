@@ -1,7 +1,9 @@
 """The session pack: what one person may see of a session, in one plain dict.
 
-Built from a fixed number of flat queries (`values()`), whatever the number of
-passages, notes or questions, and shaped exactly as DESIGN.md's contract.
+Built from a fixed number of flat queries, whatever the number of passages,
+notes or questions, and shaped exactly as DESIGN.md's contract: the readings,
+passages and notes are the read model of `readings.reading_model`
+(`session_reading`, shared with the reader page), presented as plain dicts.
 `pack_version` is a key over what this user can see, read from counters on
 the rows a request loads anyway (`sessions_app.versions`); it is the ETag, so
 a 304 never builds the pack and costs no query of its own.
@@ -10,11 +12,8 @@ a 304 never builds the pack and costs no query of its own.
 import hashlib
 from collections import defaultdict
 from datetime import UTC, datetime
-from functools import cached_property
 
-import orjson
-from django.db.models import F, Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import F
 from django.http import Http404
 
 from sessions_app.enums import SessionStatus
@@ -23,56 +22,20 @@ from sessions_app.rules import facilitates
 from sessions_app.versions import version_parts
 
 from ..brief import facilitator_brief
-from ..enums import AnchorState, NoteVisibility, QuestionState
-from ..mentions import html_with_mention_names, mention_map
-from ..models import DiscussionQuestion, NoteMention, NoteTag, Passage, ReadingAssignment, Text
-from ..selectors import notes_visible_to
+from ..enums import QuestionState
+from ..models import DiscussionQuestion
+from ..reading_model import NoteView, ReadingView, person_name, reading_ranges, session_reading, visible_session_notes
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
-# ETags from before do not outlive it.
-PACK_FORMAT = 5
+# ETags from before do not outlive it. (6: overlapping readings show a passage once.)
+PACK_FORMAT = 6
 
 
 class PackScope:
-    """Whose pack, of which session, and which passage ranges it reads: shared by the version and the pack.
-
-    The assignments load on first use (one query) and serve both the version and the pack.
-    """
+    """Whose pack, of which session: shared by the version and the pack."""
 
     def __init__(self, *, user: User, session: Session, membership: Membership) -> None:
         self.user, self.session, self.membership = user, session, membership
-
-    @cached_property
-    def assignments(self) -> list[dict]:
-        return list(
-            ReadingAssignment.objects.filter(session_id=self.session.pk)
-            .order_by("position", "id")
-            .values(
-                "id",
-                "text_id",
-                "required",
-                "instructions",
-                "reading_minutes",
-                "start_passage__position",
-                "end_passage__position",
-                "updated_at",
-                "text__updated_at",
-                "text__revision",
-            )
-        )
-
-    def ranges(self, prefix: str = "") -> Q:
-        """Passages inside the session's readings (by position, so inserted passages count)."""
-        condition = Q(pk__in=[])
-        for assignment in self.assignments:
-            condition |= Q(
-                **{
-                    f"{prefix}text_id": assignment["text_id"],
-                    f"{prefix}position__gte": assignment["start_passage__position"],
-                    f"{prefix}position__lte": assignment["end_passage__position"],
-                }
-            )
-        return condition
 
 
 def pack_scope(*, user: User, session: Session, membership: Membership) -> PackScope:
@@ -111,15 +74,6 @@ def access_pack_scope(user: User, session_id: int | str) -> PackScope:
     return PackScope(user=user, session=session, membership=membership)
 
 
-def pack_notes(scope: PackScope):
-    """The notes of the session's readings that go in this user's pack: exactly those they may see.
-
-    That includes their own hidden notes (the pack marks them), as DESIGN.md says.
-    """
-    visible = notes_visible_to(scope.user, membership=scope.membership)
-    return visible.filter(scope.ranges("passage__"))
-
-
 def pack_version(scope: PackScope) -> str:
     """A short key that changes whenever anything in this user's pack changes: no query.
 
@@ -150,8 +104,9 @@ def live_notes(scope: PackScope) -> list[dict]:
     The page compares them with the notes it shows: ids it lacks are new, and
     `mine` tells which of those the reader wrote themself (already on their page).
     """
+    readings = reading_ranges(scope.session.pk)
     rows = (
-        pack_notes(scope)
+        visible_session_notes(scope.user, scope.membership, readings)
         .order_by("created_at", "id")
         .values_list("id", "passage_id", "parent_id", "author_id", "highlight", "deleted_at", "updated_at")
     )
@@ -173,10 +128,6 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-def _name(display_name: str, first: str, last: str, username: str) -> str:
-    return display_name or f"{first} {last}".strip() or username
-
-
 def _session_part(session: Session) -> dict:
     facilitators = session.facilitators.values_list("id", "display_name", "first_name", "last_name", "username")
     return {
@@ -189,175 +140,58 @@ def _session_part(session: Session) -> dict:
         "location": session.location,
         "online_url": session.online_url,
         "status": session.status,
-        "facilitators": [{"id": row[0], "name": _name(*row[1:])} for row in facilitators],
+        "facilitators": [{"id": row[0], "name": person_name(*row[1:])} for row in facilitators],
     }
 
 
-def _notes_by_passage(scope: PackScope) -> tuple[dict[int, list[dict]], dict[int, int]]:
-    """Visible notes as NOTE dicts with their replies nested, keyed by passage; and each passage's text.
+def _note(note: NoteView) -> dict:
+    """A NOTE of the contract, its replies nested."""
+    return {
+        "id": note.id,
+        "author": None if note.deleted else {"id": note.author_id, "name": note.author_name},
+        "body": note.body,
+        "body_html": note.body_html,
+        "mentions": note.mentions,
+        "visibility": note.visibility,
+        "selector": note.selector,
+        "anchor_state": note.anchor_state,
+        "question": note.question_id,
+        "tags": note.tags,
+        "hidden": note.hidden,
+        "highlight": note.highlight,
+        "helpful_count": note.helpful_count,
+        "replies": [_note(reply) for reply in note.replies] if note.replies else [],
+    }
 
-    Rows come as tuples and the selector as JSON text decoded by orjson: with
-    thousands of notes, the ORM's per-row conversions are most of the cost.
-    """
-    rows = list(
-        pack_notes(scope)
-        .annotate(selector_json=Cast("selector", TextField()))
-        .order_by("created_at", "id")
-        .values_list(
-            "id",
-            "passage_id",
-            "passage__text_id",
-            "parent_id",
-            "author_id",
-            "author__display_name",
-            "author__first_name",
-            "author__last_name",
-            "author__username",
-            "body",
-            "body_html",
-            "visibility",
-            "selector_json",
-            "anchor_state",
-            "question_id",
-            "hidden",
-            "deleted_at",
-            "highlight",
-            "helpful_count",
-        )
-    )
-    tags: dict[int, list[str]] = defaultdict(list)
-    # Tags of every note in the readings' ranges (a join, not a list of ids); only the
-    # visible notes' tags are used below.
-    for note_id, name in (
-        NoteTag.objects.filter(scope.ranges("note__passage__")).order_by("name").values_list("note_id", "name")
-    ):
-        tags[note_id].append(name)
-    # Whom each note mentions, by their name now: the body shows "@Ada Lovelace", not "@ada".
-    mentions: dict[int, list[dict]] = defaultdict(list)
-    for note_id, user_id, username, *name in (
-        NoteMention.objects.filter(scope.ranges("note__passage__"))
-        .order_by("note_id", "id")
-        .values_list(
-            "note_id", "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
-        )
-    ):
-        mentions[note_id].append({"id": user_id, "username": username, "name": _name(*name, username)})
-    notes: dict[int, dict] = {}
-    top: dict[int, list[dict]] = defaultdict(list)
-    text_of: dict[int, int] = {}
-    for (
-        note_id,
-        passage_id,
-        text_id,
-        parent_id,
-        author_id,
-        display_name,
-        first_name,
-        last_name,
-        username,
-        body,
-        body_html,
-        visibility,
-        selector_json,
-        anchor_state,
-        question_id,
-        hidden,
-        deleted_at,
-        highlight,
-        helpful_count,
-    ) in rows:
-        note = {
-            "id": note_id,
-            "author": None
-            if deleted_at is not None
-            else {"id": author_id, "name": _name(display_name, first_name, last_name, username)},
-            "body": body,
-            "body_html": html_with_mention_names(body_html, mention_map(mentions.get(note_id, ()))),
-            "mentions": mentions.get(note_id, []),
-            "visibility": visibility,
-            "selector": orjson.loads(selector_json) if selector_json and selector_json != "null" else None,
-            "anchor_state": anchor_state,
-            "question": question_id,
-            "tags": tags.get(note_id, []),
-            "hidden": hidden,
-            "highlight": highlight,
-            "helpful_count": None if visibility == NoteVisibility.PRIVATE else helpful_count,
-            "replies": [],
-        }
-        if parent_id is None:
-            top[passage_id].append(note)
-            text_of[passage_id] = text_id
-        elif parent_id in notes:
-            notes[parent_id]["replies"].append(note)
-        else:
-            # Who sees a reply sees the note it answers (selectors._visible_in_group); a reply is never
-            # shown as a thread of its own, whatever the rows say.
-            continue
-        # Ordered by creation, so a parent is always in `notes` before its replies.
-        notes[note_id] = note
-    return top, text_of
+
+def _reading(reading: ReadingView) -> dict:
+    text = reading.text
+    return {
+        "text": {"id": text.id, "title": text.title, "author": text.author, "source": text.source},
+        "required": reading.required,
+        "instructions": reading.instructions,
+        "reading_minutes": reading.reading_minutes,
+        "passages": [
+            {
+                "id": passage.id,
+                "anchor": passage.anchor,
+                "position": passage.position,
+                "kind": passage.kind,
+                "section": passage.section,
+                "body": passage.body,
+                "footnotes": passage.footnotes,
+                "notes": [_note(note) for note in passage.notes],
+            }
+            for passage in reading.passages
+        ],
+        "orphaned_notes": [_note(note) for note in reading.orphaned_notes],
+    }
 
 
 def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
     """The whole pack for the scope's user, as DESIGN.md's contract describes it."""
-    session, assignments = scope.session, scope.assignments
-    texts = {
-        row["id"]: row
-        for row in Text.objects.filter(pk__in={a["text_id"] for a in assignments}).values(
-            "id", "title", "author", "source"
-        )
-    }
-    passages = list(
-        Passage.objects.filter(scope.ranges(), retired=False)
-        .order_by("text_id", "position")
-        .values("id", "text_id", "anchor", "position", "kind", "section", "body", "footnotes")
-    )
-    by_text: dict[int, list[dict]] = defaultdict(list)
-    for passage in passages:
-        by_text[passage["text_id"]].append(passage)
-    notes, note_text = _notes_by_passage(scope)
-    placed: set[int] = set()
-
-    readings = []
-    for assignment in assignments:
-        first, last = assignment["start_passage__position"], assignment["end_passage__position"]
-        in_range = [p for p in by_text[assignment["text_id"]] if first <= p["position"] <= last]
-        reading_passages, orphaned = [], []
-        for passage in in_range:
-            here = notes.get(passage["id"], [])
-            placed.add(passage["id"])
-            reading_passages.append(
-                {
-                    "id": passage["id"],
-                    "anchor": passage["anchor"],
-                    "position": passage["position"],
-                    "kind": passage["kind"],
-                    "section": passage["section"],
-                    "body": passage["body"],
-                    "footnotes": passage["footnotes"],
-                    "notes": [n for n in here if n["anchor_state"] != AnchorState.ORPHANED],
-                }
-            )
-            orphaned.extend(n for n in here if n["anchor_state"] == AnchorState.ORPHANED)
-        text = texts[assignment["text_id"]]
-        readings.append(
-            {
-                "text": {"id": text["id"], "title": text["title"], "author": text["author"], "source": text["source"]},
-                "required": assignment["required"],
-                "instructions": assignment["instructions"],
-                "reading_minutes": assignment["reading_minutes"],
-                "passages": reading_passages,
-                "orphaned_notes": orphaned,
-            }
-        )
-    # Notes on passages that left the ranges (retired ones) are orphans of their text's reading.
-    for passage_id, stray in notes.items():
-        if passage_id in placed:
-            continue
-        for reading in readings:
-            if reading["text"]["id"] == note_text[passage_id]:
-                reading["orphaned_notes"].extend(stray)
-                break
+    session = scope.session
+    readings = [_reading(one) for one in session_reading(scope.user, scope.membership, session.pk).readings]
 
     facilitator_rights = facilitates(scope.membership)
     question_passages: dict[int, list[int]] = defaultdict(list)

@@ -1019,16 +1019,20 @@
 
     const replyButton = target.closest("[data-reply]");
     if (replyButton) {
+      // A reply answers the note or reply whose button was pressed; threads nest as deep as they go.
+      const item = replyButton.closest(".reply, .note-card");
       const card = replyButton.closest(".note-card");
-      const author = card.querySelector(".byline .author");
+      const isReply = item.classList.contains("reply");
+      const author = item.querySelector(":scope > .byline .author");
+      const mine = isReply ? "your reply" : "your note";
       openForm({
         mode: "reply",
         row: rowOf(card),
         passageId: card.dataset.passageId,
-        parentId: card.dataset.noteId,
-        replyTo: author ? (author.textContent.trim() === "You" ? "your note" : author.textContent.trim()) : "this note",
+        parentId: item.dataset.noteId,
+        replyTo: author ? (author.textContent.trim() === "You" ? mine : author.textContent.trim()) : "this note",
         opener: replyButton,
-        source: card,
+        source: item,
       });
       return;
     }

@@ -109,3 +109,23 @@ def test_reply_edit_delete_and_reattach(world, astral_text, page, login):
     expect(page.locator("#orphans")).to_be_hidden()
     orphan.refresh_from_db()
     assert (orphan.anchor_state, orphan.selector["start"], orphan.selector["exact"]) == ("anchored", allies, "allies")
+
+
+def test_a_reply_to_a_reply_nests_under_it_from_the_keyboard(world, astral_text, page, login):
+    note = note_create(author=world.facilitator, passage=astral_text, body="A claim.", visibility="group")
+    answer = note_create(author=world.organizer, passage=astral_text, body="An answer.", parent=note)
+    login(page, "member", PASSWORD)
+    page.goto(f"/sessions/{world.session.pk}/read/")
+
+    page.get_by_role("button", name=f"Reply to {world.organizer.name}’s reply").focus()
+    page.keyboard.press("Enter")
+    form = page.locator("#note-form")
+    expect(form.get_by_role("heading")).to_have_text(f"Reply to {world.organizer.name}")
+    expect(form.get_by_label("Your note")).to_be_focused()
+    page.keyboard.type("To the answer.")
+    page.keyboard.press("Control+Enter")
+
+    deeper = page.locator(f"#note-{answer.pk} > .replies > .reply", has_text="To the answer.")
+    expect(deeper).to_be_focused()
+    reply = Note.objects.get(body="To the answer.")
+    assert (reply.parent_id, reply.root_id) == (answer.pk, note.pk)

@@ -509,3 +509,31 @@ def test_page_queries_do_not_grow_with_passages_and_notes(
 
     assert response.status_code == 200
     assert len(ROW_ID.findall(response.content.decode())) == passages
+
+
+def test_replies_nest_under_the_reply_they_answer_and_each_can_be_answered(client, world, essay, reading, member_b):
+    passage = at(essay, 12)
+    note = note_create(author=member_b, passage=passage, body="A claim.", visibility="group")
+    answer = note_create(author=world.facilitator, passage=passage, body="An answer.", parent=note)
+    deeper = note_create(author=world.member, passage=passage, body="To the answer.", parent=answer)
+    later = note_create(author=world.organizer, passage=passage, body="To the claim.", parent=note)
+
+    page = read(client, world.member, world.session).content.decode()
+
+    item = re.compile(r'<li class="reply[^"]*" id="note-(\d+)" data-note-id="\d+" data-reply-of="(\d+)"')
+    assert item.findall(page) == [
+        (str(answer.pk), str(note.pk)),
+        (str(deeper.pk), str(answer.pk)),
+        (str(later.pk), str(note.pk)),
+    ]
+    # The answer's own list of replies holds the reply to it, indented under it, before the answer's item ends.
+    inside_answer = page[page.index(f'id="note-{answer.pk}"') : page.index(f'id="note-{later.pk}"')]
+    assert '<ol class="replies" aria-label="Replies to this reply">' in inside_answer
+    assert f'id="note-{deeper.pk}"' in inside_answer
+    assert re.findall(r'data-reply aria-haspopup="dialog" aria-controls="note-form" aria-label="([^"]+)"', page) == [
+        "Reply to Facilitator’s reply",
+        "Reply to your reply",
+        "Reply to Organizer’s reply",
+    ]
+    # The passage counts the whole thread.
+    assert f'<a class="note-count" href="#notes-{passage.pk}">4 notes</a>' in page

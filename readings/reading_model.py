@@ -1,0 +1,361 @@
+"""One read model of a reading: a session's readings, their passages and the notes one person may see.
+
+The reader page (`pages/views/reader.py`) and the session pack
+(`readings/pack/builder.py`) both present what `session_reading` returns, so
+they cannot disagree about which passages a session reads, which notes a
+person sees or how a thread hangs together:
+
+- **Readings** in the session's order, each with its text and its passages
+  (current ones, by position: passages inserted inside a range belong to
+  it). **Overlapping ranges**: a passage appears once, in the first reading
+  whose range holds it; a later reading that overlaps lists only the
+  passages the earlier ones did not (so a note is shown, numbered and
+  counted once).
+- **Notes**: exactly `notes_visible_to` (DESIGN.md's table, hiding, "post
+  before you peek"), in creation order. **Threads are nested**: each note
+  carries its direct replies (`replies`), each reply its own, as deep as
+  the conversation goes. A reply whose parent the person may not see is
+  never shown as a note of its own (the visibility rule makes that
+  impossible; the tree makes sure).
+- A passage's `notes` are its top-level notes still on their words
+  (highlights included: `highlight` tells them apart); notes whose words
+  were lost (`orphaned`) or whose passage left the reading are the
+  reading's `orphaned_notes`, with the first reading of their text.
+- Each note has its helpful count (None for a private note, which shows no
+  count anywhere) and, when asked for (`for_page`), whether the viewer
+  marked it helpful, its times and the places its old words appear now.
+
+Speed: it is the pack's core. Five flat queries (readings with their texts,
+passages, notes with their authors, tags, mentions), rows as tuples, the
+selector decoded by orjson, one small slotted object per row.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import orjson
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from sessions_app.models import Membership, User
+
+from .enums import AnchorState, NoteVisibility
+from .mentions import html_with_mention_names, mention_map
+from .models import Note, NoteHelpful, NoteMention, NoteTag, Passage, ReadingAssignment
+from .selectors import PassageRange, notes_visible_to, session_passages_q
+
+
+def person_name(display_name: str, first_name: str, last_name: str, username: str) -> str:
+    """`User.name` from its columns (rows read with `values_list`, not as users)."""
+    return display_name or f"{first_name} {last_name}".strip() or username
+
+
+@dataclass(slots=True)
+class TextView:
+    id: int
+    title: str
+    author: str
+    source: str
+
+
+@dataclass(slots=True)
+class ReadingView:
+    """One reading assignment of the session: its text, range and the passages shown under it."""
+
+    id: int
+    text: TextView
+    required: bool
+    instructions: str
+    reading_minutes: int
+    range: PassageRange
+    passages: list["PassageView"] = field(default_factory=list)
+    orphaned_notes: list["NoteView"] = field(default_factory=list)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclass(slots=True)
+class PassageView:
+    id: int
+    text_id: int
+    anchor: str
+    position: int
+    kind: str
+    section: str
+    body: str
+    footnotes: list
+    word_count: int
+    notes: list["NoteView"] = field(default_factory=list)  # top-level, on their words; highlights too
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclass(slots=True)
+class NoteView:
+    id: int
+    passage_id: int
+    text_id: int
+    parent_id: int | None
+    author_id: int
+    author_name: str | None  # None once deleted: the placeholder names nobody
+    body: str
+    body_html: str
+    visibility: str
+    selector: dict | None
+    anchor_state: str
+    question_id: int | None
+    hidden: bool
+    highlight: bool
+    helpful_count: int | None  # None for a private note: it has no count anywhere
+    tags: list[str] = field(default_factory=list)
+    # Whom it mentions ({"id", "username", "name"}); `body_html` already shows them by that name.
+    mentions: list[dict] = field(default_factory=list)
+    replies: list["NoteView"] = field(default_factory=list)  # direct replies, oldest first, each with its own
+    deleted: bool = False
+    # Only with `for_page`:
+    helpful_by_me: bool = False
+    created_at: datetime | None = None
+    candidates: list = field(default_factory=list)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def orphaned(self) -> bool:
+        return self.anchor_state == AnchorState.ORPHANED
+
+    @property
+    def thread_size(self) -> int:
+        """This note and every reply under it, however deep."""
+        return 1 + sum(reply.thread_size for reply in self.replies)
+
+    def thread(self):
+        """Every reply under this note, depth first (a reply, then the replies to it), oldest first."""
+        for reply in self.replies:
+            yield reply
+            yield from reply.thread()
+
+
+@dataclass(slots=True)
+class SessionReading:
+    """What `session_reading` returns: the readings in order, and every note shown by id."""
+
+    readings: list[ReadingView]
+    notes: dict[int, NoteView]  # every note in a thread shown, replies included
+    top: list[NoteView]  # the threads (top-level notes), oldest first
+
+    @property
+    def single_text(self) -> bool:
+        return len({reading.text.id for reading in self.readings}) <= 1
+
+
+def reading_ranges(session_id: int) -> list[ReadingView]:
+    """The session's readings with their texts and ranges, no passages yet: one query."""
+    rows = (
+        ReadingAssignment.objects.filter(session_id=session_id)
+        .order_by("position", "id")
+        .values_list(
+            "id",
+            "text_id",
+            "text__title",
+            "text__author",
+            "text__source",
+            "required",
+            "instructions",
+            "reading_minutes",
+            "start_passage__position",
+            "end_passage__position",
+        )
+    )
+    return [
+        ReadingView(
+            id=reading_id,
+            text=TextView(id=text_id, title=title, author=author, source=source),
+            required=required,
+            instructions=instructions,
+            reading_minutes=minutes,
+            range=PassageRange(text_id=text_id, first=first, last=last),
+        )
+        for reading_id, text_id, title, author, source, required, instructions, minutes, first, last in rows
+    ]
+
+
+def visible_session_notes(user: User, membership: Membership, readings: list[ReadingView]) -> QuerySet[Note]:
+    """The notes `user` may see on the passages of `readings`: the pack's, the reader's, the live poll's."""
+    ranges = [reading.range for reading in readings]
+    return notes_visible_to(user, membership=membership).filter(session_passages_q(ranges, prefix="passage__"))
+
+
+_NOTE_COLUMNS = (
+    "id",
+    "passage_id",
+    "passage__text_id",
+    "parent_id",
+    "author_id",
+    "author__display_name",
+    "author__first_name",
+    "author__last_name",
+    "author__username",
+    "body",
+    "body_html",
+    "visibility",
+    "selector_json",
+    "anchor_state",
+    "question_id",
+    "hidden",
+    "deleted_at",
+    "highlight",
+    "helpful_count",
+)
+
+
+def _load_notes(
+    user: User, membership: Membership, readings: list[ReadingView], *, passage_id: int | None, for_page: bool
+) -> tuple[list[NoteView], dict[int, NoteView]]:
+    """The visible notes as threads: (top-level notes, every note by id). Three queries (notes, tags, mentions)."""
+    notes = visible_session_notes(user, membership, readings)
+    ranges = session_passages_q([reading.range for reading in readings], prefix="note__passage__")
+    if passage_id is not None:
+        notes = notes.filter(passage_id=passage_id)
+        ranges &= Q(note__passage_id=passage_id)
+    notes = notes.annotate(selector_json=Cast("selector", TextField())).order_by("created_at", "id")
+    columns = _NOTE_COLUMNS
+    if for_page:
+        mine = NoteHelpful.objects.filter(note=OuterRef("pk"), user=user)
+        notes = notes.annotate(helpful_by_me=Exists(mine))
+        columns = (*columns, "helpful_by_me", "created_at", "candidates")
+    rows = notes.values_list(*columns)
+    # Tags and mentions of every note in the readings' ranges (a join, not a list of ids); the visible ones'
+    # are used.
+    tags: dict[int, list[str]] = defaultdict(list)
+    for note_id, name in NoteTag.objects.filter(ranges).order_by("name").values_list("note_id", "name"):
+        tags[note_id].append(name)
+    mentions: dict[int, list[dict]] = defaultdict(list)
+    for note_id, user_id, username, display_name, first_name, last_name in (
+        NoteMention.objects.filter(ranges)
+        .order_by("note_id", "id")
+        .values_list(
+            "note_id", "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
+        )
+    ):
+        name = person_name(display_name, first_name, last_name, username)
+        mentions[note_id].append({"id": user_id, "username": username, "name": name})
+    loads, private = orjson.loads, NoteVisibility.PRIVATE
+    by_id: dict[int, NoteView] = {}
+    top: list[NoteView] = []
+    for row in rows:
+        (
+            note_id,
+            passage,
+            text_id,
+            parent_id,
+            author_id,
+            display_name,
+            first_name,
+            last_name,
+            username,
+            body,
+            body_html,
+            visibility,
+            selector_json,
+            anchor_state,
+            question_id,
+            hidden,
+            deleted_at,
+            highlight,
+            helpful_count,
+        ) = row[:19]
+        deleted = deleted_at is not None
+        mentioned = mentions.get(note_id)
+        if mentioned:  # shown by each member's name now
+            body_html = html_with_mention_names(body_html, mention_map(mentioned))
+        note = NoteView(
+            note_id,
+            passage,
+            text_id,
+            parent_id,
+            author_id,
+            None if deleted else person_name(display_name, first_name, last_name, username),
+            body,
+            body_html,
+            visibility,
+            loads(selector_json) if selector_json and selector_json != "null" else None,
+            anchor_state,
+            question_id,
+            hidden,
+            highlight,
+            None if visibility == private else helpful_count,
+            tags.get(note_id) or [],
+            mentioned or [],
+            [],
+            deleted,
+        )
+        if for_page:
+            note.helpful_by_me, note.created_at, note.candidates = row[19], row[20], row[21] or []
+        if parent_id is None:
+            top.append(note)
+        elif parent_id in by_id:  # ordered by creation, so a parent always comes before its replies
+            by_id[parent_id].replies.append(note)
+        else:
+            # Who sees a reply sees the note it answers (selectors._visible_in_group); a reply is
+            # never shown as a thread of its own, whatever the rows say.
+            continue
+        by_id[note_id] = note
+    return top, by_id
+
+
+def session_reading(
+    user: User,
+    membership: Membership,
+    session_id: int,
+    *,
+    passage_id: int | None = None,
+    for_page: bool = False,
+) -> SessionReading:
+    """The session's readings, their passages and the notes `user` (with `membership`) may see, as threads.
+
+    `passage_id` narrows it to that passage and its notes (a reader
+    fragment; the passage stays under the reading that shows it). Five
+    queries whatever the number of passages and notes (one for a session
+    without readings).
+    """
+    readings = reading_ranges(session_id)
+    if not readings:
+        return SessionReading(readings=[], notes={}, top=[])
+    passages = Passage.objects.filter(session_passages_q([reading.range for reading in readings]), retired=False)
+    if passage_id is not None:
+        passages = passages.filter(pk=passage_id)
+    by_text: dict[int, list[PassageView]] = defaultdict(list)
+    for row in passages.order_by("text_id", "position").values_list(
+        "id", "text_id", "anchor", "position", "kind", "section", "body", "footnotes", "word_count"
+    ):
+        by_text[row[1]].append(PassageView(*row))
+    top, by_id = _load_notes(user, membership, readings, passage_id=passage_id, for_page=for_page)
+    on_passage: dict[int, list[NoteView]] = defaultdict(list)
+    for note in top:
+        on_passage[note.passage_id].append(note)
+
+    placed: set[int] = set()
+    for reading in readings:
+        first, last = reading.range.first, reading.range.last
+        for passage in by_text.get(reading.text.id, ()):
+            if not first <= passage.position <= last or passage.id in placed:
+                continue
+            placed.add(passage.id)
+            for note in on_passage.get(passage.id, ()):
+                (reading.orphaned_notes if note.orphaned else passage.notes).append(note)
+            reading.passages.append(passage)
+    # Notes on passages that left the readings (retired ones) are orphans of their text's first reading.
+    first_reading = {}
+    for reading in readings:
+        first_reading.setdefault(reading.text.id, reading)
+    for passage_id_, stray in on_passage.items():
+        if passage_id_ not in placed:
+            first_reading[stray[0].text_id].orphaned_notes.extend(stray)
+    return SessionReading(readings=readings, notes=by_id, top=top)
