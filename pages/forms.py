@@ -289,6 +289,10 @@ class PreferencesForm(forms.Form):
         label="Email me a summary after each session (who came, the questions and answers, what is next)",
         required=False,
     )
+    email_brief = forms.BooleanField(
+        label="When I lead a session, email me the facilitator's brief before it (who has read, who got stuck)",
+        required=False,
+    )
     email_reply = forms.ChoiceField(
         label="Replies to my notes and threads", choices=Delivery.choices, initial=Delivery.NOW, required=False
     )

@@ -25,6 +25,7 @@ from core.links import absolute, absolute_url, site_host
 from core.validators import single_line
 from readings.mentions import mention_names, text_with_mention_names
 from readings.models import DiscussionQuestion, ReadingAssignment
+from readings.pack.brief_document import brief_view
 from readings.progress import percent_of
 from readings.selectors import mentions_prefetch, question_numbers
 from readings.services.assignments import reading_minutes_for
@@ -481,4 +482,48 @@ def build_summary_email(reminder: Reminder, summary: dict) -> ReminderEmail:
         headers=headers,
     )
     email.attach_alternative(render_to_string("reminders/email/summary.html", context), "text/html")
+    return email
+
+
+# --- The facilitator's brief -----------------------------------------------------------------------
+
+
+def build_brief_email(reminder: Reminder, brief: dict) -> ReminderEmail:
+    """The facilitator's brief for one outbox row, from `brief` (`readings.brief.facilitator_brief`, built with
+    the recipient's rights at sending time): the same lines as the printed brief, with small bars; stable
+    Message-ID and one-click unsubscribe (kind `brief`) as every reminder."""
+    user, session = reminder.recipient, reminder.session
+    name, group_name = single_line(user.name), single_line(session.group.name)
+    tzname = recipient_timezone(user, session)
+    unsubscribe = unsubscribe_url(user.pk, reminder.kind)
+    context = {
+        "kind": reminder.kind,
+        "site_name": settings.SITE_NAME,
+        "recipient_name": name,
+        "group_name": session.group.name,
+        "session": session,
+        "when": local_time(reminder.for_starts_at, tzname),
+        "when_short": short_time(reminder.for_starts_at, tzname),
+        "brief": brief_view(brief),
+        "brief_url": absolute_url("session-brief", session.pk),
+        "preferences_url": preferences_url(),
+        "unsubscribe_url": unsubscribe,
+        "kind_label": ReminderKind(reminder.kind).label,
+    }
+    headers = {
+        "Message-ID": message_id(reminder),
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": f"{group_name} <group-{session.group_id}.reminders.{site_host('studycircle.local')}>",
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    email = ReminderEmail(
+        subject=" ".join(render_to_string("reminders/email/brief_subject.txt", context).split()),
+        body=render_to_string("reminders/email/brief.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((name, user.email))],
+        headers=headers,
+    )
+    email.attach_alternative(render_to_string("reminders/email/brief.html", context), "text/html")
     return email

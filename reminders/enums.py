@@ -42,7 +42,7 @@ class Delivery(models.TextChoices):
 
 
 # The kinds planned ahead of a session, at a lead time before it starts.
-SCHEDULED_KINDS = (ReminderKind.READING, ReminderKind.STARTING)
+SCHEDULED_KINDS = (ReminderKind.READING, ReminderKind.STARTING, ReminderKind.BRIEF)
 # Rows about one session at one start time: they carry the session and `for_starts_at`.
 SESSION_KINDS = (
     ReminderKind.READING,
@@ -50,9 +50,10 @@ SESSION_KINDS = (
     ReminderKind.CHANGED,
     ReminderKind.CANCELLED,
     ReminderKind.NUDGE,
+    ReminderKind.BRIEF,
 )
 # About an upcoming session: pointless once it has started, so the dispatcher skips them then.
-UPCOMING_KINDS = (ReminderKind.READING, ReminderKind.STARTING, ReminderKind.NUDGE)
+UPCOMING_KINDS = (ReminderKind.READING, ReminderKind.STARTING, ReminderKind.NUDGE, ReminderKind.BRIEF)
 # Emails that tell of notifications (the rows' events, `OutboxEvent`), sent at once in small batches.
 NOTIFICATION_KINDS = (ReminderKind.REPLY, ReminderKind.MENTION, ReminderKind.ANSWER)
 # The preference field that turns each kind on or off (a boolean), or says how it is delivered (a `Delivery`).
@@ -63,6 +64,7 @@ PREFERENCE_FIELD = {
     ReminderKind.CANCELLED: "email_cancelled",
     ReminderKind.NUDGE: "email_nudge",
     ReminderKind.SUMMARY: "email_summary",
+    ReminderKind.BRIEF: "email_brief",
     ReminderKind.REPLY: "email_reply",
     ReminderKind.MENTION: "email_mention",
     ReminderKind.ANSWER: "email_answer",

@@ -29,6 +29,8 @@ class NotificationPreference(models.Model):
     email_nudge = models.BooleanField(default=True)
     # The summary after a session: who came, its questions and answers, the follow-ups, what is next.
     email_summary = models.BooleanField(default=True)
+    # For those who lead a session: the facilitator's brief, BRIEF_HOURS_BEFORE it starts.
+    email_brief = models.BooleanField(default=True)
     # Replies, mentions and answers: never, at once (a few minutes' worth in one email), or in the daily digest.
     email_reply = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.NOW)
     email_mention = models.CharField(max_length=8, choices=Delivery.choices, default=Delivery.NOW)

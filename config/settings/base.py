@@ -216,6 +216,9 @@ NUDGE_BELOW_PERCENT = env.int("NUDGE_BELOW_PERCENT", default=50)
 # session's end if nobody has; one not sent within SUMMARY_EXPIRES_DAYS of the end is skipped, never late.
 SUMMARY_HOURS_AFTER_END = env.int("SUMMARY_HOURS_AFTER_END", default=24)
 SUMMARY_EXPIRES_DAYS = env.int("SUMMARY_EXPIRES_DAYS", default=7)
+# The facilitator's brief goes to the session's facilitators (its group's organizers when it lists none)
+# this many hours before the session starts.
+BRIEF_HOURS_BEFORE = env.int("BRIEF_HOURS_BEFORE", default=24)
 # A claimed row belongs to its worker this long; after that (the worker died) it is claimed again.
 # A batch stops starting new messages at half the lease, so keep EMAIL_TIMEOUT well below that.
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)

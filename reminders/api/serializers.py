@@ -21,6 +21,11 @@ class NotificationsSerializer(serializers.Serializer):
         required=False,
         help_text="The summary after a session: who came, its questions and answers, follow-ups, what is next.",
     )
+    brief = serializers.BooleanField(
+        source="email_brief",
+        required=False,
+        help_text="For those who lead a session: the facilitator's brief, BRIEF_HOURS_BEFORE it starts.",
+    )
 
 
 class MeSerializer(serializers.Serializer):

@@ -27,6 +27,7 @@ Message-ID. How:
   session moved, was cancelled or declined, or whose recipient switched it
   off or left; a `reading` reminder with nothing to read and no questions;
   a nudge to someone who has read enough since, or answered "maybe";
+  a brief to someone who no longer has facilitator rights in the group;
   a summary not sent within `SUMMARY_EXPIRES_DAYS` of its session's end
   (a summary is not skipped because its session started: it is about one held);
   an email of notifications none of which the recipient may still see
@@ -53,6 +54,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from readings.brief import facilitator_brief
 from readings.progress import required_words_read
 from readings.summary import session_summary
 from sessions_app.enums import RSVPStatus, SessionStatus
@@ -61,6 +63,7 @@ from sessions_app.models import RSVP, Membership
 from ..emails import (
     NoticeItem,
     SessionContent,
+    build_brief_email,
     build_notifications_email,
     build_reminder_email,
     build_summary_email,
@@ -69,6 +72,7 @@ from ..emails import (
 from ..enums import UPCOMING_KINDS, ReminderKind, ReminderState
 from ..models import Reminder
 from ..selectors import accepted_questions, declined_pairs, reading_assignments
+from .briefs import brief_memberships, brief_skip_reason
 from .nudges import nudge_wanted, reminders_plan_nudges
 from .preferences import email_switched_on
 from .summaries import reminders_plan_summaries, summary_memberships, summary_skip_reason
@@ -252,6 +256,7 @@ def send_reminder_batch(*, reminder_ids: Sequence[int], now: datetime | None = N
     contents = _session_contents(about_sessions)
     notices = notice_items([reminder for reminder in reminders if reminder.session_id is None], now=now)
     summary_members = summary_memberships(about_sessions)
+    brief_members = brief_memberships(about_sessions)
     stop_starting_at = started + settings.REMINDER_LEASE_SECONDS / 2
 
     def record(reminder: Reminder, **fields) -> None:
@@ -277,6 +282,9 @@ def send_reminder_batch(*, reminder_ids: Sequence[int], now: datetime | None = N
             elif reminder.session_id is not None:
                 content = contents[reminder.session_id]
                 reason = _why_not(reminder, now=clock(), members=members, declined=declined, content=content)
+                if not reason and reminder.kind == ReminderKind.BRIEF:
+                    membership = brief_members.get((reminder.session.group_id, reminder.recipient_id))
+                    reason = brief_skip_reason(membership)
             else:
                 items = notices.get(reminder.pk, [])
                 reason = _why_not_notifications(reminder, items)
@@ -289,6 +297,11 @@ def send_reminder_batch(*, reminder_ids: Sequence[int], now: datetime | None = N
                     # Built for this recipient, from what they may see now.
                     summary = session_summary(reminder.recipient, membership, reminder.session)
                     message = build_summary_email(reminder, summary)
+                elif reminder.kind == ReminderKind.BRIEF:
+                    # Built for this facilitator, from what they may see now.
+                    message = build_brief_email(
+                        reminder, facilitator_brief(reminder.recipient, membership, reminder.session)
+                    )
                 elif reminder.session_id is not None:
                     message = build_reminder_email(reminder, content)
                 else:

@@ -14,15 +14,16 @@ update per distinct new due time (at most nine a session).
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from sessions_app.enums import SessionStatus
+from sessions_app.enums import Role, SessionStatus
 from sessions_app.models import Session, StudyGroup, User
 
 from ..enums import SCHEDULED_KINDS, ReminderKind, ReminderState
@@ -56,6 +57,8 @@ class _Recipient:
     email_reading: bool
     email_starting: bool
     email_changed: bool
+    email_brief: bool = True
+    role: str = Role.MEMBER
 
 
 def _recipients_by_group(group_ids: Iterable[int], user_ids: Iterable[int] | None) -> dict[int, list[_Recipient]]:
@@ -70,13 +73,23 @@ def _recipients_by_group(group_ids: Iterable[int], user_ids: Iterable[int] | Non
             "user__notification_preference__email_reading",
             "user__notification_preference__email_starting",
             "user__notification_preference__email_changed",
+            "user__notification_preference__email_brief",
+            "role",
         )
     )
     by_group: dict[int, list[_Recipient]] = defaultdict(list)
-    for group_id, user_id, lead_days, reading, starting, changed in rows:
+    for group_id, user_id, lead_days, reading, starting, changed, brief, role in rows:
         # No preference row (LEFT JOIN gives NULLs): the defaults, every switch on.
         by_group[group_id].append(
-            _Recipient(user_id, lead_days, reading is not False, starting is not False, changed is not False)
+            _Recipient(
+                user_id,
+                lead_days,
+                reading is not False,
+                starting is not False,
+                changed is not False,
+                brief is not False,
+                role,
+            )
         )
     return by_group
 
@@ -87,16 +100,31 @@ class _Audience:
 
     recipients: dict[int, list[_Recipient]]
     declined: set[tuple[int, int]]
+    # Session id → the ids of the facilitators it lists (for the brief).
+    leads: dict[int, set[int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, sessions: Sequence[Session], user_ids: Iterable[int] | None) -> "_Audience":
         live = [session for session in sessions if session.status == SessionStatus.SCHEDULED]
         if not live:
             return cls({}, set())
+        leads: dict[int, set[int]] = defaultdict(set)
+        for session_id, user_id in Session.facilitators.through.objects.filter(
+            session_id__in=[session.pk for session in live]
+        ).values_list("session_id", "user_id"):
+            leads[session_id].add(user_id)
         return cls(
             _recipients_by_group({session.group_id for session in live}, user_ids),
             declined_pairs([session.pk for session in live], user_ids),
+            dict(leads),
         )
+
+    def brief_recipients(self, session: Session) -> list[_Recipient]:
+        """Who gets the session's brief: the facilitators it lists, else the group's organizers."""
+        people = self.of_session(session)
+        if leads := self.leads.get(session.pk):
+            return [person for person in people if person.user_id in leads]
+        return [person for person in people if person.role == Role.ORGANIZER]
 
     def of_session(self, session: Session) -> list[_Recipient]:
         return [
@@ -138,7 +166,9 @@ def _session_key_expression(starts_at: datetime):
 
 
 def reminder_due_at(*, session: Session, kind: str, reading_lead_days: int | None = None) -> datetime:
-    """When a `reading` or `starting` reminder of `session` is due; a personal reading lead beats the defaults."""
+    """When a `reading`, `starting` or `brief` email of `session` is due; a personal reading lead beats the defaults."""
+    if kind == ReminderKind.BRIEF:
+        return session.starts_at - timedelta(hours=settings.BRIEF_HOURS_BEFORE)
     if kind == ReminderKind.READING:
         lead = (
             timedelta(days=reading_lead_days)
@@ -151,7 +181,11 @@ def reminder_due_at(*, session: Session, kind: str, reading_lead_days: int | Non
 
 
 def _desired_rows(sessions: Sequence[Session], audience: _Audience) -> dict[tuple[int, int, str], datetime]:
-    """(session id, user id, kind) → due time, for every reminder that should exist."""
+    """(session id, user id, kind) → due time, for every reminder that should exist.
+
+    `reading` and `starting` for every member who has not declined; `brief` for the facilitators the
+    session lists (its group's organizers when it lists none) who have not declined.
+    """
     desired: dict[tuple[int, int, str], datetime] = {}
     for session in sessions:
         if session.status != SessionStatus.SCHEDULED:
@@ -164,6 +198,10 @@ def _desired_rows(sessions: Sequence[Session], audience: _Audience) -> dict[tupl
                 )
             if person.email_starting:
                 desired[(session.pk, person.user_id, ReminderKind.STARTING)] = starting_due
+        brief_due = reminder_due_at(session=session, kind=ReminderKind.BRIEF)
+        for person in audience.brief_recipients(session):
+            if person.email_brief:
+                desired[(session.pk, person.user_id, ReminderKind.BRIEF)] = brief_due
     return desired
 
 
@@ -325,7 +363,7 @@ def reminders_plan_for_cancellation(
     pending = Reminder.objects.filter(
         session=session,
         state=ReminderState.PENDING,
-        kind__in=[ReminderKind.READING, ReminderKind.STARTING, ReminderKind.CHANGED],
+        kind__in=[ReminderKind.READING, ReminderKind.STARTING, ReminderKind.CHANGED, ReminderKind.BRIEF],
     )
     dropped, _ = pending.delete()
     notices = [

@@ -20,6 +20,7 @@ PREFERENCE_FIELDS = (
     "email_cancelled",
     "email_nudge",
     "email_summary",
+    "email_brief",
     "email_reply",
     "email_mention",
     "email_answer",
@@ -27,7 +28,7 @@ PREFERENCE_FIELDS = (
 )
 DELIVERY_FIELDS = tuple(PREFERENCE_FIELD[kind] for kind in NOTIFICATION_KINDS)
 # Fields that decide which reminder rows exist and when; the rest only change what an email says.
-PLANNING_FIELDS = {"reading_lead_days", "email_reading", "email_starting"}
+PLANNING_FIELDS = {"reading_lead_days", "email_reading", "email_starting", "email_brief"}
 # Fields that decide when the pending daily digest is due.
 DIGEST_FIELDS = {"digest_hour", "timezone"}
 

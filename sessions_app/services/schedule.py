@@ -125,15 +125,17 @@ def _apply_session_changes(session: Session, changes: dict) -> Session:
     if SUMMARY_FIELDS & set(changed):
         # What the next session's pack shows of this one (its summary), or which one that is.
         following_versions_bump(group_id=session.group_id, after=min(previous_starts_at, session.starts_at))
+    facilitators_changed = False
     if facilitators is not None:
         before = set(session.facilitators.values_list("pk", flat=True))
         session.facilitators.set(_facilitator_users(session.group, facilitators))
         if before != set(session.facilitators.values_list("pk", flat=True)):
             session_versions_bump(sessions=[session.pk], audience=Audience.EVERYONE)
+            facilitators_changed = True  # the facilitator's brief goes to whoever leads it now
     if "post_before_peek" in changed:
         # "Post before you peek" guards the session's passages in every pack of the group.
         group_versions_bump(group_ids=[session.group_id])
-    if calendar_changed or leads_changed:
+    if calendar_changed or leads_changed or facilitators_changed:
         moved = session.starts_at != previous_starts_at or previous_status == SessionStatus.CANCELLED
         session_saved.send(
             sender=Session,

@@ -60,14 +60,15 @@ def test_dispatch_leaves_reminders_that_are_not_due(world, session):
 def test_late_reminder_is_sent_while_its_session_has_not_started(world, session):
     result = reminders_dispatch_due(now=STARTS - timedelta(minutes=1))
 
-    assert result == DispatchResult(claimed=6, sent=6)
-    assert len(mail.outbox) == 6
+    # Each one's reading and starting reminder, and the organizer's brief (the session lists no facilitator).
+    assert result == DispatchResult(claimed=7, sent=7)
+    assert len(mail.outbox) == 7
 
 
 def test_late_reminder_is_skipped_once_its_session_has_started(world, session):
     result = reminders_dispatch_due(now=STARTS)
 
-    assert result == DispatchResult(claimed=6, skipped=6)
+    assert result == DispatchResult(claimed=7, skipped=7)  # with the organizer's brief
     assert set(Reminder.objects.values_list("state", "last_error", "sent_at")) == {("skipped", LATE, None)}
     assert mail.outbox == []
 
@@ -87,7 +88,7 @@ def test_claim_takes_due_rows_under_a_lease_and_reclaims_them_only_when_it_expir
 
 def test_claim_respects_the_batch_size(world, session):
     assert len(claim_due_reminders(now=STARTS - timedelta(minutes=1), limit=4)) == 4
-    assert len(claim_due_reminders(now=STARTS - timedelta(minutes=1), limit=4)) == 2
+    assert len(claim_due_reminders(now=STARTS - timedelta(minutes=1), limit=4)) == 3  # 7 rows with the brief
 
 
 def test_batch_skips_reminders_that_no_longer_apply(world, session, clock):
@@ -221,6 +222,7 @@ def test_reading_reminder_with_nothing_to_read_and_no_questions_is_skipped(world
     assert set(Reminder.objects.values_list("kind", "state", "last_error")) == {
         ("reading", "skipped", "Nothing to read and no questions had been set when the reminder was due."),
         ("starting", "pending", ""),
+        ("brief", "pending", ""),  # the organizer's, due a day before
     }
 
 

@@ -120,7 +120,7 @@ def test_planning_twice_keeps_one_row_per_dedupe_key(world, session):
     reminders_plan_for_session(session=session)
 
     keys = list(Reminder.objects.values_list("dedupe_key", flat=True))
-    assert len(keys) == len(set(keys)) == 6
+    assert len(keys) == len(set(keys)) == 7  # each one's reading and starting reminder, the organizer's brief
     assert f"starting:session-{session.pk}:user-{world.member.pk}:20300308T000000Z" in keys
 
 

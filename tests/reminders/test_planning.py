@@ -34,6 +34,7 @@ def test_session_create_plans_reading_and_starting_reminders_for_every_member(wo
     assert set(Reminder.objects.values_list("for_starts_at", "attempts", "next_attempt_at")) == {
         (STARTS, 0, READING_DUE),
         (STARTS, 0, STARTING_DUE),
+        (STARTS, 0, STARTS - timedelta(hours=24)),  # the organizer's brief (the session lists no facilitator)
     }
 
 
@@ -144,7 +145,7 @@ def test_moving_back_and_forth_keeps_one_row_per_person_kind_and_start(world, se
     session_update(session=session, starts_at=STARTS, ends_at=STARTS + timedelta(minutes=90))
 
     assert outbox() == planned()
-    assert Reminder.objects.count() == 6
+    assert Reminder.objects.count() == 7  # and the organizer's brief
 
 
 def test_cancel_drops_pending_reminders_and_tells_members_who_have_not_declined(world, session):
@@ -189,7 +190,7 @@ def test_planning_a_session_takes_the_same_queries_for_any_group_size(members, c
     MembershipFactory.create_batch(members, group=group)
     session = SessionFactory(group=group, starts_at=STARTS, ends_at=STARTS + timedelta(hours=1))
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):  # one of them reads the session's facilitators (the brief)
         result = reminders_plan_for_session(session=session)
 
     assert result == PlanResult(created=2 * members)
@@ -207,7 +208,7 @@ def test_rescheduling_a_session_takes_the_same_queries_for_any_group_size(member
     session.ends_at = session.starts_at + timedelta(hours=1)
     session.save()
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):  # one of them reads the session's facilitators (the brief)
         result = reminders_plan_for_session(session=session, previous_starts_at=previous)
 
     assert result == PlanResult(created=members, moved=members, notices=members)

@@ -292,3 +292,41 @@ def test_a_reminder_that_cannot_be_built_fails_alone_and_the_worker_delivers_the
         )
     ) == {(kind, "failed", GONE_ZONE_ERROR) for kind in ("reading", "starting")}
     assert all_sent(others)
+
+
+def test_worker_sends_the_facilitator_brief_once_with_who_has_read_and_where_members_got_stuck(rig):
+    from readings.services.assignments import assignment_create
+    from readings.services.importing import text_import
+    from readings.services.notes import note_create
+    from readings.services.progress import progress_record
+    from sessions_app.enums import Role
+
+    group = GroupFactory()
+    lead, reader, absent = (UserFactory(username=name) for name in ("lead", "reader", "absent"))
+    membership_add(group=group, user=lead, role=Role.FACILITATOR)
+    membership_add(group=group, user=reader)
+    membership_add(group=group, user=absent)
+    starts = timezone.now() + timedelta(hours=1)  # within BRIEF_HOURS_BEFORE: the brief is due at once
+    session = session_create(
+        group=group, title="Brief test", starts_at=starts, ends_at=starts + timedelta(hours=1), facilitators=[lead.pk]
+    )
+    text = text_import(group=group, created_by=lead, content="Title\n\nOne two three.\n\nFour five six?")
+    first, second = text.passages.filter(position__in=[2, 3]).order_by("position")
+    assignment_create(session=session, text=text, start_passage=first, end_passage=second)
+    progress_record(user=reader, session=session, passages=[first])
+    note_create(author=reader, passage=second, body="Why six?", visibility="group", tags=["question"])
+    note_create(author=absent, passage=second, body="My secret doubt?", visibility="private")
+    (brief,) = Reminder.objects.filter(session=session, kind="brief")
+    assert brief.recipient == lead
+    rig.worker("w1")
+
+    wait_for(lambda: all_sent([brief]), timeout=60, tick=rig.beat(), what="the brief to be sent")
+
+    assert arrivals(rig.smtp)[message_id(brief)] == 1
+    received = {r.message_id: r for r in rig.smtp.received}[message_id(brief)]
+    text_body = received.message.get_body(("plain",)).get_content()
+    assert received.to == (lead.email,)
+    assert "§3 of Title: 1 note asking" in text_body
+    assert f"- {absent.name}: 0% · not opened" in text_body
+    assert "secret" not in received.message.as_string()
+    assert received.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
