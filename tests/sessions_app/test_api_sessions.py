@@ -481,9 +481,10 @@ def test_rsvp_costs_the_same_queries_for_a_larger_session(world, api, django_ass
     assert response.json() == {"status": "maybe", "rsvp_counts": {"going": 12, "maybe": 1, "declined": 0}}
 
 
-# The session, the membership check, the RSVP read and write, re-planning this member's reminders (3), the
-# counts, and 8 SAVEPOINT/RELEASE of the request's and the services' transactions (nested in the test's).
-RSVP_QUERIES = 16
+# The session, the membership check, the RSVP read and write, re-planning this member's reminders (4: with the
+# session's facilitators, for the brief), the counts, and 8 SAVEPOINT/RELEASE of the request's and the services'
+# transactions (nested in the test's).
+RSVP_QUERIES = 17
 
 
 def test_session_list_counts_its_sessions_without_reading_every_rsvp(world, api):
