@@ -19,8 +19,9 @@ from sessions_app.models import Membership, Session, User
 from sessions_app.selectors import attendees_of, next_session, previous_session
 
 from .enums import NoteVisibility, QuestionState
+from .mentions import html_with_mention_names, mention_names
 from .models import DiscussionQuestion, Note
-from .selectors import notes_visible_to, readings_of, session_passages_q
+from .selectors import mentions_prefetch, notes_visible_to, readings_of, session_passages_q
 
 # The answers a summary shows for each question: the most helpful first.
 SUMMARY_ANSWERS = 3
@@ -48,6 +49,7 @@ def _shared_notes(user: User, membership: Membership):
         .filter(deleted_at__isnull=True, hidden_root__isnull=True, highlight=False)
         .exclude(visibility=NoteVisibility.PRIVATE)
         .select_related("author", "passage")
+        .prefetch_related(mentions_prefetch())
     )
 
 
@@ -56,7 +58,7 @@ def _note(note: Note) -> dict:
         "id": note.pk,
         "author": {"id": note.author_id, "name": note.author.name},
         "body": note.body,
-        "body_html": note.body_html,
+        "body_html": html_with_mention_names(note.body_html, mention_names(note)),
         "visibility": note.visibility,
         "helpful_count": note.helpful_count,
         "passage": {"id": note.passage_id, "anchor": note.passage.anchor, "position": note.passage.position},

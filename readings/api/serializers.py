@@ -8,6 +8,7 @@ from sessions_app.api.serializers import ChoiceField
 from sessions_app.enums import SessionStatus, SummaryAttendance
 
 from ..enums import AnchorState, NoteVisibility, PassageKind, ProgressStatus, QuestionKind, TextFormat
+from ..mentions import html_with_mention_names, mention_names
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport, TextRevision
 from ..search import KINDS, QUERY_MAX_CHARS
 
@@ -373,6 +374,9 @@ class NoteSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
     tags = serializers.SerializerMethodField()
     mentions = serializers.SerializerMethodField()
+    body_html = serializers.SerializerMethodField(
+        help_text="The body rendered and sanitised; a mention shows the member's current display name."
+    )
     selector = SelectorSerializer(read_only=True, allow_null=True)
     candidates = CandidateSerializer(many=True, read_only=True)
     deleted = serializers.SerializerMethodField()
@@ -420,6 +424,9 @@ class NoteSerializer(serializers.ModelSerializer):
 
     def get_tags(self, note: Note) -> list[str]:
         return [tag.name for tag in note.tags.all()]
+
+    def get_body_html(self, note: Note) -> str:
+        return html_with_mention_names(note.body_html, mention_names(note))
 
     @extend_schema_field(
         {

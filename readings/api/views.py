@@ -4,7 +4,7 @@ from typing import NoReturn
 
 from django import forms
 from django.conf import settings
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Value, When, prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -675,7 +675,9 @@ class NoteViewSet(viewsets.GenericViewSet):
                 raise serializers.ValidationError({"parent": "No such note to reply to."})
         fields["question"] = self._question(fields.pop("question"), passage)
         note = note_create(author=request.user, passage=passage, parent=parent, **fields)
-        # The note as written (its author sees it): no second read through the visibility rules.
+        # The note as written (its author sees it): no second read through the visibility rules; whom it
+        # mentions, with their names, read once for `mentions` and `body_html`.
+        prefetch_related_objects([note], selectors.mentions_prefetch())
         return Response(s.NoteSerializer(note).data, status=201)
 
     def _own(self, pk) -> Note:

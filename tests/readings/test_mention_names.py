@@ -12,6 +12,7 @@ from readings.mentions import html_with_mention_names, text_with_mention_names
 from readings.pack.note_blocks import note_blocks
 from readings.services.notes import note_create, note_mark_helpful
 from readings.services.questions import question_create
+from readings.summary import session_summary
 from sessions_app.selectors import membership_for
 from sessions_app.services.accounts import profile_update
 
@@ -200,3 +201,28 @@ def test_a_rename_gives_the_pack_a_new_version_and_the_cached_markdown_the_new_n
     second = pack_response(api, world.member, world, "md")
     assert second["ETag"] != first["ETag"]
     assert "Ask @Countess of Lovelace about this" in second.content.decode()
+
+
+def test_the_notes_api_renders_mentions_by_name_too(world, api, mentioning, ada):
+    profile_update(user=ada, display_name="Ada <L>")
+
+    note = api(world.member).get(f"/api/v1/notes/{mentioning.pk}/").json()
+
+    assert note["body"] == "Ask @ada about this, or mail ada@example.org."
+    assert note["body_html"] == (
+        '<p>Ask <span class="mention" title="@ada">@Ada &lt;L&gt;</span> about this, or mail ada@example.org.</p>'
+    )
+    assert note["mentions"] == [{"id": ada.pk, "name": "Ada <L>", "notified": True}]
+
+
+def test_the_after_session_summary_shows_names_in_answers(world, essay, reading, ada):
+    question = question_create(session=world.session, author=world.organizer, prompt="Why?", passages=[at(essay, 12)])
+    note_create(author=world.member, passage=at(essay, 12), body="As @ada says.", visibility="group", question=question)
+    profile_update(user=ada, display_name="Ada L.")
+
+    summary = session_summary(world.member, membership_for(world.member, world.group.pk), world.session)
+
+    [row] = summary["questions"]
+    assert [answer["body_html"] for answer in row["answers"]] == [
+        '<p>As <span class="mention" title="@ada">@Ada L.</span> says.</p>'
+    ]
