@@ -12,7 +12,7 @@ from core.links import absolute_url
 from core.rules import ANYONE, SIGNED_IN
 from pages.forms import PreferencesForm
 from pages.rules import rule_required
-from readings.selectors import mentions_prefetch
+from readings.selectors import mentions_prefetch, question_numbers
 from reminders.emails import BadUnsubscribeToken, read_unsubscribe_token
 from reminders.enums import ReminderKind
 from reminders.selectors import note_links, notifications_shown
@@ -103,7 +103,10 @@ def notifications_page(request):
     page = Paginator(shown, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     items = list(page.object_list)
     links = note_links([one.note for one in items if one.note_id])
+    answered = {one.note.question_id for one in items if one.note_id and one.note.question_id}
+    numbers = question_numbers(answered) if answered else {}
     for one in items:
         one.link = links.get(one.note_id, "")
+        one.question_number = numbers.get(one.note.question_id) if one.note_id else None
     context = {"page": page, "items": items, "unread_only": unread_only}
     return render(request, "pages/notifications.html", context)

@@ -162,6 +162,20 @@ def test_a_facilitator_answering_a_proposed_question_tells_the_member_who_propos
     assert [one["kind"] for one in notifications(api, world.member)] == ["answer"]
 
 
+def test_the_notifications_page_names_the_answered_question_by_its_number(api, world, essay, passage, client):
+    assignment_create(session=world.session, text=essay, start_passage=at(essay, 10), end_passage=at(essay, 25))
+    question_create(session=world.session, author=world.organizer, prompt="Where do we start?")
+    question = question_create(session=world.session, author=world.member, prompt="Who led it?", propose=True)
+    question.state = "accepted"
+    question.save()
+    write(api, world.facilitator, passage, "The Bolsheviks, mostly.", visibility="group", question=question.pk)
+    client.force_login(world.member)
+
+    page = client.get("/notifications/").content.decode()
+
+    assert f"Facilitator answered your question 2 on “{essay.title}”</a>" in page
+
+
 def test_a_reply_under_post_before_you_peek_says_there_is_a_note_without_its_words(api, world, essay, passage):
     assignment_create(session=world.session, text=essay, start_passage=at(essay, 10), end_passage=at(essay, 25))
     world.session.post_before_peek = True
