@@ -46,7 +46,7 @@ functions of each kind of request (see docs/benchmarks.md).
 
 import argparse
 import asyncio
-import logging
+import json
 import os
 import random
 import secrets
@@ -67,7 +67,6 @@ os.environ["DJANGO_SECRET_KEY"] = SECRET_KEY
 from _django import machine, throwaway_database  # noqa: E402 (sets Django up)
 from django.db import connection  # noqa: E402
 
-logging.getLogger("httpx").setLevel(logging.WARNING)
 # bench/markdown.py would stand in for the markdown package (DRF looks for it).
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
 
@@ -250,23 +249,99 @@ class Outcome:
     note_id: int | None = None
 
 
-async def send(client, request: Request, due: float) -> Outcome:
+class LeanClient:
+    """HTTP/1.1 on asyncio streams, the least a client can do: one request at a time per connection.
+
+    A connection is kept for the next request when the server keeps it open (gthread workers with
+    keep-alive); after an answer with `Connection: close` (sync workers), the next request opens a new
+    one. Bodies come with Content-Length or chunked. httpx cost this process 3-5 ms of CPU per answer,
+    as much as a third of what the server spent on it: measuring the server with a client that costs as
+    much as the server does on the same two cores halves the throughput it can show.
+    """
+
+    def __init__(self, base_url: str, max_connections: int, timeout: float = 30):
+        host, port = base_url.removeprefix("http://").rstrip("/").split(":")
+        self.host, self.port, self.timeout = host, int(port), timeout
+        self.host_header = f"Host: {host}:{port}\r\n".encode()
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.slots = asyncio.Semaphore(max_connections)
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> tuple[int, bytes]:
+        async with self.slots:
+            return await asyncio.wait_for(self._exchange(method, path, headers, body), self.timeout)
+
+    async def _exchange(self, method, path, headers, body) -> tuple[int, bytes]:
+        connection = None
+        while self.idle:
+            reader, writer = self.idle.pop()
+            if reader.at_eof() or writer.is_closing():  # the server closed it while it was idle
+                writer.close()
+                continue
+            connection = reader, writer
+            break
+        if connection is None:
+            connection = await asyncio.open_connection(self.host, self.port)
+        reader, writer = connection
+        head = [f"{method} {path} HTTP/1.1\r\n".encode(), self.host_header]
+        head += [f"{name}: {value}\r\n".encode() for name, value in headers.items()]
+        if body is not None:
+            head.append(f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n".encode())
+        head.append(b"\r\n")
+        try:
+            writer.write(b"".join(head) + (body or b""))
+            raw = await reader.readuntil(b"\r\n\r\n")
+            lines = raw.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            fields = {}
+            for line in lines[1:]:
+                if line:
+                    name, _, value = line.partition(":")
+                    fields[name.strip().lower()] = value.strip()
+            if "content-length" in fields:
+                content = await reader.readexactly(int(fields["content-length"]))
+            elif fields.get("transfer-encoding", "").lower() == "chunked":
+                content = await self._chunked(reader)
+            else:  # the body runs to the end of the connection
+                content = await reader.read()
+                fields["connection"] = "close"
+        except BaseException:
+            writer.close()
+            raise
+        if fields.get("connection", "").lower() == "close":
+            writer.close()
+        else:
+            self.idle.append(connection)
+        return status, content
+
+    @staticmethod
+    async def _chunked(reader: asyncio.StreamReader) -> bytes:
+        parts = []
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            parts.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+        await reader.readuntil(b"\r\n")  # no trailers are sent to us
+        return b"".join(parts)
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+async def send(client: LeanClient, request: Request, due: float) -> Outcome:
     headers = {"Accept": "application/json"} if request.path.startswith("/api/") else {}
     if request.cookie:
         headers["Cookie"] = f"sessionid={request.member.cookie}"
     else:
         headers["Authorization"] = f"Token {request.member.token}"
+    body = json.dumps(request.json).encode() if request.json is not None else None
     try:
-        response = await client.request(request.method, request.path, headers=headers, json=request.json)
-        body = response.content
-        status = response.status_code
+        status, content = await client.request(request.method, request.path, headers, body)
     except Exception:  # every failure to answer is counted as an error
         return Outcome(request.kind, 0, time.perf_counter() - due, request)
     note_id = None
     if request.kind == "note_create" and status == 201:
-        import json
-
-        note_id = json.loads(body)["id"]
+        note_id = json.loads(content)["id"]
     return Outcome(request.kind, status, time.perf_counter() - due, request, note_id)
 
 
@@ -277,13 +352,11 @@ def picker(mix: dict[str, int], rng: random.Random):
 
 async def closed_loop(base_url: str, world: World, mix: dict, *, clients: int, seconds: float, seed: int = 1):
     """`clients` clients, each sending its next request as soon as the last is answered."""
-    import httpx
-
     rng = random.Random(seed)
     pick = picker(mix, rng)
     outcomes: list[Outcome] = []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    client = LeanClient(base_url, max_connections=clients)
+    try:
         stop_at = time.perf_counter() + seconds
 
         async def loop():
@@ -291,19 +364,19 @@ async def closed_loop(base_url: str, world: World, mix: dict, *, clients: int, s
                 outcomes.append(await send(client, make_request(pick(), world, rng), now))
 
         await asyncio.gather(*(loop() for _ in range(clients)))
+    finally:
+        client.close()
     return outcomes
 
 
 async def open_loop(base_url: str, world: World, mix: dict, *, rate: float, seconds: float, max_in_flight: int):
-    import httpx
-
     rng = random.Random(2)
     pick = picker(mix, rng)
     outcomes: list[Outcome] = []
     dropped: list[Outcome] = []
-    limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
     in_flight = set()
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    client = LeanClient(base_url, max_connections=max_in_flight)
+    try:
         start = time.perf_counter()
         due = start
         while due < start + seconds:
@@ -320,6 +393,8 @@ async def open_loop(base_url: str, world: World, mix: dict, *, rate: float, seco
             task.add_done_callback(lambda t: (in_flight.discard(t), outcomes.append(t.result())))
         while in_flight:
             await asyncio.sleep(0.05)
+    finally:
+        client.close()
     return outcomes + dropped
 
 
@@ -355,11 +430,34 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent on anything but idling and waiting for I/O (all cores)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds over one measured run."""
+
+    gunicorn: float  # the workers
+    postgres: float  # their database backends
+    client: float  # this process: the load client
+    machine: float  # every process on the machine, ours and others'
+    wall: float
+
+    def others(self) -> float:
+        return max(0.0, self.machine - self.gunicorn - self.postgres - self.client)
+
+
 class CpuMeter:
-    """CPU seconds used by gunicorn's workers and their PostgreSQL backends between start() and stop().
+    """CPU seconds used by gunicorn's workers, their PostgreSQL backends and this client between start() and stop().
 
     A process started during the run counts from 0; one that ended during it is lost (workers are
     not recycled, and CONN_MAX_AGE keeps each worker's connection open, so neither happens here).
+    The whole machine's busy time is read too: on a shared machine it says how much of the two cores
+    other people's work took while this ran.
     """
 
     def __init__(self, master_pid: int, database: str):
@@ -372,14 +470,21 @@ class CpuMeter:
     def start(self):
         self.before, _ = self._sample()
         self.client_before = time.process_time()
+        self.machine_before = machine_busy_seconds()
+        self.wall_before = time.perf_counter()
 
-    def stop(self) -> tuple[float, float, float]:
+    def stop(self) -> CpuUse:
+        wall = time.perf_counter() - self.wall_before
+        machine = machine_busy_seconds() - self.machine_before
+        client = time.process_time() - self.client_before
         after, workers = self._sample()
         used = {pid: seconds - self.before.get(pid, 0.0) for pid, seconds in after.items()}
-        return (
-            sum(seconds for pid, seconds in used.items() if pid in workers),
-            sum(seconds for pid, seconds in used.items() if pid not in workers),
-            time.process_time() - self.client_before,
+        return CpuUse(
+            gunicorn=sum(seconds for pid, seconds in used.items() if pid in workers),
+            postgres=sum(seconds for pid, seconds in used.items() if pid not in workers),
+            client=client,
+            machine=machine,
+            wall=wall,
         )
 
 
@@ -443,7 +548,7 @@ def start_gunicorn(env: dict, port: int, extra: list[str]) -> subprocess.Popen:
     import urllib.request
 
     command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        str(Path(sys.executable).parent / "gunicorn"),
         "config.wsgi:application",
         "--config",
         str(ROOT / "config" / "gunicorn.py"),
@@ -545,21 +650,52 @@ def check_writes(outcomes: list[Outcome], notes_before: int) -> tuple[str, int]:
     return line, differences
 
 
-def print_table(title: str, summary: dict, seconds: float, cpu: tuple[float, float, float]) -> None:
+def print_table(title: str, summary: dict, seconds: float, cpu: CpuUse) -> None:
     answered = summary["n"] - summary["errors"]
     per_answer = lambda s: s / answered * 1000 if answered else float("nan")  # noqa: E731
+    ours = cpu.gunicorn + cpu.postgres + cpu.client
+    cores = os.cpu_count() or 1
     print(f"\n{title}")
     print(
         f"  {answered / seconds:.1f} answers/s over {seconds:.0f} s; {summary['n']} requests,"
         f" {summary['errors']} errors; p50 {summary['p50']:.1f} ms, p99 {summary['p99']:.1f} ms"
     )
     print(
-        f"  CPU per answer: gunicorn {per_answer(cpu[0]):.2f} ms, PostgreSQL {per_answer(cpu[1]):.2f} ms,"
-        f" this client {per_answer(cpu[2]):.2f} ms; load average {load_average()}"
+        f"  CPU per answer: {per_answer(ours):.2f} ms = gunicorn {per_answer(cpu.gunicorn):.2f}"
+        f" + PostgreSQL {per_answer(cpu.postgres):.2f} + this client {per_answer(cpu.client):.2f};"
+        f" so {cores} free cores would answer about {cores * 1000 / per_answer(ours):.0f}/s"
+    )
+    print(
+        f"  The machine's {cores} cores were {cpu.machine / cpu.wall / cores:.0%} busy: this run"
+        f" {ours / cpu.wall:.2f} cores, other work {cpu.others() / cpu.wall:.2f} cores;"
+        f" load average {load_average()}"
     )
     print(f"  {'kind':<14}{'n':>7}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}")
     for kind, row in summary["by_kind"].items():
         print(f"  {kind:<14}{row['n']:>7}{row['errors']:>8}{row['p50']:>9.1f}{row['p99']:>9.1f}")
+
+
+def per_answer_ms(cpu: CpuUse, summary: dict) -> float:
+    answered = summary["n"] - summary["errors"]
+    return (cpu.gunicorn + cpu.postgres + cpu.client) / answered * 1000 if answered else float("nan")
+
+
+# Issue 10 §7's targets for the reference mix; the CPU budget is what 150 req/s leaves on two cores.
+TARGET_SATURATION, TARGET_P99_MS, TARGET_CPU_MS = 150, 100, 13
+
+
+def print_targets(rate: float, p99: float, errors: int, differences: int, cpu_ms: float) -> None:
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT MET"
+
+    print(f"Target: 0 errors: {verdict(errors == 0)} ({errors})")
+    print(f"Target: 0 lost or half-written writes: {verdict(differences == 0)} ({differences})")
+    print(f"Target: saturation >= {TARGET_SATURATION} req/s: {verdict(rate >= TARGET_SATURATION)} ({rate:.1f})")
+    print(f"Target: p99 < {TARGET_P99_MS} ms at half of it: {verdict(p99 < TARGET_P99_MS)} ({p99:.1f} ms)")
+    print(
+        f"Budget: <= {TARGET_CPU_MS} ms of CPU per answer (gunicorn + PostgreSQL + client; 2 cores at "
+        f"{TARGET_SATURATION}/s): {verdict(cpu_ms <= TARGET_CPU_MS)} ({cpu_ms:.1f} ms)"
+    )
 
 
 # --- Profiling in this process -----------------------------------------------------------------------------
@@ -567,8 +703,6 @@ def print_table(title: str, summary: dict, seconds: float, cpu: tuple[float, flo
 
 def run_in_process(client, request: Request) -> None:
     """One request through Django's WSGI handler (test client), as the member would send it."""
-    import json
-
     headers = {}
     if request.cookie:
         client.cookies["sessionid"] = request.member.cookie
@@ -690,7 +824,7 @@ def serve_and_measure(args, world: World, database: str) -> int:
             warm = asyncio.run(closed_loop(base_url, world, mix, clients=clients, seconds=args.warmup, seed=0))
             meter.start()
             saturated = asyncio.run(closed_loop(base_url, world, mix, clients=clients, seconds=args.saturation_seconds))
-            cpu = meter.stop()
+            cpu = saturated_cpu = meter.stop()
             summary = summarize(saturated)
             rate = (summary["n"] - summary["errors"]) / args.saturation_seconds
             print_table(f"Saturation ({clients} clients, closed loop):", summary, args.saturation_seconds, cpu)
@@ -707,11 +841,15 @@ def serve_and_measure(args, world: World, database: str) -> int:
             print(f"\nWrites ({name}): {line}")
             errors = sum(is_error(o) for o in outcomes)
             print(f"Errors ({name}): {errors} ({error_breakdown(outcomes)})")
+            at_half = summarize(opened)
             print(
                 f"SUMMARY {name}: saturation {rate:.1f} req/s; at {half:.1f} req/s p50 "
-                f"{summarize(opened)['p50']:.1f} ms, p99 {summarize(opened)['p99']:.1f} ms; "
-                f"errors {errors}; write differences {differences}"
+                f"{at_half['p50']:.1f} ms, p99 {at_half['p99']:.1f} ms; "
+                f"errors {errors}; write differences {differences}; CPU per answer at saturation "
+                f"{per_answer_ms(saturated_cpu, summary):.1f} ms"
             )
+            if name == "reference":
+                print_targets(rate, at_half["p99"], errors, differences, per_answer_ms(saturated_cpu, summary))
             failures += errors + differences
     finally:
         if process is not None:
