@@ -130,6 +130,33 @@ def test_token_authentication_costs_one_indexed_query_between_writes():
     ]
 
 
+def test_token_lookup_reads_the_token_and_its_user_as_the_orm_does():
+    from django.forms.models import model_to_dict
+
+    from sessions_app.selectors import api_token_for_key
+
+    ada = UserFactory(username="ada", display_name="Ada L.", is_staff=True)
+    UserFactory(username="bob")
+    with time_machine.travel(NOW, tick=False):
+        token, key = api_token_create(user=ada, name="Laptop")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=NOW + timedelta(minutes=3))
+    expected = ApiToken.objects.select_related("user").get(digest=key_digest(key))
+
+    with CaptureQueriesContext(connection) as queries:
+        found = api_token_for_key(key)
+        user = found.user
+
+    assert len(queries) == 1
+    assert {field.attname: getattr(found, field.attname) for field in ApiToken._meta.concrete_fields} == {
+        field.attname: getattr(expected, field.attname) for field in ApiToken._meta.concrete_fields
+    }
+    assert found.expires_at.tzinfo is not None and found.last_used_at == NOW + timedelta(minutes=3)
+    assert model_to_dict(user) == model_to_dict(expected.user) and user.pk == ada.pk and user.name == "Ada L."
+    assert not found._state.adding and found._state.db == "default"
+    assert api_token_for_key(key + "x") is None
+    assert api_token_for_key("") is None
+
+
 def test_delete_auth_token_revokes_only_the_token_used():
     UserFactory(username="ada")
     laptop, phone = login()["token"], login()["token"]
