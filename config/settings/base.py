@@ -392,7 +392,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ActionRules"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.FilterBackend"],
     # Request bodies are JSON (our parser refuses deep nesting); only the endpoints that take an
     # uploaded file read multipart (the texts/ views). One content type per operation is what
     # clients generated from the schema can handle.

@@ -378,13 +378,13 @@ def test_drafts_are_hidden_from_members(world, api):
 
 def test_sessions_list_query_count_does_not_grow(world, api, django_assert_num_queries):
     client = api(world.member)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         client.get("/api/v1/sessions/")
     for _n in range(10):
         session = SessionFactory(group=world.group)
         session.facilitators.add(world.facilitator)
         RSVP.objects.create(session=session, user=world.member, status="going")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert client.get("/api/v1/sessions/").json()["count"] == 11
 
 
@@ -496,10 +496,40 @@ def test_session_list_counts_its_sessions_without_reading_every_rsvp(world, api)
         MembershipFactory(group=world.group, user=person)
         RSVP.objects.create(session=world.session, user=person, status=("going", "maybe", "going")[n])
 
+    SessionFactory(group=world.group, starts_at=world.session.starts_at + timedelta(days=7))
+
+    # Two sessions, one a page: the list is counted (a first page that holds them all is not, below).
     with CaptureQueriesContext(connection) as queries:
-        body = api(world.member).get("/api/v1/sessions/").json()
+        body = api(world.member).get("/api/v1/sessions/?page_size=1").json()
 
     [count] = [query["sql"] for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
     assert "sessions_app_rsvp" not in count
-    assert body["count"] == 1
+    assert body["count"] == 2
     assert body["results"][0]["rsvp_counts"] == {"going": 2, "maybe": 1, "declined": 0}
+
+
+def test_a_list_that_fits_on_its_first_page_is_counted_without_a_count_query(world, api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(1, 4):
+        SessionFactory(group=world.group, title=f"Week {n}", starts_at=world.session.starts_at + timedelta(days=7 * n))
+    client = api(world.member)
+
+    with CaptureQueriesContext(connection) as queries:
+        whole = client.get("/api/v1/sessions/").json()
+    assert not [query for query in queries if query["sql"].startswith("SELECT COUNT(*)")]
+    assert (whole["count"], whole["next"], whole["previous"], len(whole["results"])) == (4, None, None, 4)
+
+    exact = client.get("/api/v1/sessions/?page_size=4").json()
+    assert (exact["count"], exact["next"], exact["results"]) == (4, None, whole["results"])
+
+    first = client.get("/api/v1/sessions/?page_size=3").json()
+    assert (first["count"], first["results"]) == (4, whole["results"][:3])
+    assert first["next"].endswith("/api/v1/sessions/?page=2&page_size=3")
+    second = client.get(first["next"]).json()
+    assert (second["count"], second["next"], second["results"]) == (4, None, whole["results"][3:])
+    assert client.get("/api/v1/sessions/?page=3&page_size=3").status_code == 404
+
+    nothing = client.get("/api/v1/sessions/?status=cancelled").json()
+    assert (nothing["count"], nothing["next"], nothing["results"]) == (0, None, [])
