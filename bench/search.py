@@ -13,6 +13,7 @@ most 5× that of `me/`. Also prints the queries each search makes.
 
 # ruff: noqa: E402 (bench/ leaves the import path before Django and the apps are imported)
 
+import argparse
 import random
 import sys
 from pathlib import Path
@@ -32,6 +33,8 @@ from sessions_app.models import Membership, StudyGroup, User
 from sessions_app.services.api_tokens import api_token_create
 
 TEXTS, PASSAGES_PER_TEXT, NOTES, MEMBERS = 20, 125, 20_000, 40
+# Issue 12 §5: each search's median at most this many times `GET me/`'s.
+TARGET_RATIO = 5
 SAMPLE = (ROOT / "sample-texts" / "october-revolution-study-notes.txt").read_text()
 WORDS = [word.strip(".,;:()‘’“”\"'") for word in SAMPLE.split() if len(word) > 3]
 QUERIES = {
@@ -92,7 +95,28 @@ def build() -> tuple[User, User]:
     return members[0], members[1]
 
 
-def main() -> None:
+def explain(user: User, query: str) -> None:
+    """EXPLAIN ANALYZE of each query a search makes (the hit list first), as `user`."""
+    from readings import search
+
+    scope = search.search_scope(user=user, query=query)
+    queries = []
+    with connection.execute_wrapper(
+        lambda execute, sql, params, *rest: queries.append((sql, params)) or execute(sql, params, *rest)
+    ):
+        _total, hits = search.search_page(scope, page=1, page_size=20)
+        search.search_results(scope, hits)
+    for sql, params in queries:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            print("\n" + "\n".join(row[0] for row in cursor.fetchall()))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--explain", action="store_true", help="also print EXPLAIN ANALYZE of a common word's search")
+    args = parser.parse_args()
+    missed = []
     with throwaway_database():
         organizer, member = build()
         print(f"Machine: {machine()}")
@@ -105,8 +129,8 @@ def main() -> None:
             assert client.get("/api/v1/me/").status_code == 200
             me_ms = median_ms(lambda client=client: client.get("/api/v1/me/"), repeat=31)
             print(f"\nAs the {who}: GET /api/v1/me/ median {me_ms:.1f} ms")
-            print("| query | hits | queries | median ms | × me/ |")
-            print("|---|---:|---:|---:|---:|")
+            print(f"| query | hits | queries | median ms | × me/ | ≤ {TARGET_RATIO}× me/ |")
+            print("|---|---:|---:|---:|---:|---|")
             for label, query in QUERIES.items():
                 url = "/api/v1/search/"
                 response = client.get(url, {"q": query})
@@ -117,8 +141,22 @@ def main() -> None:
                 ):
                     client.get(url, {"q": query})
                 ms = median_ms(lambda client=client, query=query, url=url: client.get(url, {"q": query}), repeat=15)
-                print(f"| {label} | {response.json()['count']:,} | {len(queries)} | {ms:.1f} | {ms / me_ms:.1f} |")
+                ratio = ms / me_ms
+                met = ratio <= TARGET_RATIO
+                if not met:
+                    missed.append(f"{label} as the {who}")
+                print(
+                    f"| {label} | {response.json()['count']:,} | {len(queries)} | {ms:.1f} | {ratio:.1f} "
+                    f"| {'met' if met else 'NOT MET'} |"
+                )
+        if args.explain:
+            explain(member, "revolution")
+    print(
+        f"\nTarget: every search's median ≤ {TARGET_RATIO}× GET me/'s: "
+        + ("met" if not missed else "NOT MET (" + "; ".join(missed) + ")")
+    )
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -185,8 +185,15 @@ def _peek_guarded(group_id: int) -> Exists:
 
 
 def _of_thread(**lookup) -> Q:
-    """`lookup` on the note's thread root: the note itself if it is top-level, else its `root`."""
-    return Q(root__isnull=True, **lookup) | Q(**{f"root__{field}": value for field, value in lookup.items()})
+    """`lookup` on the note's thread root: the note itself if it is top-level, else its `root`.
+
+    The root is looked up by its primary key, for replies only (`EXISTS`), rather than joined: a join
+    to the root made PostgreSQL hash the whole notes table for every query of many notes (search).
+    Never NULL, so it is as safe under a negation as the join was.
+    """
+    return Q(root__isnull=True, **lookup) | (
+        Q(root__isnull=False) & Exists(Note.objects.filter(pk=OuterRef("root_id"), **lookup))
+    )
 
 
 def _posted_by(user: User) -> QuerySet[Note]:
@@ -220,7 +227,7 @@ def _visible_in_group(user: User, membership: Membership) -> Q:
         _of_thread(visibility__in=audiences) | _of_thread(author=user)
     )
     if not membership.is_organizer:  # the organizers moderate, so they see what they hid
-        visible &= Q(hidden_root__isnull=True) | Q(hidden_root__author=user)
+        visible &= Q(hidden_root__isnull=True) | Exists(Note.objects.filter(pk=OuterRef("hidden_root_id"), author=user))
     if membership.role == Role.MEMBER:
         unpeeked = (
             _of_thread(visibility=NoteVisibility.GROUP)
