@@ -259,11 +259,15 @@ class LeanClient:
     much as the server does on the same two cores halves the throughput it can show.
     """
 
+    # A kept connection idle longer than this is closed rather than used: the server closes its end
+    # after its keep-alive timeout (config/gunicorn.py), and a request written just then would be lost.
+    MAX_IDLE_SECONDS = 1.0
+
     def __init__(self, base_url: str, max_connections: int, timeout: float = 30):
         host, port = base_url.removeprefix("http://").rstrip("/").split(":")
         self.host, self.port, self.timeout = host, int(port), timeout
         self.host_header = f"Host: {host}:{port}\r\n".encode()
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.slots = asyncio.Semaphore(max_connections)
 
     async def request(self, method: str, path: str, headers: dict[str, str], body: bytes | None) -> tuple[int, bytes]:
@@ -272,9 +276,10 @@ class LeanClient:
 
     async def _exchange(self, method, path, headers, body) -> tuple[int, bytes]:
         connection = None
+        now = time.monotonic()
         while self.idle:
-            reader, writer = self.idle.pop()
-            if reader.at_eof() or writer.is_closing():  # the server closed it while it was idle
+            reader, writer, since = self.idle.pop()
+            if reader.at_eof() or writer.is_closing() or now - since > self.MAX_IDLE_SECONDS:
                 writer.close()
                 continue
             connection = reader, writer
@@ -310,7 +315,7 @@ class LeanClient:
         if fields.get("connection", "").lower() == "close":
             writer.close()
         else:
-            self.idle.append(connection)
+            self.idle.append((reader, writer, time.monotonic()))
         return status, content
 
     @staticmethod
@@ -323,7 +328,7 @@ class LeanClient:
         return b"".join(parts)
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _ in self.idle:
             writer.close()
         self.idle.clear()
 
