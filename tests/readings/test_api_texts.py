@@ -238,7 +238,9 @@ def test_passages_list_query_count_does_not_grow(world, api, django_assert_num_q
     big = upload(api, world.organizer, world.group, "b.txt", "\n\n".join(["T"] + ["p"] * 60).encode()).json()["id"]
     client = api(world.member)
 
-    with django_assert_num_queries(6):
+    # The short text's passages fit on the first page, so they are not counted apart (core.api.pagination);
+    # past a page one COUNT query is added, whatever the text's length.
+    with django_assert_num_queries(5):
         client.get(f"/api/v1/texts/{small}/passages/")
     with django_assert_num_queries(6):
         client.get(f"/api/v1/texts/{big}/passages/")
