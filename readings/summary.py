@@ -67,12 +67,10 @@ def _note(note: Note) -> dict:
 
 def _attendance(session: Session) -> dict:
     attendees = attendees_of(session)
-    members = Membership.objects.filter(group_id=session.group_id).count()
     names = session.group.summary_attendance == SummaryAttendance.NAMES
     return {
         "shown_as": session.group.summary_attendance,
         "present": len(attendees),
-        "members": members,
         "names": [user.name for user in attendees] if names else None,
     }
 

@@ -35,6 +35,10 @@ class RSVPStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+# Sessions an after-session summary is about and points to: held or to be held (never drafts, which members
+# do not see, nor cancelled ones, which did not meet).
+SUMMARY_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.COMPLETED)
+
 # The statuses a session may be given directly (cancelling has its own action).
 SESSION_STATUSES_ON_CREATE = [SessionStatus.DRAFT, SessionStatus.SCHEDULED]
 SESSION_STATUSES_ON_EDIT = [SessionStatus.DRAFT, SessionStatus.SCHEDULED, SessionStatus.COMPLETED]

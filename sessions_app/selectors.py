@@ -7,7 +7,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from .enums import Role, RSVPStatus, SessionStatus
+from .enums import SUMMARY_STATUSES, Role, RSVPStatus, SessionStatus
 from .models import RSVP, ApiToken, Attendance, Invitation, Membership, Series, Session, StudyGroup, User
 from .tokens import key_digest
 
@@ -131,11 +131,6 @@ def attendance_sheet(session: Session) -> dict:
         for membership in members_of(session.group)
     ]
     return {"present": sorted(present), "members": members}
-
-
-# Sessions a summary is about and points to: held or to be held (never drafts, which members do not see,
-# nor cancelled ones, which did not meet).
-SUMMARY_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.COMPLETED)
 
 
 def previous_session(session: Session) -> Session | None:

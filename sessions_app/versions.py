@@ -30,9 +30,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import IntEnum
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from .enums import Role
+from .enums import SUMMARY_STATUSES, Role
 from .models import Membership, Session
 
 
@@ -57,11 +57,35 @@ _REACHED = {
 }
 
 
+def _and_the_sessions_after(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """`sessions` and those whose pack shows the summary of one of them (`selectors.previous_session`).
+
+    A session S shows the summary of P when P is the latest held-or-to-be-held session of the group
+    before it: S starts after P with no such session in between. One query, with subqueries.
+    """
+    between = Session.objects.filter(
+        group_id=OuterRef(OuterRef("group_id")),
+        status__in=SUMMARY_STATUSES,
+        starts_at__gt=OuterRef("starts_at"),
+        starts_at__lt=OuterRef(OuterRef("starts_at")),
+    )
+    before = sessions.filter(
+        group_id=OuterRef("group_id"), status__in=SUMMARY_STATUSES, starts_at__lt=OuterRef("starts_at")
+    ).filter(~Exists(between))
+    return Session.objects.filter(group_id__in=sessions.values("group_id")).filter(
+        Q(pk__in=sessions.values("pk")) | Exists(before)
+    )
+
+
 def session_versions_bump(*, sessions: QuerySet[Session] | Iterable[int], audience: Audience) -> int:
-    """Raise the counters of `sessions` (a queryset or ids) for `audience`; one UPDATE. Returns the rows changed."""
+    """Raise the counters of `sessions` (a queryset or ids) for `audience`; one UPDATE. Returns the rows changed.
+
+    The session after each one (whose pack shows its summary: who came, its questions and answers, its
+    follow-ups) is raised with it, for the same audience.
+    """
     if not isinstance(sessions, QuerySet):
         sessions = Session.objects.filter(pk__in=list(sessions))
-    return sessions.update(**{field: F(field) + 1 for field in _REACHED[audience]})
+    return _and_the_sessions_after(sessions).update(**{field: F(field) + 1 for field in _REACHED[audience]})
 
 
 def group_versions_bump(*, group_ids: Iterable[int] | QuerySet, audience: Audience = Audience.EVERYONE) -> int:

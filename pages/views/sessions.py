@@ -32,10 +32,10 @@ from readings.summary import session_summary
 from reminders.selectors import cancellation_recipients
 from sessions_app import rules as session_rules
 from sessions_app import selectors as session_selectors
+from sessions_app.enums import SUMMARY_STATUSES
 from sessions_app.links import PACK_FILE_FORMATS, pack_download_url, pack_urls
 from sessions_app.models import Session
 from sessions_app.rules import facilitates
-from sessions_app.selectors import SUMMARY_STATUSES
 from sessions_app.services.schedule import (
     attendance_set,
     rsvp_set,

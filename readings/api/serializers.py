@@ -837,7 +837,6 @@ class SummaryAttendanceSerializer(serializers.Serializer):
         choices=SummaryAttendance.choices, help_text="The group's choice: names, or only how many came."
     )
     present = serializers.IntegerField(help_text="How many were marked present.")
-    members = serializers.IntegerField(help_text="How many members the group has.")
     names = serializers.ListField(
         child=serializers.CharField(), allow_null=True, help_text="Who came, by name; null when the group shows counts."
     )
@@ -902,6 +901,10 @@ class PackSerializer(serializers.Serializer):
     generated_at = AwareDateTimeField()
     version = serializers.CharField(help_text="Also the ETag.")
     brief = BriefSerializer(required=False, help_text="The facilitator's brief: only in the packs of facilitators.")
+    previous_summary = SummarySerializer(
+        required=False,
+        help_text="The summary of the group's session before this one, as you may see it; absent when there is none.",
+    )
 
 
 class LiveNoteSerializer(serializers.Serializer):

@@ -25,10 +25,11 @@ from ..brief import facilitator_brief
 from ..enums import QuestionState
 from ..models import DiscussionQuestion
 from ..reading_model import NoteView, ReadingView, person_name, reading_ranges, session_reading, visible_session_notes
+from ..summary import previous_summary
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
-# ETags from before do not outlive it. (6: overlapping readings show a passage once.)
-PACK_FORMAT = 6
+# ETags from before do not outlive it. (6: overlapping readings show a passage once; 7: the previous session's summary.)
+PACK_FORMAT = 7
 
 
 class PackScope:
@@ -235,4 +236,7 @@ def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
     }
     if facilitator_rights:
         pack["brief"] = facilitator_brief(scope.user, scope.membership, session)
+    # The group's session before this one, as this person may see it (readings.summary); absent when none.
+    if (summary := previous_summary(scope.user, scope.membership, session)) is not None:
+        pack["previous_summary"] = summary
     return pack

@@ -156,6 +156,47 @@ def thread(note: dict) -> list[dict]:
     return replies
 
 
+def _local(moment: str, tzname: str, fmt: str) -> str:
+    return format(_parse(moment).astimezone(ZoneInfo(tzname)), fmt)
+
+
+def previous_view(summary: dict | None) -> dict | None:
+    """The `previous_summary` section as every format prints it: the same lines, in the same order."""
+    if summary is None:
+        return None
+    session, attendance = summary["session"], summary["attendance"]
+    if attendance["present"] == 0:
+        came = "No attendance was marked."
+    elif attendance["names"] is not None:
+        came = ", ".join(attendance["names"]) + f" ({attendance['present']})"
+    else:
+        came = f"{attendance['present']} member{'' if attendance['present'] == 1 else 's'}"
+    return {
+        "title": session["title"],
+        "when": _local(session["starts_at"], session["timezone"], "%A %-d %B %Y, %H:%M") + f" ({session['timezone']})",
+        "came": came,
+        "questions": [
+            {
+                "number": question["number"],
+                "prompt": question["prompt"],
+                "answers": [
+                    {
+                        "by": answer["author"]["name"]
+                        + (f" · {answer['helpful_count']} found it helpful" if answer["helpful_count"] else ""),
+                        "body": answer["body"],
+                    }
+                    for answer in question["answers"]
+                ],
+            }
+            for question in summary["questions"]
+        ],
+        "follow_ups": [
+            {"by": f"§{note['passage']['position']} · {note['author']['name']}", "body": note["body"]}
+            for note in summary["follow_ups"]
+        ],
+    }
+
+
 def layout(pack: dict, *, link_prefix: str = "") -> dict:
     """Everything a template needs to print `pack`; notes are numbered in reading order."""
     counter = 0
@@ -217,6 +258,7 @@ def layout(pack: dict, *, link_prefix: str = "") -> dict:
         "readings": readings,
         "questions": questions,
         "brief": brief_view(pack.get("brief")),  # facilitators' packs only
+        "previous": previous_view(pack.get("previous_summary")),
         "note_count": counter,
         "when": f"{starts:%A %-d %B %Y, %H:%M}–{ends:%H:%M} ({starts:%Z}, {session['timezone']})",
         "date": f"{starts:%Y-%m-%d}",

@@ -137,6 +137,8 @@ def pdf_document(pack: dict) -> dict:
         "online_link": clickable(session["online_url"] or ""),
         "summary": summary,
         "description": session["description"] or "",
+        # The previous session's summary: the same lines as the printable HTML (`document.previous_view`).
+        "previous": doc["previous"],
         "readings": [_reading(view) for view in readings],
         "questions": [
             {

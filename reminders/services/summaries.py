@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 
+from sessions_app.enums import SUMMARY_STATUSES
 from sessions_app.models import Membership, Session
-from sessions_app.selectors import SUMMARY_STATUSES
 
 from ..enums import ReminderKind
 from ..models import Reminder

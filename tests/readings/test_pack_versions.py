@@ -11,6 +11,7 @@ cover cannot hide: adding a field to the pack without a step here fails.
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from readings.models import Note, Passage
 from readings.pack.builder import build_pack, pack_scope, pack_version
@@ -36,7 +37,7 @@ from sessions_app.models import StudyGroup
 from sessions_app.selectors import access_session, membership_for
 from sessions_app.services.accounts import profile_update
 from sessions_app.services.groups import group_update, membership_add, membership_end
-from sessions_app.services.schedule import session_cancel, session_update
+from sessions_app.services.schedule import attendance_set, session_cancel, session_create, session_update
 
 from ..factories import MembershipFactory, SessionFactory, UserFactory
 from .documents import MANIFESTO_HTML
@@ -267,3 +268,76 @@ def test_the_version_changes_exactly_when_the_pack_does_and_covers_every_field(w
     assert every_field - covered == set()
     # Inputs only facilitators may see moved only their versions, as checked above; and the walk reached them.
     assert Passage.objects.filter(text=manifesto, retired=False).count() > len(passages)
+
+
+def test_the_version_covers_the_summary_of_the_previous_session_exactly(world, people):
+    """The next session's pack shows the previous one's summary: each change to what that shows (who came, its
+    questions, answers and follow-ups, its title and time, the group's setting) moves the version of exactly those
+    whose pack changed, and every field of the section is reached."""
+    member, member_b, facilitator, organizer = (people[name] for name in VIEWERS)
+    now = timezone.now()
+    previous = session_create(
+        group=world.group,
+        title="October, week zero",
+        starts_at=now - timedelta(hours=2),
+        ends_at=now - timedelta(hours=1),
+        facilitators=[facilitator],
+    )
+    content = "Title line\n\n" + "\n\n".join(f"Paragraph {n} of the essay." for n in range(1, 7))
+    text = text_import(group=world.group, created_by=organizer, content=content, title="Ten Days")
+    passage = {p.position: p for p in text.passages.all()}
+    assignment_create(session=previous, text=text, start_passage=passage[2], end_passage=passage[4])
+    upcoming = assignment_create(session=world.session, text=text, start_passage=passage[5], end_passage=passage[7])
+    first = question_create(session=previous, author=organizer, prompt="What happened?")
+    answer = note_create(author=member_b, passage=passage[2], body="Because.", visibility="group", question=first)
+    when = previous.starts_at
+
+    steps = {
+        "attendance marked": lambda: attendance_set(session=previous, marked_by=facilitator, present=[member.pk]),
+        "an attendee's name": lambda: profile_update(user=member, display_name="Ada"),
+        "an answer": lambda: note_create(
+            author=member, passage=passage[3], body="Hunger.", visibility="group", question=first
+        ),
+        "a helpful mark": lambda: note_mark_helpful(note=answer, user=facilitator),
+        "an answer edited": lambda: note_update(note=answer, body="Because of *bread*."),
+        "a facilitators follow-up": lambda: note_create(
+            author=facilitator, passage=passage[4], body="Bring maps.", visibility="facilitators", tags=["follow-up"]
+        ),
+        "a follow-up tag": lambda: note_update(note=answer, tags=["follow-up"]),
+        "an answer hidden": lambda: note_set_hidden(note=answer, hidden=True, by=organizer),
+        "a question added": lambda: question_create(session=previous, author=organizer, prompt="And then?"),
+        "a question reworded": lambda: question_update(question=first, prompt="What happened first?"),
+        "the previous session's title": lambda: session_update(session=previous, title="October, week one"),
+        "the previous session's time": lambda: session_update(
+            session=previous, starts_at=when - timedelta(hours=1), ends_at=when
+        ),
+        "the previous session's timezone": lambda: session_update(session=previous, timezone="Europe/Paris"),
+        "the group shows counts": lambda: group_update(group=world.group, summary_attendance="counts"),
+        "the next reading": lambda: assignment_update(assignment=upcoming, required=False),
+        "the next reading's text": lambda: text_update(text=text, title="Ten Days That Shook", author="Reed"),
+        "the previous session cancelled": lambda: session_cancel(session=previous),
+    }
+
+    views = {name: view(people[name], world.session.pk) for name in VIEWERS}
+    seen: set[str] = set()
+    covered: set[str] = set()
+    wrong = []
+    for label, step in steps.items():
+        step()
+        previous.refresh_from_db()
+        after = {name: view(people[name], world.session.pk) for name in VIEWERS}
+        for name in VIEWERS:
+            (old_version, old_pack), (new_version, new_pack) = views[name], after[name]
+            fields = changed_fields(old_pack, new_pack)
+            covered |= fields
+            seen |= field_paths(old_pack)
+            if (old_version != new_version) != bool(fields):
+                wrong.append(
+                    f"{label}: {name}'s pack changed {sorted(fields)}, version changed: {old_version != new_version}"
+                )
+        views = after
+
+    assert wrong == [], "\n".join(wrong)
+    summary_fields = {path for path in seen if path.startswith("previous_summary.")}
+    assert "previous_summary.attendance.names" in summary_fields
+    assert summary_fields - covered == set()

@@ -8,9 +8,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from readings.pack import formats
+from readings.pack.builder import build_pack, pack_scope
+from readings.services.notes import note_create
 from readings.summary import previous_summary, session_summary
 from reminders.models import Reminder
 from sessions_app.models import Attendance, Membership
+from sessions_app.selectors import membership_for
 from sessions_app.services.groups import group_update
 from sessions_app.services.schedule import attendance_set, session_cancel
 
@@ -26,6 +30,7 @@ from .summary_circle import (
     FOLLOW_PRIVATE,
     build_circle,
 )
+from .test_pack_pdf import html_sections, pdf_text, squeeze
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +82,8 @@ def test_who_came_is_named_or_counted_as_the_group_prefers(world, circle):
     group_update(group=world.group, summary_attendance="counts")
     counted = summary_for(world.member, circle.held)["attendance"]
 
-    assert named == {"shown_as": "names", "present": 2, "members": 4, "names": ["Member", "Second Reader"]}
-    assert counted == {"shown_as": "counts", "present": 2, "members": 4, "names": None}
+    assert named == {"shown_as": "names", "present": 2, "names": ["Member", "Second Reader"]}
+    assert counted == {"shown_as": "counts", "present": 2, "names": None}
 
 
 def test_the_next_session_comes_with_its_reading_and_the_pack_of_the_next_shows_the_summary(world, circle):
@@ -188,7 +193,7 @@ def test_marking_attendance_on_the_page_plans_the_summary_and_shows_it(world, ci
     )
 
     assert response.redirect_chain == [(f"/sessions/{circle.held.pk}/summary/", 302)]
-    assert "Member, Second Reader (2 of 4)" in words(response)
+    assert "Member, Second Reader (2)" in words(response)
     assert set(Reminder.objects.filter(kind="summary").values_list("recipient__username", flat=True)) == {
         "organizer",
         "facilitator",
@@ -223,3 +228,62 @@ def test_the_api_refuses_a_bad_summary_setting_naming_the_field(world, api):
     assert "summary_attendance" in response.json()["errors"]
     world.group.refresh_from_db()
     assert world.group.summary_attendance == "names"
+
+
+# --- The next session's pack ------------------------------------------------------------------
+
+
+def pack_of(user, session) -> dict:
+    scope = pack_scope(user=user, session=session, membership=membership_for(user, session.group_id))
+    return build_pack(scope)
+
+
+def test_the_next_sessions_pack_carries_the_summary_each_person_may_see_and_the_first_pack_none(world, circle):
+    mark_present = [world.member.pk, circle.second.pk]
+    attendance_set(session=circle.held, marked_by=world.facilitator, present=mark_present)
+    member, facilitator = pack_of(world.member, circle.upcoming), pack_of(world.facilitator, circle.upcoming)
+
+    assert member["previous_summary"] == summary_for(world.member, circle.held)
+    assert [n["body"] for n in facilitator["previous_summary"]["follow_ups"]] == [FOLLOW_GROUP, FOLLOW_FACILITATORS]
+    assert "previous_summary" not in pack_of(world.member, world.session)  # the group's first session
+
+
+def test_the_printable_html_and_the_pdf_print_the_same_summary_section(world, circle, tmp_path):
+    attendance_set(session=circle.held, marked_by=world.facilitator, present=[world.member.pk, circle.second.pk])
+    pack = pack_of(world.member, circle.upcoming)
+
+    sections = html_sections(formats.html(pack))
+    printed = squeeze(pdf_text(formats.pdf(pack), tmp_path))
+    (summary,) = [text for name, text in sections if name == "section.previous-summary#previous-summary"]
+
+    assert [name for name, _ in sections][:2] == ["header.masthead#", "section.previous-summary#previous-summary"]
+    assert " ".join(summary.split()).startswith(
+        "Last time: October, week two Friday 1 March 2030, 10:00 (Europe/London) "
+        "Who came: Member, Second Reader (2) The questions 1. What is the main claim? "
+        f"{ANSWER_TOP} — Member · 2 found it helpful"
+    )
+    assert FOLLOW_GROUP in summary
+    assert ANSWER_PRIVATE not in summary
+    assert FOLLOW_FACILITATORS not in summary
+    position = 0
+    for name, text in sections:
+        expected = squeeze(text)
+        assert printed[position : position + len(expected)] == expected, f"section {name} differs"
+        position += len(expected)
+    assert printed[position:] == ""
+
+
+def test_the_pack_with_a_summary_costs_the_same_queries_with_more_notes(world, circle, api):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            api(world.member).get(f"/api/v1/sessions/{circle.upcoming.pk}/pack/")
+        return len(captured)
+
+    few = queries()
+    for n in range(5):
+        note_create(
+            author=circle.second, passage=circle.notes["top"].passage, body=f"More {n}.", question=circle.first_question
+        )
+        note_create(author=circle.second, passage=circle.notes["top"].passage, body=f"Do {n}.", tags=["follow-up"])
+
+    assert queries() == few
