@@ -151,6 +151,14 @@ def with_heat(stuck: list[dict]) -> list[dict]:
     return [{**row, "heat": row["asking"] * 100 // top if top else 0} for row in stuck]
 
 
+def heat_strip(user: User, membership: Membership, session: Session) -> dict[int, dict]:
+    """{passage id: {"asking": notes that ask, "heat": a whole percent of the top passage's}} for the reader's
+    heat strip (facilitators only; the caller checks). Passages nobody asked about are left out. Two queries."""
+    asking = passage_heat(user, membership, session)
+    top = max(asking.values(), default=0)
+    return {pk: {"asking": count, "heat": count * 100 // top} for pk, count in asking.items()}
+
+
 def facilitator_brief(user: User, membership: Membership, session: Session) -> dict:
     """The brief of `session` for `user` (who has facilitator rights: the caller checked). JSON-ready.
 
@@ -166,4 +174,4 @@ def facilitator_brief(user: User, membership: Membership, session: Session) -> d
     }
 
 
-__all__ = ["facilitator_brief", "passage_heat", "with_heat"]
+__all__ = ["facilitator_brief", "heat_strip", "passage_heat", "with_heat"]

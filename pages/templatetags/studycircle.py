@@ -94,3 +94,9 @@ def note_html(note) -> SafeString:
 def note_text(note) -> str:
     """The note's source text with its mentions written as each member's current name (auto-escaped)."""
     return text_with_mention_names(note.body, mention_names(note))
+
+
+@register.filter
+def heat_of(heat_by_passage: dict, passage_id: int) -> dict | None:
+    """The reader's heat strip entry of one passage (`readings.brief.heat_strip`), or None."""
+    return heat_by_passage.get(passage_id) if heat_by_passage else None

@@ -32,6 +32,7 @@ from django.utils.safestring import SafeString, mark_safe
 from core.rules import SIGNED_IN
 from pages.rules import rule_required
 from readings.anchoring import segments
+from readings.brief import heat_strip
 from readings.enums import NoteVisibility, QuestionState
 from readings.models import DiscussionQuestion, Passage
 from readings.pack.builder import notes_version, pack_scope
@@ -39,6 +40,7 @@ from readings.progress import own_progress
 from readings.reading_model import NoteView, PassageView, ReadingView, session_reading
 from readings.selectors import notes_withheld_before_peek, number_questions, questions_for, session_passages_q
 from sessions_app.models import Membership, Session, User
+from sessions_app.rules import facilitates
 from sessions_app.selectors import access_session, membership_for
 
 # --- What the templates show ------------------------------------------------------------------
@@ -501,7 +503,13 @@ def session_read(request, session_id: int):
         at=request.GET.get("at", "")[:40],
     )
     context = {**_context(reader), **_live(request, session, membership), **_progress(request, reader)}
+    context.update(_heat(request, session, membership))
     return render(request, "pages/reader/page.html", context)
+
+
+def _heat(request, session: Session, membership: Membership) -> dict:
+    """For facilitators, the heat strip beside the passages (pages/reader/heat.html): where members asked."""
+    return {"passage_heat": heat_strip(request.user, membership, session) if facilitates(membership) else {}}
 
 
 def _progress(request, reader: Reader) -> dict:
@@ -531,7 +539,8 @@ def passage_fragment(request, session_id: int, passage_id: int):
     row = next((row for section in reader.sections for row in section.rows), None)
     if row is None:
         raise Http404("That passage is not part of this session's reading.")
-    return render(request, "pages/reader/passage.html", {**_context(reader), "row": row})
+    context = {**_context(reader), **_heat(request, session, membership), "row": row}
+    return render(request, "pages/reader/passage.html", context)
 
 
 @rule_required(SIGNED_IN, methods=["GET"])

@@ -77,5 +77,8 @@ def test_the_brief_shows_who_is_reading_who_has_not_opened_and_puts_14_at_the_to
     check_page(lead, "the facilitator's brief")
     screenshot(lead, "brief", full_page=True)
 
+    lead.goto(f"{base_url}/sessions/{world.session.id}/read/")  # the heat strip beside the passages
+    expect(lead.locator("#p-14").get_by_role("img", name="1 note asking about passage 14")).to_be_visible()
+    expect(lead.locator(".heat-mark")).to_have_count(1)
     refused = page.goto(f"{base_url}/sessions/{world.session.id}/brief/")  # a member has no brief
     assert refused.status == 403

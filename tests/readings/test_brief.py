@@ -234,3 +234,28 @@ def test_members_get_no_brief_and_no_link_to_it(world, client, reading):
 
     assert client.get(f"/sessions/{world.session.id}/brief/").status_code == 403
     assert "/brief/" not in client.get(f"/sessions/{world.session.id}/").content.decode()
+
+
+# --- The heat strip in the reader --------------------------------------------------------------------
+
+
+def test_the_reader_draws_facilitators_a_heat_strip_beside_the_passages_members_asked_about(
+    world, client, essay, reading, member_b
+):
+    for _ in range(2):
+        note_create(author=member_b, passage=at(essay, 14), body="Why?", visibility="group")
+    note_create(author=world.member, passage=at(essay, 12), body="Lost.", visibility="group", tags=["confused"])
+    for _ in range(3):  # a private doubt never heats a passage
+        note_create(author=member_b, passage=at(essay, 20), body="Mine?", visibility="private")
+    url = f"/sessions/{world.session.id}/read/"
+
+    client.force_login(world.facilitator)
+    lead = client.get(url).content.decode()
+    client.force_login(world.member)
+    member = client.get(url).content.decode()
+
+    assert 'aria-label="2 notes asking about passage 14"' in lead
+    assert 'aria-label="1 note asking about passage 12"' in lead
+    assert 'style="width:50%"' in lead.split('aria-label="1 note asking about passage 12"', 1)[1][:200]
+    assert "about passage 20" not in lead
+    assert "heat-mark" not in member
