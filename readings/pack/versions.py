@@ -164,23 +164,21 @@ def pack_versions_bump_for_session(
 
 
 def pack_versions_bump_for_name(*, user_id: int) -> None:
-    """A person's display name changed: raise the versions of the groups they left whose packs still show it.
+    """A person's display name changed: raise the versions of those shown it in the groups they left.
 
     `sessions_app.services.accounts.profile_update` raises the groups they are in; a member who left is still
-    shown by name on the notes they wrote and in the notes that mention them. One query, and a bump only
-    where there is such a note.
+    shown by name on the notes they wrote and in the notes that mention them, each to that note's audience only
+    (a private or facilitators-only note must not move a member's version: that would tell them it exists).
+    Two queries for the notes, then `pack_versions_bump_for_notes`.
     """
     shown_in = (
         Note.objects.filter(
             Q(author_id=user_id) | Q(pk__in=NoteMention.objects.filter(user_id=user_id).values("note_id"))
         )
         .exclude(passage__text__group_id__in=Membership.objects.filter(user_id=user_id).values("group_id"))
-        .values_list("passage__text__group_id", flat=True)
-        .distinct()
+        .values_list("pk", flat=True)
     )
-    group_ids = list(shown_in)
-    if group_ids:
-        group_versions_bump(group_ids=group_ids)
+    pack_versions_bump_for_notes(note_reaches(shown_in))
 
 
 def pack_versions_bump_for_progress(*, session: Session, passage_ids: Iterable[int], opened: bool) -> None:

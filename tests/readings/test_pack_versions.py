@@ -341,3 +341,44 @@ def test_the_version_covers_the_summary_of_the_previous_session_exactly(world, p
     summary_fields = {path for path in seen if path.startswith("previous_summary.")}
     assert "previous_summary.attendance.names" in summary_fields
     assert summary_fields - covered == set()
+
+
+@pytest.mark.parametrize(
+    ("note", "moves"),
+    [
+        ("his private note", set()),
+        ("his note for the facilitators", {"facilitator", "organizer"}),
+        ("an organizer's private note mentioning him", {"organizer"}),
+        ("his note for the group", set(VIEWERS)),
+    ],
+)
+def test_a_former_members_new_name_moves_only_the_versions_of_those_shown_his_notes(world, people, note, moves):
+    """Renaming someone who left the group moves a pack's version only where a note showing his name reaches
+    that viewer: a private or facilitators-only note he wrote must not tell the members, by their ETag, that it
+    exists."""
+    content = "Title line\n\n" + "\n\n".join(f"Paragraph {n} of the essay." for n in range(1, 4))
+    text = text_import(group=world.group, created_by=world.organizer, content=content, title="Ten Days")
+    passage = text.passages.get(position=2)
+    assignment_create(session=world.session, text=text, start_passage=passage, end_passage=text.passages.last())
+    gus = UserFactory(username="gus", display_name="Gus")
+    gone = MembershipFactory(group=world.group, user=gus)
+    writes = {
+        "his private note": lambda: note_create(author=gus, passage=passage, body="Mine.", visibility="private"),
+        "his note for the facilitators": lambda: note_create(
+            author=gus, passage=passage, body="For you.", visibility="facilitators"
+        ),
+        "an organizer's private note mentioning him": lambda: note_create(
+            author=world.organizer, passage=passage, body="Ask @gus.", visibility="private"
+        ),
+        "his note for the group": lambda: note_create(author=gus, passage=passage, body="Ours.", visibility="group"),
+    }
+    writes[note]()
+    membership_end(membership=gone, leaving=True)
+    before = {name: view(people[name], world.session.pk) for name in VIEWERS}
+
+    profile_update(user=gus, display_name="Gustave")
+
+    after = {name: view(people[name], world.session.pk) for name in VIEWERS}
+    shown = {name for name in VIEWERS if changed_fields(before[name][1], after[name][1])}
+    moved = {name for name in VIEWERS if before[name][0] != after[name][0]}
+    assert (shown, moved) == (moves, moves)
