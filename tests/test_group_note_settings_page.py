@@ -48,3 +48,20 @@ def test_only_organizers_change_the_note_settings(world, client, role, status):
     assert response.status_code == status
     assert StudyGroup.objects.get(pk=world.group.pk).default_note_visibility == "group"
     assert "note-settings" not in client.get(f"/groups/{world.group.pk}/").content.decode()
+
+
+def test_organizer_chooses_that_the_summary_counts_who_came_and_a_bad_choice_changes_nothing(world, client):
+    client.force_login(world.organizer)
+    before = client.get(f"/groups/{world.group.pk}/").content.decode()
+
+    saved = client.post(settings_url(world), {"default_note_visibility": "group", "summary_attendance": "counts"})
+    counted = StudyGroup.objects.get(pk=world.group.pk).summary_attendance
+    refused = client.post(
+        settings_url(world), {"default_note_visibility": "group", "summary_attendance": "faces"}, follow=True
+    )
+
+    assert '<option value="names" selected>Names of those who came</option>' in before
+    assert saved.status_code == 302
+    assert counted == "counts"
+    assert "Select a valid choice. faces is not one of the available choices." in refused.content.decode()
+    assert StudyGroup.objects.get(pk=world.group.pk).summary_attendance == "counts"

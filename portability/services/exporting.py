@@ -62,6 +62,7 @@ GROUP_FIELDS = [
     "default_note_visibility",
     "highlights_unlock_peek",
     "member_progress_visible",
+    "summary_attendance",
     "created_at",
 ]
 SERIES_FIELDS = [

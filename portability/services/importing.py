@@ -188,6 +188,7 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
             "default_note_visibility",
             "highlights_unlock_peek",
             "member_progress_visible",
+            "summary_attendance",
         ],
         where,
         slug=slug or _get(group_row, "slug", where, kinds=(str,)),
