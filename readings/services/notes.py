@@ -106,12 +106,24 @@ def _set_mentions(note: Note, mentioned: list[User], *, new: bool = False) -> li
     return [user.pk for user in mentioned if user.pk in audience and not before.get(user.pk)]
 
 
-def _set_tags(note: Note, tags: list[str], *, new: bool = False) -> None:
-    """Replace the note's tags (a new note has none to delete)."""
+def _set_tags(note: Note, tags: list[str], *, new: bool = False) -> list[NoteTag]:
+    """Replace the note's tags (a new note has none to delete); returns the rows written."""
     if not new:
         note.tags.all().delete()
-    if tags:
-        NoteTag.objects.bulk_create([NoteTag(note=note, name=name) for name in tags])
+    rows = [NoteTag(note=note, name=name) for name in tags]
+    if rows:
+        NoteTag.objects.bulk_create(rows)
+    return rows
+
+
+def _keep_as_read(note: Note, relation: str, rows: list) -> None:
+    """Hold `rows` as `note.<relation>.all()`, as `prefetch_related` would, so showing the note reads them no more.
+
+    Only for rows that are the whole relation, in its order (its Meta ordering).
+    """
+    queryset = getattr(note, relation).all()
+    queryset._result_cache, queryset._prefetch_done = rows, True
+    note._prefetched_objects_cache = {**getattr(note, "_prefetched_objects_cache", {}), relation: queryset}
 
 
 def _check_visibility(visibility: str) -> None:
@@ -212,8 +224,14 @@ def note_create(
         question=question,
         highlight=highlight,
     )
-    _set_tags(note, _clean_tags(tags), new=True)
+    tag_rows = _set_tags(note, _clean_tags(tags), new=True)
     newly_mentioned = _set_mentions(note, mentioned, new=True)
+    # What the answer shows of a new note is known: no tag or one (several are ordered by the database's
+    # collation, so they are read back), and no mention (mentions are read back with their people).
+    if len(tag_rows) <= 1:
+        _keep_as_read(note, "tags", tag_rows)
+    if not mentioned:
+        _keep_as_read(note, "mentions", [])
     note_written.send(sender=Note, note=note, created=True, mentioned=newly_mentioned)
     pack_versions_bump_for_notes(note_reaches([note.pk]))
     return note
