@@ -160,3 +160,15 @@ def test_image_build_collectstatic_needs_no_real_secret_key(tmp_path):
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert "static files copied" in result.stdout
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_do_not_jit_compile_queries():
+    """JIT compiling took most of a member's search once the planner's estimate passed jit_above_cost."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
