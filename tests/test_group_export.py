@@ -256,6 +256,7 @@ def test_an_export_holds_nothing_of_another_group():
         (lambda d: d["notes"][2].update(parent=10**9), "notes[2].parent", "not earlier in the file"),
         (lambda d: d["notes"][0].update(anchor="p-999999"), "notes[0].anchor", "not in the file"),
         (lambda d: d["texts"][0]["passages"][3].update(kind="poem"), "texts[0].passages[3].kind", "poem"),
+        (lambda d: d["group"].update(summary_attendance="faces"), "group.summary_attendance", "faces"),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_place_and_nothing_is_written(change, field, message):
@@ -270,6 +271,21 @@ def test_a_bad_file_is_refused_naming_the_place_and_nothing_is_written(change, f
     assert field in refused.value.message_dict
     assert message in " ".join(refused.value.message_dict[field])
     assert (StudyGroup.objects.count(), User.objects.count(), Text.objects.count(), Note.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_a_group_that_shows_only_counts_of_who_came_still_does_after_the_move():
+    populated = populate_group()
+    StudyGroup.objects.filter(pk=populated.group.pk).update(summary_attendance="counts")
+    exported = group_export(group=populated.group)
+
+    copy = group_import(data=exported, slug="thursday-copy")
+
+    assert exported["group"]["summary_attendance"] == "counts"
+    assert copy.summary_attendance == "counts"
+    # An older file, without the setting, reads as the default: names.
+    del exported["group"]["summary_attendance"]
+    assert group_import(data=exported, slug="thursday-older").summary_attendance == "names"
 
 
 @pytest.mark.django_db
