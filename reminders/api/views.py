@@ -41,6 +41,7 @@ def _me(user) -> dict:
             "answer": preference.email_answer,
             "nudge": preference.email_nudge,
             "summary": preference.email_summary,
+            "brief": preference.email_brief,
         },
         "unread_notifications": unread_notification_count(user),
     }

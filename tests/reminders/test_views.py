@@ -165,6 +165,16 @@ def test_me_api_patch_replans_reminders(world, session, api):
     assert outbox(recipient=world.member) == {("member", "reading", STARTS.replace(day=7), "pending")}
 
 
+def test_me_api_get_shows_the_brief_switch_a_patch_turned_off(world, session, api):
+    before = api(world.member).get("/api/v1/me/").json()["notifications"]["brief"]
+
+    api(world.member).patch("/api/v1/me/", {"notifications": {"brief": False}})
+
+    assert before is True
+    assert api(world.member).get("/api/v1/me/").json()["notifications"]["brief"] is False
+    assert preference_for(world.member).email_brief is False
+
+
 def test_me_api_giving_an_email_address_plans_the_missing_reminders(world, session, api):
     world.member.email = ""
     world.member.save()
