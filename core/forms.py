@@ -14,6 +14,11 @@ def apply_errors(form: forms.Form, error: ValidationError, aliases: dict[str, st
             form.add_error(field if field in form.fields else None, problem)
 
 
+def is_id(value: str) -> bool:
+    """Only ASCII digits: not "+5", " 5", "1_0" or "٥", which `int()` would take."""
+    return value.isascii() and value.isdigit()
+
+
 def id_from_request(value: str | None, name: str) -> int | None:
     """An object id a page takes from its query string or a form (`?edit=12`); None when absent.
 
@@ -22,6 +27,6 @@ def id_from_request(value: str | None, name: str) -> int | None:
     """
     if not value:
         return None
-    if not (value.isascii() and value.isdigit()):
+    if not is_id(value):
         raise BadRequest(f"{name} must be a number")
     return int(value)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from core.forms import apply_errors, id_from_request
+from core.forms import apply_errors, id_from_request, is_id
 from core.rules import SIGNED_IN, Target, allowed, require
 from core.validators import validate_multiline_text
 from pages.forms import SessionForm
@@ -313,10 +313,10 @@ def session_cancel_page(request, session_id: int, *, target: Target):
 def attendance_mark(request, session_id: int, *, target: Target):
     """Facilitators mark who came (the ticked members); the group's summary email is planned with it."""
     session = target.obj
-    try:
-        present = [int(value) for value in request.POST.getlist("present")]
-    except ValueError:
+    values = request.POST.getlist("present")
+    if not all(is_id(value) for value in values):
         return HttpResponseBadRequest("present: give the ids of members who came.", content_type="text/plain")
+    present = [int(value) for value in values]
     try:
         attendance_set(session=session, marked_by=request.user, present=present)
     except ValidationError as error:  # not members, or a session that has not started: nothing is written

@@ -221,6 +221,29 @@ def test_only_those_who_lead_the_session_mark_attendance_and_bad_input_changes_n
     assert not Reminder.objects.filter(kind="summary").exists()
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda pk: f"+{pk}",
+        lambda pk: f" {pk}",
+        lambda pk: f"{pk} ",
+        lambda pk: f"0_{pk}",
+        lambda pk: str(pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+        lambda pk: "",
+    ],
+    ids=["plus", "leading space", "trailing space", "underscore", "arabic-indic digits", "empty"],
+)
+def test_attendance_takes_only_ids_in_ascii_digits_and_writes_nothing_otherwise(world, circle, client, spelling):
+    client.force_login(world.facilitator)
+    response = client.post(
+        f"/sessions/{circle.held.pk}/attendance/", {"present": [str(circle.second.pk), spelling(world.member.pk)]}
+    )
+
+    assert (response.status_code, response.content.decode()) == (400, "present: give the ids of members who came.")
+    assert not Attendance.objects.exists()
+    assert not Reminder.objects.filter(kind="summary").exists()
+
+
 def test_the_api_refuses_a_bad_summary_setting_naming_the_field(world, api):
     response = api(world.organizer).patch(f"/api/v1/groups/{world.group.pk}/", {"summary_attendance": "faces"})
 
