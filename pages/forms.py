@@ -257,8 +257,19 @@ class SeriesForm(forms.Form):
 TIMEZONE_CHOICES = [("", "Each session’s own time zone")] + [
     (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"
 ]
+
+
+def lead_label(minutes: int) -> str:
+    """A lead as people say it: "2 days", "3 hours", "90 minutes"."""
+    size, unit = next(
+        (size, unit) for size, unit in ((24 * 60, "day"), (60, "hour"), (1, "minute")) if minutes % size == 0
+    )
+    count = minutes // size
+    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
 LEAD_CHOICES = [("", "The group’s default (usually 3 days)")] + [
-    (str(days), f"{days} day{'s' if days > 1 else ''} before") for days in range(1, 8)
+    (str(days * 24 * 60), f"{lead_label(days * 24 * 60)} before") for days in range(1, 8)
 ]
 
 
@@ -271,7 +282,7 @@ class PreferencesForm(forms.Form):
         required=False,
         help_text="Times on the pages and in reminder emails are shown in this zone.",
     )
-    reading_lead_days = forms.TypedChoiceField(
+    reading_lead_minutes = forms.TypedChoiceField(
         label="Send “what to read” reminders",
         choices=LEAD_CHOICES,
         coerce=int,
@@ -311,6 +322,15 @@ class PreferencesForm(forms.Form):
         required=False,
         help_text="In your time zone above (UTC if you chose none).",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A lead set through the API need not be a whole number of days: offer it as it is, so saving
+        # the page keeps it.
+        lead = self.initial.get("reading_lead_minutes")
+        field = self.fields["reading_lead_minutes"]
+        if lead and str(lead) not in dict(field.choices):
+            field.choices = [*field.choices, (str(lead), f"{lead_label(lead)} before")]
 
     def clean(self):
         # A form posted without the notification choices (an older page) leaves them as they are.

@@ -9,7 +9,7 @@ from .services.dispatch import reminders_requeue_failed
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ("user", "timezone", "reading_lead_days", "email_reading", "email_starting")
+    list_display = ("user", "timezone", "reading_lead_minutes", "email_reading", "email_starting")
     search_fields = ("user__username",)
 
 

@@ -10,6 +10,8 @@ from sessions_app.models import Session
 
 from .enums import SESSION_KINDS, Delivery, NotificationKind, ReminderKind, ReminderState
 
+READING_LEAD_MAX_MINUTES = 14 * 24 * 60
+
 
 class NotificationPreference(models.Model):
     user = models.OneToOneField(
@@ -17,9 +19,10 @@ class NotificationPreference(models.Model):
     )
     # Blank means "the session's own timezone" wherever a time is shown.
     timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone])
-    # Days before a session for the reading reminder; beats group and session defaults.
-    reading_lead_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)]
+    # Minutes before a session for the reading reminder, with the bounds of the group's and the
+    # session's leads (sessions_app.services.schedule.check_leads); beats both. Blank: theirs.
+    reading_lead_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(60), MaxValueValidator(READING_LEAD_MAX_MINUTES)]
     )
     email_reading = models.BooleanField(default=True)
     email_starting = models.BooleanField(default=True)
@@ -42,8 +45,9 @@ class NotificationPreference(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(reading_lead_days__isnull=True) | Q(reading_lead_days__gte=1, reading_lead_days__lte=7),
-                name="preference_reading_lead_1_to_7_days",
+                condition=Q(reading_lead_minutes__isnull=True)
+                | Q(reading_lead_minutes__gte=60, reading_lead_minutes__lte=READING_LEAD_MAX_MINUTES),
+                name="preference_reading_lead_60_minutes_to_14_days",
             ),
             models.CheckConstraint(condition=Q(digest_hour__lte=23), name="preference_digest_hour_0_to_23"),
             *(

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from core.api.fields import AwareDateTimeField, SingleLineField, TimezoneField
 
 from ..enums import Delivery, NotificationKind
+from ..models import READING_LEAD_MAX_MINUTES
 
 
 class NotificationsSerializer(serializers.Serializer):
@@ -37,7 +38,13 @@ class MeSerializer(serializers.Serializer):
     display_name = SingleLineField(max_length=150, allow_blank=True, required=False)
     email = serializers.EmailField(required=False)
     timezone = TimezoneField(allow_blank=True, required=False, help_text="Blank: each session's own timezone.")
-    reading_lead_days = serializers.IntegerField(min_value=1, max_value=7, allow_null=True, required=False)
+    reading_lead_minutes = serializers.IntegerField(
+        min_value=60,
+        max_value=READING_LEAD_MAX_MINUTES,
+        allow_null=True,
+        required=False,
+        help_text="Your reading reminder, minutes before a session (60 to 20160); null: the session's or group's.",
+    )
     digest_hour = serializers.IntegerField(
         min_value=0,
         max_value=23,
@@ -46,6 +53,14 @@ class MeSerializer(serializers.Serializer):
     )
     notifications = NotificationsSerializer(required=False)
     unread_notifications = serializers.IntegerField(read_only=True)
+
+    def validate(self, data):
+        # The lead was in days once; a client still sending days would otherwise be ignored in silence.
+        if "reading_lead_days" in self.initial_data:
+            raise serializers.ValidationError(
+                {"reading_lead_days": "The reading lead is in minutes: send reading_lead_minutes (4320 for 3 days)."}
+            )
+        return data
 
 
 class RefSerializer(serializers.Serializer):

@@ -29,7 +29,7 @@ def _me(user) -> dict:
         "display_name": user.display_name,
         "email": user.email,
         "timezone": preference.timezone,
-        "reading_lead_days": preference.reading_lead_days,
+        "reading_lead_minutes": preference.reading_lead_minutes,
         "digest_hour": preference.digest_hour,
         "notifications": {
             "reading": preference.email_reading,

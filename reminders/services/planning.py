@@ -53,7 +53,7 @@ class PlanResult:
 @dataclass(frozen=True)
 class _Recipient:
     user_id: int
-    reading_lead_days: int | None
+    reading_lead_minutes: int | None
     email_reading: bool
     email_starting: bool
     email_changed: bool
@@ -69,7 +69,7 @@ def _recipients_by_group(group_ids: Iterable[int], user_ids: Iterable[int] | Non
         .values_list(
             "group_id",
             "user_id",
-            "user__notification_preference__reading_lead_days",
+            "user__notification_preference__reading_lead_minutes",
             "user__notification_preference__email_reading",
             "user__notification_preference__email_starting",
             "user__notification_preference__email_changed",
@@ -78,12 +78,12 @@ def _recipients_by_group(group_ids: Iterable[int], user_ids: Iterable[int] | Non
         )
     )
     by_group: dict[int, list[_Recipient]] = defaultdict(list)
-    for group_id, user_id, lead_days, reading, starting, changed, brief, role in rows:
+    for group_id, user_id, lead_minutes, reading, starting, changed, brief, role in rows:
         # No preference row (LEFT JOIN gives NULLs): the defaults, every switch on.
         by_group[group_id].append(
             _Recipient(
                 user_id,
-                lead_days,
+                lead_minutes,
                 reading is not False,
                 starting is not False,
                 changed is not False,
@@ -165,16 +165,13 @@ def _session_key_expression(starts_at: datetime):
     )
 
 
-def reminder_due_at(*, session: Session, kind: str, reading_lead_days: int | None = None) -> datetime:
+def reminder_due_at(*, session: Session, kind: str, reading_lead_minutes: int | None = None) -> datetime:
     """When a `reading`, `starting` or `brief` email of `session` is due; a personal reading lead beats the defaults."""
     if kind == ReminderKind.BRIEF:
         return session.starts_at - timedelta(hours=settings.BRIEF_HOURS_BEFORE)
     if kind == ReminderKind.READING:
-        lead = (
-            timedelta(days=reading_lead_days)
-            if reading_lead_days
-            else timedelta(minutes=session.effective_reading_lead_minutes)
-        )
+        minutes = reading_lead_minutes if reading_lead_minutes else session.effective_reading_lead_minutes
+        lead = timedelta(minutes=minutes)
     else:
         lead = timedelta(minutes=session.effective_starting_lead_minutes)
     return session.starts_at - lead
@@ -194,7 +191,7 @@ def _desired_rows(sessions: Sequence[Session], audience: _Audience) -> dict[tupl
         for person in audience.of_session(session):
             if person.email_reading:
                 desired[(session.pk, person.user_id, ReminderKind.READING)] = reminder_due_at(
-                    session=session, kind=ReminderKind.READING, reading_lead_days=person.reading_lead_days
+                    session=session, kind=ReminderKind.READING, reading_lead_minutes=person.reading_lead_minutes
                 )
             if person.email_starting:
                 desired[(session.pk, person.user_id, ReminderKind.STARTING)] = starting_due

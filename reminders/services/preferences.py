@@ -3,8 +3,10 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.services import UNSET, given, model_update
 from core.validators import validate_timezone
 from sessions_app.models import User
+from sessions_app.services.schedule import check_leads
 
 from ..enums import NOTIFICATION_KINDS, PREFERENCE_FIELD, Delivery, ReminderKind
 from ..models import NotificationPreference
@@ -13,7 +15,7 @@ from .planning import reminders_plan_for_user
 
 PREFERENCE_FIELDS = (
     "timezone",
-    "reading_lead_days",
+    "reading_lead_minutes",
     "email_reading",
     "email_starting",
     "email_changed",
@@ -28,7 +30,7 @@ PREFERENCE_FIELDS = (
 )
 DELIVERY_FIELDS = tuple(PREFERENCE_FIELD[kind] for kind in NOTIFICATION_KINDS)
 # Fields that decide which reminder rows exist and when; the rest only change what an email says.
-PLANNING_FIELDS = {"reading_lead_days", "email_reading", "email_starting", "email_brief"}
+PLANNING_FIELDS = {"reading_lead_minutes", "email_reading", "email_starting", "email_brief"}
 # Fields that decide when the pending daily digest is due.
 DIGEST_FIELDS = {"digest_hour", "timezone"}
 
@@ -52,23 +54,52 @@ def preference_for(user: User) -> NotificationPreference:
 
 
 @transaction.atomic
-def preference_update(*, user: User, **fields) -> NotificationPreference:
-    """Change preferences; the row is created on first change.
+def preference_update(
+    *,
+    user: User,
+    timezone: str = UNSET,
+    reading_lead_minutes: int | None = UNSET,
+    email_reading: bool = UNSET,
+    email_starting: bool = UNSET,
+    email_changed: bool = UNSET,
+    email_cancelled: bool = UNSET,
+    email_nudge: bool = UNSET,
+    email_summary: bool = UNSET,
+    email_brief: bool = UNSET,
+    email_reply: str = UNSET,
+    email_mention: str = UNSET,
+    email_answer: str = UNSET,
+    digest_hour: int = UNSET,
+) -> NotificationPreference:
+    """Change preferences (each one given; UNSET leaves it); the row is created on first change.
 
-    When a change decides which reminders exist or when they are due (reading
-    lead, reading/starting switches), the user's pending reminders are
-    re-planned in the same transaction.
+    `reading_lead_minutes` (None: the session's or group's lead) follows the
+    rule of group and session leads: 60 minutes to 14 days. When a change
+    decides which reminders exist or when they are due (reading lead,
+    reading/starting/brief switches), the user's pending reminders are re-planned
+    in the same transaction.
     """
-    if unknown := set(fields) - set(PREFERENCE_FIELDS):
-        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    fields = given(
+        timezone=timezone,
+        reading_lead_minutes=reading_lead_minutes,
+        email_reading=email_reading,
+        email_starting=email_starting,
+        email_changed=email_changed,
+        email_cancelled=email_cancelled,
+        email_nudge=email_nudge,
+        email_summary=email_summary,
+        email_brief=email_brief,
+        email_reply=email_reply,
+        email_mention=email_mention,
+        email_answer=email_answer,
+        digest_hour=digest_hour,
+    )
     if fields.get("timezone"):
         try:
             validate_timezone(fields["timezone"])
         except ValidationError as error:
             raise ValidationError({"timezone": error.messages}) from None
-    lead = fields.get("reading_lead_days")
-    if lead is not None and not 1 <= lead <= 7:
-        raise ValidationError({"reading_lead_days": "Choose between 1 and 7 days."})
+    check_leads(fields.get("reading_lead_minutes"), None)
     for field in DELIVERY_FIELDS:
         if field in fields and fields[field] not in Delivery.values:
             raise ValidationError({field: f"Choose one of: {', '.join(Delivery.values)}."})
@@ -76,10 +107,7 @@ def preference_update(*, user: User, **fields) -> NotificationPreference:
     if not isinstance(hour, int) or not 0 <= hour <= 23:
         raise ValidationError({"digest_hour": "Choose an hour from 0 to 23."})
     preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
-    changed = {key for key, value in fields.items() if getattr(preference, key) != value}
-    for key, value in fields.items():
-        setattr(preference, key, value)
-    preference.save()
+    changed = set(model_update(instance=preference, data=fields))
     if changed & PLANNING_FIELDS:
         reminders_plan_for_user(user=user)
     if changed & DIGEST_FIELDS:

@@ -54,7 +54,7 @@ def test_declined_member_gets_no_reminders_until_answering_again(world, session)
 
 def test_personal_reading_lead_beats_session_and_group_defaults(world, session):
     session_update(session=session, reading_lead_minutes=24 * 60, starting_lead_minutes=30)
-    preference_update(user=world.member, reading_lead_days=5)
+    preference_update(user=world.member, reading_lead_minutes=5 * 24 * 60)
 
     assert outbox() == planned(
         ["organizer", "facilitator"], reading=STARTS - timedelta(days=1), starting=STARTS - timedelta(minutes=30)

@@ -1,12 +1,14 @@
 """The pages a reminder email links to: one-click unsubscribe (RFC 8058) and email preferences."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 
 from reminders.emails import unsubscribe_url
 from reminders.models import NotificationPreference
 from reminders.services.planning import reminders_plan_for_session
-from reminders.services.preferences import preference_for
+from reminders.services.preferences import preference_for, preference_update
 
 from .conftest import READING_DUE, STARTING_DUE, STARTS, outbox
 
@@ -124,7 +126,17 @@ def test_preferences_page_shows_current_choices(world, client):
 
     assert '<option value="" selected>Each session’s own time zone</option>' in page
     assert '<input type="checkbox" name="email_reading" id="id_email_reading" checked>' in page
-    assert '<option value="7">7 days before</option>' in page
+    assert '<option value="10080">7 days before</option>' in page
+
+
+def test_preferences_page_offers_a_lead_set_through_the_api_as_it_is(world, client):
+    preference_update(user=world.member, reading_lead_minutes=90)
+    client.force_login(world.member)
+
+    page = client.get("/reminders/preferences/").content.decode()
+
+    assert '<option value="90" selected>90 minutes before</option>' in page
+    assert '<option value="2880">2 days before</option>' in page
 
 
 def test_preferences_page_saves_and_replans_reminders(world, session, client):
@@ -132,12 +144,12 @@ def test_preferences_page_saves_and_replans_reminders(world, session, client):
 
     response = client.post(
         "/reminders/preferences/",
-        {"timezone": "Europe/Paris", "reading_lead_days": "5", "email_reading": "on", "email_cancelled": "on"},
+        {"timezone": "Europe/Paris", "reading_lead_minutes": "7200", "email_reading": "on", "email_cancelled": "on"},
     )
 
     assert (response.status_code, response.headers["Location"]) == (302, "/reminders/preferences/")
     preference = preference_for(world.member)
-    assert (preference.timezone, preference.reading_lead_days) == ("Europe/Paris", 5)
+    assert (preference.timezone, preference.reading_lead_minutes) == ("Europe/Paris", 5 * 24 * 60)
     assert switches(world.member) == {
         "email_reading": True,
         "email_starting": False,
@@ -158,10 +170,12 @@ def test_preferences_page_rejects_an_unknown_time_zone(world, client):
 
 
 def test_me_api_patch_replans_reminders(world, session, api):
-    response = api(world.member).patch("/api/v1/me/", {"reading_lead_days": 1, "notifications": {"starting": False}})
+    response = api(world.member).patch(
+        "/api/v1/me/", {"reading_lead_minutes": 1440, "notifications": {"starting": False}}
+    )
 
     assert response.status_code == 200
-    assert (response.json()["reading_lead_days"], response.json()["notifications"]["starting"]) == (1, False)
+    assert (response.json()["reading_lead_minutes"], response.json()["notifications"]["starting"]) == (1440, False)
     assert outbox(recipient=world.member) == {("member", "reading", STARTS.replace(day=7), "pending")}
 
 
@@ -173,6 +187,17 @@ def test_me_api_get_shows_the_brief_switch_a_patch_turned_off(world, session, ap
     assert before is True
     assert api(world.member).get("/api/v1/me/").json()["notifications"]["brief"] is False
     assert preference_for(world.member).email_brief is False
+
+
+def test_me_api_reading_lead_is_in_minutes_within_the_bounds_of_group_and_session_leads(world, session, api):
+    too_soon = api(world.member).patch("/api/v1/me/", {"reading_lead_minutes": 59})
+    in_days = api(world.member).patch("/api/v1/me/", {"reading_lead_days": 2})
+    hours = api(world.member).patch("/api/v1/me/", {"reading_lead_minutes": 90})
+
+    assert (too_soon.status_code, list(too_soon.json()["errors"])) == (400, ["reading_lead_minutes"])
+    assert (in_days.status_code, list(in_days.json()["errors"])) == (400, ["reading_lead_days"])
+    assert (hours.status_code, hours.json()["reading_lead_minutes"]) == (200, 90)
+    assert ("member", "reading", STARTS - timedelta(minutes=90), "pending") in outbox(recipient=world.member)
 
 
 def test_me_api_giving_an_email_address_plans_the_missing_reminders(world, session, api):
