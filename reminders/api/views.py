@@ -1,10 +1,10 @@
-from django.conf import settings
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.links import absolute, absolute_url
 from core.rules import SIGNED_IN
 from sessions_app.services.accounts import profile_update
 
@@ -90,7 +90,7 @@ def _notification(one: Notification, links: dict[int, str]) -> dict:
             "withheld": not one.shows_note,
             "body": note.body if one.shows_note else None,
         },
-        "url": settings.SITE_URL + links[note.pk] if note else settings.SITE_URL + "/notifications/",
+        "url": absolute(links[note.pk]) if note else absolute_url("notifications"),
     }
 
 
