@@ -35,8 +35,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 
 from sessions_app.models import Membership, User
 
@@ -192,16 +203,23 @@ def visible_session_notes(user: User, membership: Membership, readings: list[Rea
     return notes_visible_to(user, membership=membership).filter(session_passages_q(ranges, prefix="passage__"))
 
 
+def _name_of(prefix: str):
+    """`User.name` computed by the database (one column instead of four, no Python per row)."""
+    return Coalesce(
+        NullIf(F(f"{prefix}display_name"), Value("")),
+        NullIf(Trim(Concat(F(f"{prefix}first_name"), Value(" "), F(f"{prefix}last_name"))), Value("")),
+        F(f"{prefix}username"),
+        output_field=CharField(),
+    )
+
+
 _NOTE_COLUMNS = (
     "id",
     "passage_id",
     "passage__text_id",
     "parent_id",
     "author_id",
-    "author__display_name",
-    "author__first_name",
-    "author__last_name",
-    "author__username",
+    "author_name",
     "body",
     "body_html",
     "visibility",
@@ -209,7 +227,7 @@ _NOTE_COLUMNS = (
     "anchor_state",
     "question_id",
     "hidden",
-    "deleted_at",
+    "is_deleted",
     "highlight",
     "helpful_count",
 )
@@ -224,7 +242,13 @@ def _load_notes(
     if passage_id is not None:
         notes = notes.filter(passage_id=passage_id)
         ranges &= Q(note__passage_id=passage_id)
-    notes = notes.annotate(selector_json=Cast("selector", TextField())).order_by("created_at", "id")
+    # Rows as tuples, the selector as JSON text for orjson, the author's name and "deleted" made by the
+    # database: with thousands of notes, the ORM's per-row conversions are most of the cost.
+    notes = notes.annotate(
+        selector_json=Cast("selector", TextField()),
+        author_name=_name_of("author__"),
+        is_deleted=ExpressionWrapper(Q(deleted_at__isnull=False), output_field=BooleanField()),
+    ).order_by("created_at", "id")
     columns = _NOTE_COLUMNS
     if for_page:
         mine = NoteHelpful.objects.filter(note=OuterRef("pk"), user=user)
@@ -256,10 +280,7 @@ def _load_notes(
             text_id,
             parent_id,
             author_id,
-            display_name,
-            first_name,
-            last_name,
-            username,
+            author_name,
             body,
             body_html,
             visibility,
@@ -267,11 +288,10 @@ def _load_notes(
             anchor_state,
             question_id,
             hidden,
-            deleted_at,
+            deleted,
             highlight,
             helpful_count,
-        ) = row[:19]
-        deleted = deleted_at is not None
+        ) = row[:16]
         mentioned = mentions.get(note_id)
         if mentioned:  # shown by each member's name now
             body_html = html_with_mention_names(body_html, mention_map(mentioned))
@@ -281,7 +301,7 @@ def _load_notes(
             text_id,
             parent_id,
             author_id,
-            None if deleted else person_name(display_name, first_name, last_name, username),
+            None if deleted else author_name,
             body,
             body_html,
             visibility,
@@ -297,7 +317,7 @@ def _load_notes(
             deleted,
         )
         if for_page:
-            note.helpful_by_me, note.created_at, note.candidates = row[19], row[20], row[21] or []
+            note.helpful_by_me, note.created_at, note.candidates = row[16], row[17], row[18] or []
         if parent_id is None:
             top.append(note)
         elif parent_id in by_id:  # ordered by creation, so a parent always comes before its replies

@@ -9,8 +9,10 @@ the rows a request loads anyway (`sessions_app.versions`); it is the ETag, so
 a 304 never builds the pack and costs no query of its own.
 """
 
+import gc
 import hashlib
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.db.models import F
@@ -189,8 +191,31 @@ def _reading(reading: ReadingView) -> dict:
     }
 
 
+@contextmanager
+def _no_cycle_collection():
+    """Hold the cyclic garbage collector off while a pack is built.
+
+    A large pack makes tens of thousands of dicts and lists, none of them in a
+    cycle; each 700 allocations would start a collection that walks the whole
+    process's objects again (a sixth of the build's CPU with 2,000 notes).
+    Reference counting still frees everything; the collector runs after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
     """The whole pack for the scope's user, as DESIGN.md's contract describes it."""
+    with _no_cycle_collection():
+        return _build_pack(scope, version=version)
+
+
+def _build_pack(scope: PackScope, *, version: str | None) -> dict:
     session = scope.session
     readings = [_reading(one) for one in session_reading(scope.user, scope.membership, session.pk).readings]
 
