@@ -51,6 +51,7 @@ SESSION_KINDS = (
     ReminderKind.CANCELLED,
     ReminderKind.NUDGE,
     ReminderKind.BRIEF,
+    ReminderKind.SUMMARY,
 )
 # About an upcoming session: pointless once it has started, so the dispatcher skips them then.
 UPCOMING_KINDS = (ReminderKind.READING, ReminderKind.STARTING, ReminderKind.NUDGE, ReminderKind.BRIEF)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from readings.services.notes import note_create, note_delete, note_set_hidden
@@ -235,3 +236,18 @@ def test_an_answer_email_names_the_question_by_its_number_among_the_accepted_one
     )
     assert line + ":" in email.body
     assert line in email.alternatives[0].content.replace("&ldquo;", "“").replace("&rdquo;", "”")
+
+
+@pytest.mark.parametrize("kind", ["reading", "starting", "changed", "cancelled", "nudge", "brief", "summary"])
+@pytest.mark.parametrize("missing", ["session", "for_starts_at"])
+def test_the_database_refuses_an_email_about_a_session_without_its_session_and_start(world, kind, missing):
+    """Every kind about one session (the after-session summary too: it is built from the session and skipped
+    when the session moved) is refused by the database without the session or the start it is about."""
+    fields = {"session": world.session, "for_starts_at": world.session.starts_at, missing: None}
+
+    with pytest.raises(IntegrityError, match="reminder_session_kind_has_session"), transaction.atomic():
+        Reminder.objects.create(
+            recipient=world.member, kind=kind, dedupe_key=f"{kind}:test", due_at=NOW, next_attempt_at=NOW, **fields
+        )
+
+    assert not Reminder.objects.exists()
