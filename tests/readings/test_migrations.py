@@ -1,22 +1,13 @@
 """Data migrations of readings, run forward on rows written under the schema before them."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from readings.models import Note
 from readings.services.importing import text_import
 
+from ..migrating import migrate
+
 BEFORE_THREADS = ("readings", "0003_passage_footnotes_text_language")
-
-
-def migrate(target: tuple[str, str] | None):
-    """Move the readings app to `target` (None: every app to its latest); return the models as they were there."""
-    executor = MigrationExecutor(connection)
-    targets = [target] if target else executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)

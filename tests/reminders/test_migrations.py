@@ -1,22 +1,12 @@
 """Data migrations of reminders, run forward (and back) on rows written under the schema before them."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from reminders.models import NotificationPreference
 from tests.factories import UserFactory
+from tests.migrating import migrate
 
 BEFORE_MINUTES = ("reminders", "0007_brief_preference")
-
-
-def migrate(target: tuple[str, str] | None):
-    """Move to `target` (None: every app to its latest); return the models as they were there."""
-    executor = MigrationExecutor(connection)
-    targets = [target] if target else executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
