@@ -11,9 +11,9 @@ temporary folder, and starts gunicorn with the production settings (a
 throwaway secret key, plain http on 127.0.0.1, the worker count and class
 from config/gunicorn.py: from the CPU count), on PostgreSQL and Redis (its
 cache keys under a prefix of its own, deleted afterwards). Then, for each
-mix of requests, an asyncio client on the same machine (httpx, one member
-picked at random per request, API token or session cookie as a member would
-use) measures:
+mix of requests, an asyncio client on the same machine (`LeanClient`: HTTP/1.1
+on asyncio streams; one member picked at random per request, API token or
+session cookie as a member would use) measures:
 
 1. saturation: a closed loop of 4 clients per gunicorn worker for
    `--saturation-seconds` (after a short warm-up); what is answered per
@@ -31,9 +31,12 @@ notes created vs 2xx answers to note creation, and RSVP rows vs the
 half-written one (a row without a 2xx) shows as a difference.
 
 The machine's load average and the CPU time spent per answer by gunicorn's
-workers and by their PostgreSQL backends are printed with each figure: the
-machine is shared, and CPU per request is what stays comparable when others
-use the cores.
+workers, by their PostgreSQL backends and by this client are printed with each
+figure, with how busy the machine's cores were and how much of that was other
+work: the machine is shared, and CPU per request is what stays comparable when
+others use the cores. The reference mix's targets (issue 10 §7) are printed
+with met / NOT MET, with the CPU budget they imply: 150 answers a second on two
+cores leave 13 ms of CPU per answer for gunicorn, PostgreSQL and the client.
 
 Mixes: `full` (session list 30%, pack JSON 25%, note create 20%, reader page
 15%, RSVP 10%) and `reference`, issue 10's (session list 40%, pack JSON 30%,

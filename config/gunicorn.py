@@ -3,9 +3,22 @@
 The bind address stays on the command line. Workers: WEB_CONCURRENCY if set,
 else gunicorn's rule of thumb, 2 per CPU core plus 1 (a sync worker waits on
 PostgreSQL part of the time, so one per core leaves the cores idle then).
+
+Worker class: sync (gunicorn's default), chosen by measurement. Every request
+of the app is CPU-bound Python (Django, the ORM, JSON) with short waits on
+PostgreSQL and Redis, which the extra processes already fill. A gthread worker
+keeps connections alive, but its poller and thread pool, and a second thread
+contending for the worker's GIL, cost more than the connection it saves: with
+`bench/load.py --mix reference`, 2 threads per worker spent about 1.8 ms more
+CPU per answer in gunicorn while keep-alive saved the client 0.35 ms
+(docs/benchmarks.md, Load). A sync worker closes each connection after its
+answer, which is what it is meant for: in production a TLS proxy in front
+keeps the browsers' connections alive and buffers slow clients, and its own
+connection to gunicorn is local.
 """
 
 import multiprocessing
 import os
 
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
