@@ -13,7 +13,7 @@ from django.db.models import Count
 from sessions_app.models import Membership, Session, User
 
 from .enums import QuestionState
-from .mentions import html_with_mention_names, mention_names
+from .mentions import html_with_mention_names, mention_names, mention_refs
 from .models import DiscussionQuestion, Note
 from .progress import IN_PROGRESS, NOT_OPENED, members_progress, progress_totals
 from .selectors import (
@@ -39,6 +39,7 @@ def _note_ref(note: Note, **extra) -> dict:
         "passage": {"id": note.passage_id, "anchor": note.passage.anchor, "position": note.passage.position},
         "body": note.body,
         "body_html": html_with_mention_names(note.body_html, mention_names(note)),
+        "mentions": mention_refs(note),
         "visibility": note.visibility,
         **extra,
     }

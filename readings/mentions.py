@@ -33,6 +33,20 @@ def mention_names(note) -> dict[str, str]:
     return {mention.user.username.casefold(): mention.user.name for mention in note.mentions.all()}
 
 
+def mention_refs(note) -> list[dict]:
+    """Who `note` mentions as a pack note lists them (`[{"id", "username", "name"}]`, the name as it is now);
+    reads `note.mentions` as `mention_names` does."""
+    return [
+        {"id": mention.user_id, "username": mention.user.username, "name": mention.user.name}
+        for mention in note.mentions.all()
+    ]
+
+
+def note_text(note: Mapping) -> str:
+    """A note dict's (pack, brief, summary) source with its mentions written by display name: for plain text."""
+    return text_with_mention_names(note["body"], mention_map(note.get("mentions", ())))
+
+
 def mention_map(mentions: Iterable[Mapping]) -> dict[str, str]:
     """A pack note's `mentions` (`[{"id", "username", "name"}]`) as casefolded username → display name."""
     return {mention["username"].casefold(): mention["name"] for mention in mentions}

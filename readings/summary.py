@@ -19,7 +19,7 @@ from sessions_app.models import Membership, Session, User
 from sessions_app.selectors import attendees_of, next_session, previous_session
 
 from .enums import NoteVisibility, QuestionState
-from .mentions import html_with_mention_names, mention_names
+from .mentions import html_with_mention_names, mention_names, mention_refs
 from .models import DiscussionQuestion, Note
 from .selectors import mentions_prefetch, notes_visible_to, readings_of, session_passages_q
 
@@ -59,6 +59,7 @@ def _note(note: Note) -> dict:
         "author": {"id": note.author_id, "name": note.author.name},
         "body": note.body,
         "body_html": html_with_mention_names(note.body_html, mention_names(note)),
+        "mentions": mention_refs(note),
         "visibility": note.visibility,
         "helpful_count": note.helpful_count,
         "passage": {"id": note.passage_id, "anchor": note.passage.anchor, "position": note.passage.position},

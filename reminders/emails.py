@@ -23,7 +23,7 @@ from django.utils.html import escape
 
 from core.links import absolute, absolute_url, site_host
 from core.validators import single_line
-from readings.mentions import mention_names, text_with_mention_names
+from readings.mentions import mention_names, note_text, text_with_mention_names
 from readings.models import DiscussionQuestion, ReadingAssignment
 from readings.pack.brief_document import brief_view
 from readings.progress import percent_of
@@ -439,8 +439,12 @@ def _summary_context(reminder: Reminder, summary: dict, tzname: str) -> dict:
         "session": session,
         "when": local_time(session.starts_at, tzname),
         "attendance": summary["attendance"],
-        "questions": summary["questions"],
-        "follow_ups": summary["follow_ups"],
+        # Each note's words as plain text with mentions by display name (`text`); the HTML shows `body_html`.
+        "questions": [
+            {**question, "answers": [{**answer, "text": note_text(answer)} for answer in question["answers"]]}
+            for question in summary["questions"]
+        ],
+        "follow_ups": [{**note, "text": note_text(note)} for note in summary["follow_ups"]],
         "next_session": upcoming,
         "summary_url": absolute_url("session-summary", session.pk),
         "preferences_url": preferences_url(),

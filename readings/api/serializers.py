@@ -588,12 +588,19 @@ class BriefPassageSerializer(serializers.Serializer):
     position = serializers.IntegerField()
 
 
+class PackMentionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(help_text="As written in `body` after the @.")
+    name = serializers.CharField(help_text="Their display name now; `body_html` shows the mention by it.")
+
+
 class BriefNoteSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     author = BriefPersonSerializer(allow_null=True, help_text="null for a deleted note kept for its replies")
     passage = BriefPassageSerializer()
     body = serializers.CharField()
     body_html = serializers.CharField()
+    mentions = PackMentionSerializer(many=True, help_text="Whom it mentions, by their display name now.")
     visibility = serializers.ChoiceField(
         choices=NoteVisibility.choices, help_text="group or facilitators: never private."
     )
@@ -732,12 +739,6 @@ class PackAuthorSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class PackMentionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField(help_text="As written in `body` after the @.")
-    name = serializers.CharField(help_text="Their display name now; `body_html` shows the mention by it.")
-
-
 class PackNoteSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     author = PackAuthorSerializer(allow_null=True, help_text="null for a deleted note kept for its replies")
@@ -853,6 +854,7 @@ class SummaryNoteSerializer(serializers.Serializer):
     author = PackAuthorSerializer()
     body = serializers.CharField()
     body_html = serializers.CharField()
+    mentions = PackMentionSerializer(many=True, help_text="Whom it mentions, by their display name now.")
     visibility = serializers.CharField(help_text="`group` or `facilitators`: a summary never shows a private note.")
     helpful_count = serializers.IntegerField()
     passage = SummaryPassageSerializer()

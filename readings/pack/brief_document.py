@@ -7,6 +7,8 @@ the bars (a heat strip beside the stuck passages, one bar per member's progress)
 
 from django.template.defaultfilters import pluralize
 
+from ..mentions import note_text
+
 BODY_CHARS = 280
 
 
@@ -61,16 +63,16 @@ def brief_view(brief: dict | None) -> dict | None:
             {
                 "title": f"Question {question['number']}: {' '.join(question['prompt'].split())}",
                 "unanswered": question["unanswered"],
-                "answers": [f"{_who(note)}: {_clip(note['body'])}" for note in question["answers"]],
+                "answers": [f"{_who(note)}: {_clip(note_text(note))}" for note in question["answers"]],
             }
             for question in brief["questions"]
         ],
         "helpful": [
-            f"{_who(note)} ({note['helpful_count']} found it helpful): {_clip(note['body'])}"
+            f"{_who(note)} ({note['helpful_count']} found it helpful): {_clip(note_text(note))}"
             for note in brief["most_helpful"]
         ],
         "replied": [
-            f"{_who(note)} ({note['replies']} repl{pluralize(note['replies'], 'y,ies')}): {_clip(note['body'])}"
+            f"{_who(note)} ({note['replies']} repl{pluralize(note['replies'], 'y,ies')}): {_clip(note_text(note))}"
             for note in brief["most_replied"]
         ],
         "proposed": [

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 from ..anchoring import segments
+from ..mentions import note_text
 from ..rendering import safe_url
 from .brief_document import brief_view
 
@@ -183,7 +184,7 @@ def previous_view(summary: dict | None) -> dict | None:
                     {
                         "by": answer["author"]["name"]
                         + (f" · {answer['helpful_count']} found it helpful" if answer["helpful_count"] else ""),
-                        "body": answer["body"],
+                        "body": note_text(answer),
                     }
                     for answer in question["answers"]
                 ],
@@ -191,7 +192,7 @@ def previous_view(summary: dict | None) -> dict | None:
             for question in summary["questions"]
         ],
         "follow_ups": [
-            {"by": f"§{note['passage']['position']} · {note['author']['name']}", "body": note["body"]}
+            {"by": f"§{note['passage']['position']} · {note['author']['name']}", "body": note_text(note)}
             for note in summary["follow_ups"]
         ],
     }

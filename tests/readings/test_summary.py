@@ -310,3 +310,30 @@ def test_the_pack_with_a_summary_costs_the_same_queries_with_more_notes(world, c
         note_create(author=circle.second, passage=circle.notes["top"].passage, body=f"Do {n}.", tags=["follow-up"])
 
     assert queries() == few
+
+
+def test_the_printed_summary_and_brief_show_mentions_by_the_display_name_now(world, circle):
+    from sessions_app.services.accounts import profile_update
+
+    passage = circle.text.passages.get(position=3, retired=False)
+    note_create(
+        author=world.member, passage=passage, body="Ask @second about it", visibility="group", tags=["follow-up"]
+    )
+    note_create(
+        author=world.organizer,
+        passage=passage,
+        body="@second knows",
+        visibility="group",
+        question=circle.first_question,
+    )
+    profile_update(user=circle.second, display_name="<script>x</script> Reader")
+    attendance_set(session=circle.held, marked_by=world.facilitator, present=[world.member.pk])
+
+    printed = formats.html(pack_of(world.member, circle.upcoming)).decode()
+    brief = formats.html(pack_of(world.facilitator, circle.held)).decode()
+
+    assert "Ask @&lt;script&gt;x&lt;/script&gt; Reader about it" in printed
+    assert "@&lt;script&gt;x&lt;/script&gt; Reader knows" in brief
+    assert "@second about" not in printed
+    assert "@second knows" not in brief
+    assert "<script>x" not in printed + brief

@@ -125,3 +125,26 @@ def test_someone_who_lost_facilitator_rights_gets_no_brief(world, session, clock
 
     assert briefs() == {("facilitator", BRIEF_DUE, "skipped")}
     assert Reminder.objects.get(kind="brief").last_error.startswith("The recipient no longer has facilitator rights")
+
+
+def test_the_brief_email_shows_a_mention_by_the_display_name_now_and_keeps_it_inert(
+    world, session, readings_and_questions, clock
+):
+    from sessions_app.services.accounts import profile_update
+
+    essay, _assignment, question = readings_and_questions
+    p12 = essay.passages.get(position=12, retired=False)
+    note_create(
+        author=world.organizer, passage=p12, body="@member has the answer", visibility="group", question=question
+    )
+    profile_update(user=world.member, display_name="<script>alert(1)</script> Mira")
+
+    clock.move_to(BRIEF_DUE + timedelta(minutes=1), tick=False)
+    reminders_dispatch_due(now=BRIEF_DUE + timedelta(minutes=1))
+
+    message = sent_briefs()["organizer@example.org"]
+    html = message.alternatives[0][0]
+    assert "   - Organizer on §12: @<script>alert(1)</script> Mira has the answer\n" in message.body
+    assert "@&lt;script&gt;alert(1)&lt;/script&gt; Mira has the answer" in html
+    assert "@member" not in message.body + html
+    assert "<script>" not in html

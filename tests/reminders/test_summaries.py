@@ -227,3 +227,28 @@ def test_a_member_who_left_before_sending_gets_none(world, circle):
 
     assert "second@example.org" not in summaries()
     assert Reminder.objects.get(kind="summary", recipient=circle.second).state == "skipped"
+
+
+def test_the_summary_email_shows_mentions_by_display_name_and_markdown_rendered_and_inert(world, circle):
+    from readings.services.notes import note_create
+    from sessions_app.services.accounts import profile_update
+
+    passage = circle.text.passages.get(position=3, retired=False)
+    note_create(
+        author=world.member,
+        passage=passage,
+        body="**Ask** @second about the preface",
+        visibility="group",
+        tags=["follow-up"],
+    )
+    profile_update(user=circle.second, display_name="<script>alert(1)</script> Reader")
+    mark(world, circle, world.member)
+    reminders_dispatch_due(now=NOW)
+    message = summaries()["organizer@example.org"]
+    html = message.alternatives[0][0]
+
+    assert "- Member on §3: **Ask** @<script>alert(1)</script> Reader about the preface\n" in message.body
+    assert "@second about" not in message.body + html  # shown by name (the username only as a tooltip)
+    assert "<strong>Ask</strong>" in html
+    assert "@&lt;script&gt;alert(1)&lt;/script&gt; Reader</span> about the preface" in html
+    assert "<script>" not in html
