@@ -36,6 +36,7 @@ ENDPOINTS = [
     ("PATCH", "/api/v1/groups/{group}/", {"description": "x"}, (401, 404, 403, 403, 200)),
     ("PATCH", "/api/v1/groups/{group}/", {"default_note_visibility": "private"}, (401, 404, 403, 403, 200)),
     ("PATCH", "/api/v1/groups/{group}/", {"highlights_unlock_peek": True}, (401, 404, 403, 403, 200)),
+    ("PATCH", "/api/v1/groups/{group}/", {"summary_attendance": "counts"}, (401, 404, 403, 403, 200)),
     ("GET", "/api/v1/groups/{group}/members/", None, (401, 404, 200, 200, 200)),
     ("PATCH", "/api/v1/groups/{group}/members/{member}/", {"role": "member"}, (401, 404, 403, 403, 200)),
     ("DELETE", "/api/v1/groups/{group}/members/{member}/", None, (401, 404, 403, 403, 204)),

@@ -13,7 +13,10 @@ from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
 from readings.services.questions import question_create
 from reminders.services.preferences import preference_update
-from sessions_app.models import Invitation, Series, Session
+from sessions_app.enums import Role
+from sessions_app.models import Attendance, Invitation, Series, Session
+
+from .factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +26,16 @@ SAMPLE = Path(__file__).resolve().parent.parent / "sample-texts" / "october-revo
 def page(client, user, url, **kwargs):
     client.force_login(user)
     return client.get(url, **kwargs)
+
+
+def reach(client, user, spec: str, **ids):
+    """`spec` is a page's path, or "POST path" for a form's target (posting someone who is a member as present)."""
+    method, _, url = spec.rpartition(" ")
+    url = url.format(**ids)
+    if method == "POST":
+        client.force_login(user)
+        return client.post(url, {"present": [ids["member"]]})
+    return page(client, user, url)
 
 
 def text_of(response) -> str:
@@ -414,6 +427,8 @@ def test_cancel_page_says_who_will_be_emailed_and_cancels_on_post(world, client)
         "/sessions/{session}/questions/",
         "/sessions/{session}/pack/pdf/",
         "/sessions/{session}/pack/epub/",
+        "/sessions/{session}/summary/",
+        "POST /sessions/{session}/attendance/",
         "/texts/{text}/",
         "/groups/{group}/texts/import/",
         "/groups/{group}/sessions/new/",
@@ -421,9 +436,10 @@ def test_cancel_page_says_who_will_be_emailed_and_cancels_on_post(world, client)
     ],
 )
 def test_no_page_is_reachable_from_outside_the_group(world, client, essay, url):
-    filled = url.format(group=world.group.pk, session=world.session.pk, text=essay.pk)
+    ids = {"group": world.group.pk, "session": world.session.pk, "text": essay.pk, "member": world.member.pk}
 
-    assert page(client, world.outsider, filled).status_code == 404
+    assert reach(client, world.outsider, url, **ids).status_code == 404
+    assert not Attendance.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -433,13 +449,36 @@ def test_no_page_is_reachable_from_outside_the_group(world, client, essay, url):
         "/sessions/{session}/cancel/",
         "/sessions/{session}/questions/",
         "/sessions/{session}/brief/",
+        "POST /sessions/{session}/attendance/",
         "/groups/{group}/sessions/new/",
     ],
 )
 def test_editor_pages_are_403_for_members(world, client, url):
-    filled = url.format(group=world.group.pk, session=world.session.pk)
+    ids = {"group": world.group.pk, "session": world.session.pk, "member": world.member.pk}
 
-    assert page(client, world.member, filled).status_code == 403
+    assert reach(client, world.member, url, **ids).status_code == 403
+    assert not Attendance.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/sessions/{session}/edit/",
+        "/sessions/{session}/cancel/",
+        "/sessions/{session}/questions/",
+        "/sessions/{session}/readings/new/",
+        "POST /sessions/{session}/attendance/",
+    ],
+)
+def test_a_facilitator_who_does_not_lead_the_session_may_not_edit_it_nor_mark_who_came(world, client, url):
+    other = UserFactory(username="other-facilitator")
+    MembershipFactory(group=world.group, user=other, role=Role.FACILITATOR)
+    ids = {"group": world.group.pk, "session": world.session.pk, "member": world.member.pk}
+
+    assert reach(client, other, url, **ids).status_code == 403
+    assert not Attendance.objects.exists()
+    # The session's own facilitator is let through (the session has not started: who came is for later).
+    assert reach(client, world.facilitator, url, **ids).status_code in {200, 400}
 
 
 def test_pages_send_a_content_security_policy_without_inline_scripts(world, client):
