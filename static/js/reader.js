@@ -1154,7 +1154,15 @@
 
   // Who a new highlight is for: private unless the person chose otherwise, and then what they chose
   // last in this group (kept in this browser, as highlights change no remembered note audience).
-  const highlightAudienceKey = "studycircle.highlight-audience." + (reader.dataset.groupId || "");
+  // Kept per person: on a shared browser the next one to sign in starts at "Only me" again.
+  const highlightAudienceKey =
+    "studycircle.highlight-audience." + (reader.dataset.groupId || "") + "." + (reader.dataset.userId || "");
+  try {
+    // The key this used to be kept under (the group's only), which anyone signing in here would inherit.
+    window.localStorage.removeItem("studycircle.highlight-audience." + (reader.dataset.groupId || ""));
+  } catch (error) {
+    // storage switched off: nothing kept
+  }
 
   function rememberedHighlightAudience() {
     try {

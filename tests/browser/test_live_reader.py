@@ -149,6 +149,15 @@ def test_a_highlight_for_the_group_reaches_the_others_and_the_choice_is_kept_in_
     others.reload()
     expect(others.locator("#p-3 mark")).to_have_count(0)  # Bea is no facilitator
 
+    # The choice is this person's: Bea, signing in next on the same browser, starts at "Only me".
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log out").click()
+    login(page, "bea", PASSWORD)
+    page.goto(read)
+    drag_select(page, "#p-3", "took the")
+    toolbar = page.get_by_role("toolbar", name="Selected words")
+    expect(toolbar.get_by_role("combobox", name="Who sees the highlight")).to_have_value("private")
+
 
 def test_marking_a_note_helpful_and_taking_it_back(world, passages, bea, page, login):
     note = note_create(author=bea, passage=passages[2], body="Land first.", visibility="group")
