@@ -15,10 +15,21 @@ CPU per answer in gunicorn while keep-alive saved the client 0.35 ms
 answer, which is what it is meant for: in production a TLS proxy in front
 keeps the browsers' connections alive and buffers slow clients, and its own
 connection to gunicorn is local.
+
+Each worker freezes what it holds once Django is loaded (`gc.freeze()`): the
+130,000 objects of the app and its libraries live as long as the worker, and
+without it every full garbage collection walked them all again (about 1 ms a
+request on average here, 120 ms each time one ran; docs/benchmarks.md, Load).
 """
 
+import gc
 import multiprocessing
 import os
 
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
+
+
+def post_worker_init(worker):
+    """The worker has loaded the app: leave its long-lived objects out of every garbage collection from now on."""
+    gc.freeze()

@@ -99,3 +99,19 @@ def test_admin_has_every_model_and_each_page_opens(client):
         url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         assert client.get(url).status_code == 200, url
         assert client.get(url + "add/").status_code in (200, 403), url
+
+
+def test_gunicorn_workers_keep_the_loaded_app_out_of_garbage_collections():
+    import gc
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gunicorn_settings", ROOT / "config" / "gunicorn.py")
+    settings = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(settings)
+    assert settings.worker_class == "sync"
+    assert gc.get_freeze_count() == 0
+    try:
+        settings.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
