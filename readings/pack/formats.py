@@ -116,6 +116,63 @@ def _md_hidden(note: dict) -> str:
     return f" ({'; '.join(marks)})" if marks else ""
 
 
+# --- The facilitator's brief and the summary of last time: the same lines as the printable HTML ---------
+
+
+def _brief_parts(brief: dict) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The brief (`brief_view`) as (heading, [(depth, line)]) in the order of readings/pack/brief.html."""
+
+    def listed(lines: list[str], empty: str) -> list[tuple[int, str]]:
+        return [(0, line) for line in lines] or [(0, empty)]
+
+    read = [(0, brief["totals"])]
+    if brief["members"] is None:
+        read.append((0, "This group shows facilitators totals only."))
+    else:
+        read += [(0, member["line"]) for member in brief["members"]]
+    questions: list[tuple[int, str]] = []
+    for question in brief["questions"]:
+        questions.append((0, question["title"] + (" (no answer yet)" if question["unanswered"] else "")))
+        questions += [(1, answer) for answer in question["answers"]]
+    return [
+        ("Who has read", read),
+        (
+            "Where members got stuck",
+            listed([row["line"] for row in brief["stuck"]], "No questions or confusion noted yet."),
+        ),
+        ("Questions and their answers", questions or [(0, "No accepted questions yet.")]),
+        ("Most helpful notes", listed(brief["helpful"], "Nobody has marked a note helpful yet.")),
+        ("Most replied-to notes", listed(brief["replied"], "No replies yet.")),
+        ("Proposed questions waiting for a decision", listed(brief["proposed"], "Nothing waiting.")),
+    ]
+
+
+def _md_brief(lines: list[str], brief: dict) -> None:
+    lines += ["## Facilitator’s brief", ""]
+    for heading, rows in _brief_parts(brief):
+        lines += [f"### {heading}", ""]
+        lines += [f"{'    ' * depth}- {_md_line(line)}" for depth, line in rows]
+        lines.append("")
+
+
+def _md_previous(lines: list[str], previous: dict) -> None:
+    lines += [f"## Last time: {_md_line(previous['title'])}", "", f"*{_md_line(previous['when'])}*", ""]
+    lines += [f"**Who came:** {_md_line(previous['came'])}", ""]
+    if previous["questions"]:
+        lines += ["### The questions", ""]
+        for question in previous["questions"]:
+            lines.append(f"{question['number']}. {_md_line(question['prompt'])}")
+            for answer in question["answers"]:
+                lines.append(f"    - {_md_line(answer['body'])} — *{_md_line(answer['by'])}*")
+            if not question["answers"]:
+                lines.append("    - No answers written down.")
+        lines.append("")
+    if previous["follow_ups"]:
+        lines += ["### To follow up", ""]
+        lines += [f"- {_md_line(note['body'])} — *{_md_line(note['by'])}*" for note in previous["follow_ups"]]
+        lines.append("")
+
+
 def markdown(pack: dict) -> bytes:
     doc = layout(pack)
     session = doc["session"]
@@ -127,6 +184,10 @@ def markdown(pack: dict) -> bytes:
         safe = safe_url(online) and not re.search(r"[\s<>]", online)
         lines.append(f"Online: <{online}>" if safe else f"Online: {_md_line(online)}")
     lines += ["", f"About {pack['reading_minutes']} minutes of reading.", ""]
+    if doc["brief"]:  # facilitators' packs only
+        _md_brief(lines, doc["brief"])
+    if doc["previous"]:
+        _md_previous(lines, doc["previous"])
     for view in doc["readings"]:
         text = view.reading["text"]
         lines += [
@@ -237,6 +298,17 @@ def epub(pack: dict) -> bytes:
     details.append(f"<p>About {pack['reading_minutes']} minutes of reading.</p>")
     cover.content = _xhtml_page(session["title"], "".join(details))
     chapters.append(cover)
+    if doc["brief"]:  # facilitators' packs only
+        page = ebook.EpubHtml(title="Facilitator’s brief", file_name="brief.xhtml", lang="en")
+        page.content = _xhtml_page("Facilitator’s brief", _epub_brief(doc["brief"]))
+        page.add_item(style)
+        chapters.append(page)
+    if doc["previous"]:
+        title = f"Last time: {doc['previous']['title']}"
+        page = ebook.EpubHtml(title=title, file_name="previous-summary.xhtml", lang="en")
+        page.content = _xhtml_page(title, _epub_previous(doc["previous"]))
+        page.add_item(style)
+        chapters.append(page)
 
     notes_html = []
     for index, view in enumerate(doc["readings"], start=1):
@@ -300,6 +372,44 @@ def epub(pack: dict) -> bytes:
     out = BytesIO()
     ebook.write_epub(out, book)
     return out.getvalue()
+
+
+_META = ' class="meta"'
+
+
+def _epub_brief(brief: dict) -> str:
+    """The brief as escaped text, the lines of the printable HTML (its bars are words here: the lines say it)."""
+    parts = ["<h2>Facilitator’s brief</h2>"]
+    for heading, rows in _brief_parts(brief):
+        parts.append(f"<h3>{escape(heading)}</h3>")
+        parts += [f"<p{_META if depth else ''}>{escape(line)}</p>" for depth, line in rows]
+    return "".join(parts)
+
+
+def _epub_previous(previous: dict) -> str:
+    """The summary of the session before, as escaped text (the lines of the printable HTML)."""
+    parts = [
+        f"<h2>Last time: {escape(previous['title'])}</h2>",
+        f'<p class="meta">{escape(previous["when"])}</p>',
+        f"<p><strong>Who came:</strong> {escape(previous['came'])}</p>",
+    ]
+    if previous["questions"]:
+        parts.append("<h3>The questions</h3><ol>")
+        for question in previous["questions"]:
+            answers = "".join(
+                f'<li><p>{escape(answer["body"])}</p><p class="meta">— {escape(answer["by"])}</p></li>'
+                for answer in question["answers"]
+            )
+            answers = f"<ul>{answers}</ul>" if answers else '<p class="meta">No answers written down.</p>'
+            parts.append(f'<li value="{question["number"]}"><p>{escape(question["prompt"])}</p>{answers}</li>')
+        parts.append("</ol>")
+    if previous["follow_ups"]:
+        items = "".join(
+            f'<li><p>{escape(note["body"])}</p><p class="meta">— {escape(note["by"])}</p></li>'
+            for note in previous["follow_ups"]
+        )
+        parts.append(f"<h3>To follow up</h3><ul>{items}</ul>")
+    return "".join(parts)
 
 
 def _epub_note(view, chapter: str | None) -> str:

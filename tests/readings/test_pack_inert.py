@@ -207,6 +207,17 @@ def test_markdown_pack_keeps_every_field_on_its_line_and_every_note_inert(world,
     assert "1. \\- Why? 1. Really? \\<script\\>alert('q')\\</script\\> *(discussion · §12)*" in lines
 
 
+BRIEF_HEADINGS = [
+    "Facilitator’s brief",
+    "Who has read",
+    "Where members got stuck",
+    "Questions and their answers",
+    "Most helpful notes",
+    "Most replied-to notes",
+    "Proposed questions waiting for a decision",
+]
+
+
 def test_markdown_pack_renders_to_exactly_its_own_structure_and_nothing_active(world, api, hostile):
     """Read by any Markdown viewer (this one even passes raw HTML through), the pack has only our headings,
     our list items and our quotes, no HTML and no link but http(s)/mailto."""
@@ -220,13 +231,26 @@ def test_markdown_pack_renders_to_exactly_its_own_structure_and_nothing_active(w
 
     assert [heading.get_text() for heading in page.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])] == [
         "Week one # Injected heading <script>alert('title')</script>",
+        *BRIEF_HEADINGS,  # a facilitator's pack: the brief, its lines naming Eve as written
         "Essay --- — An Author 1. not a list",
         *(f"§{p['position']} {p['body']}" for p in passages if p["kind"] == "heading"),
         "Questions for discussion",
     ]
-    # Seven notes, one reply, the question and its hint, and the passages that are list items: nothing else.
+    # Seven notes, one reply, the question and its hint, the passages that are list items, and the brief's lines
+    # (the totals, one per member, stuck passage, answer, note or proposal, or the line saying there is none):
+    # nothing else.
     list_items = sum(p["kind"] == "list_item" for p in passages)
-    assert len(page.find_all("li")) == 7 + 1 + 1 + 1 + list_items
+    brief = data["brief"]
+    brief_lines = (
+        1  # the totals
+        + len(brief["progress"]["members"])
+        + max(1, len(brief["stuck"]))
+        + max(1, len(brief["questions"]) + sum(len(q["answers"]) for q in brief["questions"]))
+        + max(1, len(brief["most_helpful"]))
+        + max(1, len(brief["most_replied"]))
+        + max(1, len(brief["proposed"]))
+    )
+    assert len(page.find_all("li")) == 7 + 1 + 1 + 1 + list_items + brief_lines
     footnotes = sum(bool(p.get("footnotes")) for p in passages)
     assert len(page.find_all("blockquote")) == 1 + footnotes + sum(p["kind"] == "quotation" for p in passages)
     assert [t.type for t in tokens if t.type.startswith("html")] == []

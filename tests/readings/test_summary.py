@@ -1,7 +1,12 @@
 """The after-session summary as each person may see it: who came, numbered questions with their most helpful
 answers, follow-ups and the next session; never a private note, nor a count that includes one."""
 
+import io
+import os
 import re
+import shutil
+import subprocess
+import zipfile
 from datetime import UTC, datetime
 
 import pytest
@@ -18,6 +23,7 @@ from sessions_app.selectors import membership_for
 from sessions_app.services.groups import group_update
 from sessions_app.services.schedule import attendance_set, session_cancel
 
+from ..conftest import service_unavailable
 from ..factories import MembershipFactory, UserFactory
 from .summary_circle import (
     ANSWER_FACILITATORS,
@@ -337,3 +343,68 @@ def test_the_printed_summary_and_brief_show_mentions_by_the_display_name_now(wor
     assert "@second about" not in printed
     assert "@second knows" not in brief
     assert "<script>x" not in printed + brief
+
+
+def epub_text(data: bytes) -> dict[str, str]:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return {name: archive.read(name).decode() for name in archive.namelist() if name.endswith(".xhtml")}
+
+
+def test_the_markdown_and_epub_carry_the_brief_for_facilitators_only_and_never_a_private_note(world, circle):
+    facilitator, member = pack_of(world.facilitator, circle.held), pack_of(world.member, circle.held)
+
+    for pack in (facilitator, member):
+        markdown = formats.markdown(pack).decode()
+        book = "".join(epub_text(formats.epub(pack)).values())
+        if pack is facilitator:
+            assert "## Facilitator’s brief\n\n### Who has read\n" in markdown
+            assert "- Question 1: What is the main claim?\n    - Member on §2: " + ANSWER_TOP in markdown
+            assert "<h2>Facilitator’s brief</h2>" in book
+            assert f'<p class="meta">Member on §2: {ANSWER_TOP}</p>' in book
+        else:
+            assert "brief" not in markdown.lower()
+            assert "Facilitator’s brief" not in book
+    for never in (ANSWER_PRIVATE, FOLLOW_PRIVATE):  # the member's own private notes
+        assert never not in formats.markdown(facilitator).decode()
+        assert never not in "".join(epub_text(formats.epub(facilitator)).values())
+
+
+def test_the_next_sessions_markdown_and_epub_carry_the_summary_inert_and_never_a_private_note(world, circle):
+    from sessions_app.services.accounts import profile_update
+
+    profile_update(user=circle.second, display_name="<img src=x onerror=alert(1)> Reader")
+    attendance_set(session=circle.held, marked_by=world.facilitator, present=[world.member.pk, circle.second.pk])
+    pack = pack_of(world.member, circle.upcoming)
+
+    markdown = formats.markdown(pack).decode()
+    pages = epub_text(formats.epub(pack))
+    book = "".join(pages.values())
+
+    assert "## Last time: October, week two\n" in markdown
+    assert "**Who came:** \\<img src=x onerror=alert(1)\\> Reader, Member (2)\n" in markdown
+    assert f"1. What is the main claim?\n    - {ANSWER_TOP} — *Member · 2 found it helpful*\n" in markdown
+    assert f"### To follow up\n\n- {FOLLOW_GROUP} — *§3 · \\<img src=x onerror=alert(1)\\> Reader*\n" in markdown
+    summary = pages["EPUB/previous-summary.xhtml"]
+    assert "<h2>Last time: October, week two</h2>" in summary
+    assert "<strong>Who came:</strong> &lt;img src=x onerror=alert(1)&gt; Reader, Member (2)" in summary
+    assert f"<p>{ANSWER_TOP}</p>" in summary
+    assert f"<p>{FOLLOW_GROUP}</p>" in summary
+    assert "<img" not in book
+    for never in (ANSWER_PRIVATE, FOLLOW_PRIVATE, ANSWER_FACILITATORS, FOLLOW_FACILITATORS):
+        assert never not in markdown + book
+
+
+def test_an_epub_with_the_brief_and_the_summary_passes_epubcheck(world, circle, tmp_path):
+    jar = "/usr/share/java/epubcheck.jar"
+    if not shutil.which("java") or not os.path.exists(jar):
+        service_unavailable("epubcheck", "install epubcheck (.ci/system-packages does)")
+    attendance_set(session=circle.held, marked_by=world.facilitator, present=[world.member.pk])
+    pack = pack_of(world.facilitator, circle.upcoming)
+    book = tmp_path / "pack.epub"
+    book.write_bytes(formats.epub(pack))
+
+    result = subprocess.run(["java", "-jar", jar, str(book)], capture_output=True, text=True, timeout=300)
+
+    assert ("brief" in pack, "previous_summary" in pack) == (True, True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No errors or warnings detected." in result.stdout
