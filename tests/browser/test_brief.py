@@ -80,5 +80,9 @@ def test_the_brief_shows_who_is_reading_who_has_not_opened_and_puts_14_at_the_to
     lead.goto(f"{base_url}/sessions/{world.session.id}/read/")  # the heat strip beside the passages
     expect(lead.locator("#p-14").get_by_role("img", name="1 note asking about passage 14")).to_be_visible()
     expect(lead.locator(".heat-mark")).to_have_count(1)
+    # Two readings of one text: each section is named by its title and its passages, so landmarks stay distinct.
+    expect(lead.get_by_role("region", name="Land and Bread §2–§5", exact=True)).to_be_visible()
+    expect(lead.get_by_role("region", name="Land and Bread §6–§17", exact=True)).to_be_attached()
+    check_page(lead, "the reader with two readings of one text and the heat strip")
     refused = page.goto(f"{base_url}/sessions/{world.session.id}/brief/")  # a member has no brief
     assert refused.status == 403
