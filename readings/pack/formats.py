@@ -4,6 +4,7 @@ import re
 from io import BytesIO
 from urllib.parse import quote
 
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
@@ -183,7 +184,7 @@ def markdown(pack: dict) -> bytes:
         online = session["online_url"].strip()
         safe = safe_url(online) and not re.search(r"[\s<>]", online)
         lines.append(f"Online: <{online}>" if safe else f"Online: {_md_line(online)}")
-    lines += ["", f"About {pack['reading_minutes']} minutes of reading.", ""]
+    lines += ["", f"About {pack['reading_minutes']} minute{pluralize(pack['reading_minutes'])} of reading.", ""]
     if doc["brief"]:  # facilitators' packs only
         _md_brief(lines, doc["brief"])
     if doc["previous"]:
@@ -295,7 +296,7 @@ def epub(pack: dict) -> bytes:
     details.append(f"<p>{escape(doc['when'])}</p>")
     if session["location"]:
         details.append(f"<p>{escape(session['location'])}</p>")
-    details.append(f"<p>About {pack['reading_minutes']} minutes of reading.</p>")
+    details.append(f"<p>About {pack['reading_minutes']} minute{pluralize(pack['reading_minutes'])} of reading.</p>")
     cover.content = _xhtml_page(session["title"], "".join(details))
     chapters.append(cover)
     if doc["brief"]:  # facilitators' packs only

@@ -15,10 +15,12 @@ from django.core.cache import cache
 
 from readings.models import Note, NoteMention
 from readings.pack import formats, typesetting
+from readings.pack.builder import build_pack, pack_scope
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import, text_revise
 from readings.services.notes import note_create, note_set_hidden, note_update
 from readings.services.questions import question_create, question_decide, question_update, questions_reorder
+from sessions_app.selectors import membership_for
 
 from ..conftest import service_unavailable
 from ..factories import MembershipFactory, UserFactory
@@ -650,3 +652,15 @@ def test_only_facilitators_packs_carry_the_brief_and_never_a_private_note_in_it(
         assert "secret" not in str(pack["brief"])
         assert [q["number"] for q in pack["brief"]["questions"]] == list(range(1, len(pack["questions"]) + 1))
         assert [row["user"]["name"] for row in pack["brief"]["progress"]["members"]] != []
+
+
+@pytest.mark.parametrize(("minutes", "said"), [(1, "About 1 minute of reading."), (2, "About 2 minutes of reading.")])
+def test_markdown_and_epub_say_the_reading_time_in_the_right_number(world, reading, minutes, said):
+    scope = pack_scope(
+        user=world.member, session=world.session, membership=membership_for(world.member, world.group.pk)
+    )
+    pack = {**build_pack(scope), "reading_minutes": minutes}
+
+    assert said in formats.markdown(pack).decode()
+    book = zipfile.ZipFile(io.BytesIO(formats.epub(pack)))
+    assert any(said in book.read(name).decode() for name in book.namelist() if name.endswith(".xhtml"))
