@@ -721,7 +721,7 @@
   wordModeHelp.className = "word-mode-help";
   wordModeHelp.hidden = true;
   wordModeHelp.textContent =
-    "← → next word · Shift+← → fewer or more words · ↑ ↓ sentence · Shift+↑ ↓ by sentence · Enter: annotate or copy a link · Esc: done";
+    "← → next word · Shift+← → fewer or more words · ↑ ↓ sentence · Shift+↑ ↓ by sentence · Enter: annotate, highlight or copy a link · Esc: done";
 
   // The parts (words or sentences) that start at or after `from`, and that end at or before `to`.
   function after(parts, from) { return parts.find(function (part) { return part.start >= from; }); }
