@@ -106,7 +106,10 @@ class MakeRun:
         return found
 
     def pid_of(self, pattern: str) -> int:
-        (pid,) = [p["pid"] for p in self.processes() if re.search(pattern, p["args"])]
+        """The process whose command matches, not a subshell it has forked for a moment (same command line)."""
+        matching = [p for p in self.processes() if re.search(pattern, p["args"])]
+        forked = {p["pid"] for p in matching}
+        (pid,) = [p["pid"] for p in matching if p["ppid"] not in forked]
         return pid
 
     def wait_all_gone(self) -> None:

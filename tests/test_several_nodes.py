@@ -286,7 +286,7 @@ def test_two_web_nodes_two_workers_and_one_beat_share_only_postgresql_and_redis(
     scheduled = a.request("PATCH", f"/api/v1/sessions/{session_id}/", token=token, data={"status": "scheduled"})
     assert scheduled[0] == 200, scheduled[2]
     rows = Reminder.objects.filter(session_id=session_id)
-    expected = rows.count()  # reading and starting, for each of the group's people, all due now
+    expected = rows.count()  # all due now: reading and starting for each of the group's people, and the brief
 
     def w1_mid_batch() -> bool:
         log = w1.output()
@@ -317,7 +317,9 @@ def test_two_web_nodes_two_workers_and_one_beat_share_only_postgresql_and_redis(
     mine = [message for message in stack.smtp.received if f".session-{session_id}@" in message.message_id]
     per_message = Counter(message.message_id for message in mine)
     per_person_and_subject = Counter((message.to, message.subject) for message in mine)
-    assert expected == 2 * (MEMBERS + 2)
+    # Reading and starting for everyone; the facilitator's brief for the organizer (the session lists no facilitators).
+    assert Counter(rows.values_list("kind", flat=True)) == {"reading": MEMBERS + 2, "starting": MEMBERS + 2, "brief": 1}
+    assert expected == 2 * (MEMBERS + 2) + 1
     assert 2 <= sent_before_stop < expected  # stopped in the middle of the work, not before or after it
     assert len(per_message) == expected
     assert set(per_message.values()) == {1}
