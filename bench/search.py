@@ -97,6 +97,7 @@ def build() -> tuple[User, User]:
 
 def explain(user: User, query: str) -> None:
     """EXPLAIN ANALYZE of each query a search makes (the hit list first), as `user`."""
+    print(f"\nEXPLAIN ANALYZE, as {user.username}:")
     from readings import search
 
     scope = search.search_scope(user=user, query=query)
@@ -137,7 +138,9 @@ def cpu_ms(function, *, repeat: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--explain", action="store_true", help="also print EXPLAIN ANALYZE of a common word's search")
+    parser.add_argument(
+        "--explain", action="store_true", help="also EXPLAIN ANALYZE a common word's search (organizer, member)"
+    )
     args = parser.parse_args()
     missed, missed_cpu = [], []
     with throwaway_database():
@@ -178,7 +181,8 @@ def main() -> int:
                     f"| {cpu:.1f} | {cpu_ratio:.1f} | {verdict} (CPU: {cpu_verdict}) |"
                 )
         if args.explain:
-            explain(member, "revolution")
+            for user in (organizer, member):
+                explain(user, "revolution")
     print(
         f"\nTarget: every search's median ≤ {TARGET_RATIO}× GET me/'s: "
         + ("met" if not missed else "NOT MET (" + "; ".join(missed) + ")")

@@ -19,7 +19,7 @@ connection to gunicorn is local.
 Each worker freezes what it holds once Django is loaded (`gc.freeze()`): the
 130,000 objects of the app and its libraries live as long as the worker, and
 without it every full garbage collection walked them all again (about 1 ms a
-request on average here, 120 ms each time one ran; docs/benchmarks.md, Load).
+request on average here, about 90 ms each time one ran; docs/benchmarks.md, Load).
 """
 
 import gc
