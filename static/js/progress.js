@@ -51,13 +51,23 @@
     }
   }
 
+  // One batch at a time: answers that overtook each other would leave the bar showing an older count.
+  // What comes in while a batch is on its way goes in the next one, sent as soon as the answer is back.
+  let sending = false;
+  let again = false;
+
   function send(keepalive) {
     if (!pending.size && opened && !last) return;
+    if (sending && !keepalive) {
+      again = true;
+      return;
+    }
     const body = { passages: Array.from(pending).map(Number) };
     if (last) body.last_passage = Number(last);
     pending.clear();
     last = null;
     opened = true;
+    sending = !keepalive;
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
@@ -66,7 +76,15 @@
       body: JSON.stringify(body),
     }).then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) { if (data) show(data.mine); })
-      .catch(function () { body.passages.forEach(function (id) { pending.add(String(id)); }); });
+      .catch(function () { body.passages.forEach(function (id) { pending.add(String(id)); }); })
+      .finally(function () {
+        if (keepalive) return;
+        sending = false;
+        if (again) {
+          again = false;
+          send(false);
+        }
+      });
   }
 
   function counted(row) {
