@@ -228,6 +228,36 @@ class ReminderEmail(EmailMultiAlternatives):
         return message
 
 
+def _group_list_id(session: Session) -> str:
+    # Group names go into headers; a line break there would end the header (or the message).
+    return f"{single_line(session.group.name)} <group-{session.group_id}.reminders.{site_host('studycircle.local')}>"
+
+
+def _outbox_email(
+    reminder: Reminder, *, name: str, unsubscribe: str, list_id: str, subject: str, text: str, html: str
+) -> ReminderEmail:
+    """One outbox row's email with the headers every kind carries: its stable Message-ID, the list it belongs
+    to, and the one-click unsubscribe of its kind (RFC 2369 and RFC 8058: mail clients show a button that
+    POSTs to it)."""
+    headers = {
+        "Message-ID": message_id(reminder),
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": list_id,
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    email = ReminderEmail(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((name, reminder.recipient.email))],
+        headers=headers,
+    )
+    email.attach_alternative(html, "text/html")
+    return email
+
+
 def _rendered(reminder: Reminder, content: SessionContent, tzname: str) -> Rendered:
     key = (reminder.kind, tzname, reminder.for_starts_at, reminder.previous_starts_at)
     if reminder.kind == ReminderKind.NUDGE:  # each says how far its reader has got
@@ -246,28 +276,19 @@ def _rendered(reminder: Reminder, content: SessionContent, tzname: str) -> Rende
 def build_reminder_email(reminder: Reminder, content: SessionContent) -> ReminderEmail:
     """The complete email for one outbox row: text and HTML bodies, list headers, the .ics where it helps."""
     user = reminder.recipient
-    # Names and group names go into headers; a line break there would end the header (or the message).
-    name, group_name = single_line(user.name), single_line(content.session.group.name)
+    # The name goes into a header; a line break there would end the header (or the message).
+    name = single_line(user.name)
     rendered = _rendered(reminder, content, recipient_timezone(user, content.session))
     unsubscribe = unsubscribe_url(user.pk, reminder.kind)
-    headers = {
-        "Message-ID": message_id(reminder),
-        # RFC 2369 and RFC 8058: mail clients show an unsubscribe button that POSTs here.
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{group_name} <group-{content.session.group_id}.reminders.{site_host('studycircle.local')}>",
-        "Auto-Submitted": "auto-generated",
-        "X-Auto-Response-Suppress": "All",
-    }
-    email = ReminderEmail(
+    email = _outbox_email(
+        reminder,
+        name=name,
+        unsubscribe=unsubscribe,
+        list_id=_group_list_id(content.session),
         subject=rendered.subject,
-        body=rendered.text.replace(_RECIPIENT_NAME, name).replace(_UNSUBSCRIBE_URL, unsubscribe),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((name, user.email))],
-        headers=headers,
+        text=rendered.text.replace(_RECIPIENT_NAME, name).replace(_UNSUBSCRIBE_URL, unsubscribe),
+        html=rendered.html.replace(_RECIPIENT_NAME, escape(name)).replace(_UNSUBSCRIBE_URL, escape(unsubscribe)),
     )
-    html = rendered.html.replace(_RECIPIENT_NAME, escape(name)).replace(_UNSUBSCRIBE_URL, escape(unsubscribe))
-    email.attach_alternative(html, "text/html")
     if reminder.kind in (ReminderKind.STARTING, ReminderKind.CHANGED):
         email.attach(content.calendar_part)
     return email
@@ -406,23 +427,15 @@ def build_notifications_email(reminder: Reminder, items: Sequence[NoticeItem]) -
         "kind_label": ReminderKind(reminder.kind).label,
         "notifications_url": absolute_url("notifications"),
     }
-    headers = {
-        "Message-ID": message_id(reminder),
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{single_line(settings.SITE_NAME)} notifications <notifications.{site_host('studycircle.local')}>",
-        "Auto-Submitted": "auto-generated",
-        "X-Auto-Response-Suppress": "All",
-    }
-    email = ReminderEmail(
+    return _outbox_email(
+        reminder,
+        name=name,
+        unsubscribe=unsubscribe,
+        list_id=f"{single_line(settings.SITE_NAME)} notifications <notifications.{site_host('studycircle.local')}>",
         subject=single_line(_subject(reminder.kind, items)),
-        body=render_to_string("reminders/email/notifications.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((name, user.email))],
-        headers=headers,
+        text=render_to_string("reminders/email/notifications.txt", context),
+        html=render_to_string("reminders/email/notifications.html", context),
     )
-    email.attach_alternative(render_to_string("reminders/email/notifications.html", context), "text/html")
-    return email
 
 
 # --- The after-session summary -----------------------------------------------------------------
@@ -458,35 +471,35 @@ def _summary_context(reminder: Reminder, summary: dict, tzname: str) -> dict:
     return context
 
 
+def _session_outbox_email(
+    reminder: Reminder, *, name: str, unsubscribe: str, context: dict, template: str
+) -> ReminderEmail:
+    """A session's email rendered for its one recipient from `reminders/email/<template>{_subject.txt,.txt,.html}`."""
+    base = f"reminders/email/{template}"
+    return _outbox_email(
+        reminder,
+        name=name,
+        unsubscribe=unsubscribe,
+        list_id=_group_list_id(reminder.session),
+        subject=" ".join(render_to_string(f"{base}_subject.txt", context).split()),
+        text=render_to_string(f"{base}.txt", context),
+        html=render_to_string(f"{base}.html", context),
+    )
+
+
 def build_summary_email(reminder: Reminder, summary: dict) -> ReminderEmail:
     """The summary email of one outbox row, from `summary` (`readings.summary.session_summary`, built with the
     recipient's rights at sending time): who came, the questions with their most helpful answers, the follow-ups
     and the next session; stable Message-ID and one-click unsubscribe as every reminder."""
     user, session = reminder.recipient, reminder.session
-    name, group_name = single_line(user.name), single_line(session.group.name)
+    name = single_line(user.name)
     unsubscribe = unsubscribe_url(user.pk, reminder.kind)
     context = {
         **_summary_context(reminder, summary, recipient_timezone(user, session)),
         "recipient_name": name,
         "unsubscribe_url": unsubscribe,
     }
-    headers = {
-        "Message-ID": message_id(reminder),
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{group_name} <group-{session.group_id}.reminders.{site_host('studycircle.local')}>",
-        "Auto-Submitted": "auto-generated",
-        "X-Auto-Response-Suppress": "All",
-    }
-    email = ReminderEmail(
-        subject=" ".join(render_to_string("reminders/email/summary_subject.txt", context).split()),
-        body=render_to_string("reminders/email/summary.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((name, user.email))],
-        headers=headers,
-    )
-    email.attach_alternative(render_to_string("reminders/email/summary.html", context), "text/html")
-    return email
+    return _session_outbox_email(reminder, name=name, unsubscribe=unsubscribe, context=context, template="summary")
 
 
 # --- The facilitator's brief -----------------------------------------------------------------------
@@ -497,7 +510,7 @@ def build_brief_email(reminder: Reminder, brief: dict) -> ReminderEmail:
     the recipient's rights at sending time): the same lines as the printed brief, with small bars; stable
     Message-ID and one-click unsubscribe (kind `brief`) as every reminder."""
     user, session = reminder.recipient, reminder.session
-    name, group_name = single_line(user.name), single_line(session.group.name)
+    name = single_line(user.name)
     tzname = recipient_timezone(user, session)
     unsubscribe = unsubscribe_url(user.pk, reminder.kind)
     context = {
@@ -514,20 +527,4 @@ def build_brief_email(reminder: Reminder, brief: dict) -> ReminderEmail:
         "unsubscribe_url": unsubscribe,
         "kind_label": ReminderKind(reminder.kind).label,
     }
-    headers = {
-        "Message-ID": message_id(reminder),
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": f"{group_name} <group-{session.group_id}.reminders.{site_host('studycircle.local')}>",
-        "Auto-Submitted": "auto-generated",
-        "X-Auto-Response-Suppress": "All",
-    }
-    email = ReminderEmail(
-        subject=" ".join(render_to_string("reminders/email/brief_subject.txt", context).split()),
-        body=render_to_string("reminders/email/brief.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((name, user.email))],
-        headers=headers,
-    )
-    email.attach_alternative(render_to_string("reminders/email/brief.html", context), "text/html")
-    return email
+    return _session_outbox_email(reminder, name=name, unsubscribe=unsubscribe, context=context, template="brief")
