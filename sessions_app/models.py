@@ -177,8 +177,9 @@ class Session(models.Model):
     # Reminder leads for this session alone; empty means the group's.
     reading_lead_minutes = models.PositiveIntegerField(null=True, blank=True)
     starting_lead_minutes = models.PositiveIntegerField(null=True, blank=True)
-    # Sum of the reading time of the session's assignments; kept current by
-    # the readings services (this app cannot look at readings itself).
+    # The session's preparation time in minutes: the sum of its readings' minutes. The readings layer
+    # computes it and writes it through `services.schedule.session_reading_minutes_set`; stored here so
+    # session lists (API, pages, export) show it without reaching up into readings.
     reading_minutes = models.PositiveIntegerField(default=0)
     # What each role is shown of the session beyond its own row (readings, passages, notes,
     # questions, facilitators, names) changed this many times: one counter per role, raised in the

@@ -9,6 +9,7 @@ from django.db.models import Max, Q, Sum
 
 from core.services import UNSET, given, model_update
 from sessions_app.models import Session
+from sessions_app.services.schedule import session_reading_minutes_set
 
 from ..models import Passage, ReadingAssignment, Text
 from ..pack.versions import pack_versions_bump_for_session
@@ -61,8 +62,13 @@ def reading_minutes_refresh(*, assignments: Iterable[ReadingAssignment]) -> None
         assignment.save(update_fields=["word_count", "reading_minutes"])
         sessions.add(assignment.session_id)
     for session_id in sessions:
-        total = ReadingAssignment.objects.filter(session_id=session_id).aggregate(n=Sum("reading_minutes"))["n"] or 0
-        Session.objects.filter(pk=session_id).update(reading_minutes=total)
+        _session_total_refresh(session_id)
+
+
+def _session_total_refresh(session_id: int) -> None:
+    """Hand the session its reading time: the sum of its assignments' minutes."""
+    total = ReadingAssignment.objects.filter(session_id=session_id).aggregate(n=Sum("reading_minutes"))["n"] or 0
+    session_reading_minutes_set(session_id=session_id, minutes=total)
 
 
 def reading_minutes_refresh_for_text(*, text: Text) -> None:
@@ -128,5 +134,4 @@ def assignment_delete(*, assignment: ReadingAssignment) -> None:
     session_id = assignment.session_id
     pack_versions_bump_for_session(session=assignment.session, readings=True)
     assignment.delete()
-    total = ReadingAssignment.objects.filter(session_id=session_id).aggregate(n=Sum("reading_minutes"))["n"] or 0
-    Session.objects.filter(pk=session_id).update(reading_minutes=total)
+    _session_total_refresh(session_id)

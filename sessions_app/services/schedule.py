@@ -210,6 +210,19 @@ def session_cancel(*, session: Session, by_series: bool = False) -> Session:
     return session
 
 
+@transaction.atomic
+def session_reading_minutes_set(*, session_id: int, minutes: int) -> None:
+    """Record how long the session's reading takes: its preparation time, shown with the session.
+
+    The readings layer computes the number (the sum of the session's assignments' minutes) and calls
+    this whenever it changes; the session keeps it so a list of sessions shows it without a join.
+    Nothing else about the session changes: no SEQUENCE, no version (the pack counts its own minutes).
+    """
+    if minutes < 0:
+        raise ValueError("A session's reading time cannot be negative.")
+    Session.objects.filter(pk=session_id).update(reading_minutes=minutes)
+
+
 def _expand_series(series: Series) -> list[datetime]:
     try:
         return expand(series.rrule, series.first_starts_at, series.timezone)
