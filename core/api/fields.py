@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..forms import is_id
 from ..validators import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -132,3 +133,24 @@ class DescriptionField(MultiLineField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", settings.DESCRIPTION_MAX_CHARS)
         super().__init__(**kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdField(serializers.Field):
+    """A row's id, as a JSON whole number (5) or a string of ASCII digits ("5").
+
+    DRF's IntegerField would also take " 5", "+5", "5.0", 5.0 or "٥" and turn them into 5; an id
+    is refused unless it is written as one (`core.forms.is_id`, as the pages' forms check).
+    """
+
+    default_error_messages = {"invalid": "“{input}” is not an id: give each one as a whole number, such as 5."}
+
+    def to_internal_value(self, data) -> int:
+        if isinstance(data, int) and not isinstance(data, bool) and data > 0:
+            return data
+        if isinstance(data, str) and is_id(data) and int(data) > 0:
+            return int(data)
+        self.fail("invalid", input=str(data)[:40])
+
+    def to_representation(self, value) -> int:
+        return int(value)

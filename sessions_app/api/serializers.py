@@ -6,6 +6,7 @@ from rest_framework import serializers
 from core.api.fields import (
     AwareDateTimeField,
     DescriptionField,
+    IdField,
     LocalDateTimeField,
     SingleLineField,
     TimezoneField,
@@ -397,7 +398,7 @@ class RSVPSerializer(serializers.Serializer):
 
 
 class AttendanceInputSerializer(serializers.Serializer):
-    present = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    present = serializers.ListField(child=IdField(), allow_empty=True)
 
 
 class AttendanceMemberSerializer(serializers.Serializer):

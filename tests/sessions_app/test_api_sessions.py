@@ -533,3 +533,30 @@ def test_a_list_that_fits_on_its_first_page_is_counted_without_a_count_query(wor
 
     nothing = client.get("/api/v1/sessions/?status=cancelled").json()
     assert (nothing["count"], nothing["next"], nothing["results"]) == (0, None, [])
+
+
+@pytest.mark.parametrize("bad", [" 5", "+5", "5.0", "1_0", "٥", 5.0, 5.5, True, -5, 0, "", [5]])
+def test_attendance_refuses_an_id_not_written_as_one_and_marks_nobody(world, api, bad):
+    world.session.starts_at = timezone.now() - timedelta(hours=2)
+    world.session.ends_at = timezone.now() - timedelta(minutes=30)
+    world.session.save()
+    url = f"/api/v1/sessions/{world.session.id}/attendance/"
+
+    response = api(world.organizer).put(url, {"present": [world.member.id, bad]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == f"present.1: “{bad}” is not an id: give each one as a whole number, such as 5."
+    assert list(Attendance.objects.filter(session=world.session)) == []
+
+
+def test_attendance_takes_an_id_as_a_string_of_digits(world, api):
+    world.session.starts_at = timezone.now() - timedelta(hours=2)
+    world.session.ends_at = timezone.now() - timedelta(minutes=30)
+    world.session.save()
+
+    response = api(world.organizer).put(
+        f"/api/v1/sessions/{world.session.id}/attendance/", {"present": [str(world.member.id)]}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["present"] == [world.member.id]
