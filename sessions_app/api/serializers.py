@@ -357,7 +357,8 @@ class SessionSerializer(serializers.ModelSerializer):
     def to_representation(self, session: Session) -> dict:
         """The fields above, written directly: DRF's field-by-field walk was most of a session list's cost.
 
-        tests/sessions_app/test_api_speed.py holds it to what the declared fields answer.
+        tests/sessions_app/test_api_sessions.py::test_session_list_answers_what_its_declared_fields_answer
+        holds it to what the declared fields answer.
         """
         return {
             "id": session.pk,
