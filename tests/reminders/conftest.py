@@ -10,7 +10,7 @@ from readings.services.questions import question_create
 from reminders.models import Reminder
 from sessions_app.services.schedule import session_create
 
-from ..readings.conftest import SAMPLE
+from ..readings.conftest import SAMPLE, at
 from .realparts import SmtpRecorder
 
 # A Friday at noon UTC; the session is the next Thursday evening in New York (EST, UTC−5).
@@ -68,11 +68,22 @@ def readings_and_questions(world, session):
     return essay, assignment, accepted
 
 
+@pytest.fixture
+def essay(world, clock):
+    """The sample essay in the world's group, with no session reading it (the notifications tests)."""
+    return text_import(group=world.group, created_by=world.organizer, data=SAMPLE.read_bytes(), filename=SAMPLE.name)
+
+
+@pytest.fixture
+def passage(essay):
+    return at(essay, 12)
+
+
 def outbox(**filters) -> set[tuple]:
     """The outbox as (username, kind, due_at, state) rows, comparable as a whole.
 
     The facilitator's brief (planned with the session for whoever leads it) is left out unless `kind` asks
-    for it: tests/reminders/test_briefs.py looks at it.
+    for it: tests/reminders/test_services_briefs.py looks at it.
     """
     rows = Reminder.objects.filter(**filters)
     if "kind" not in filters:

@@ -24,8 +24,8 @@ from readings.pack.builder import build_pack, pack_scope
 from reminders.models import Reminder
 from sessions_app.models import Membership, Session, StudyGroup, User
 
-from .populated import populate_group
-from .reminders.realparts import ROOT
+from ..populated import populate_group
+from ..reminders.realparts import ROOT
 
 # What differs between two exports of the same content: ids (and references to them) and times.
 IDS = {
