@@ -155,7 +155,8 @@ def calendar_feed(request, secret: str):
     The secret in the address is the credential, so calendar apps can poll it
     without logging in; rotating it (POST /api/v1/me/calendar-feed/) revokes it.
     """
-    feed = CalendarFeed.objects.select_related("user").filter(secret=secret).first()
+    # A switched-off account keeps no way in, this one included (tokens and sessions refuse it too).
+    feed = CalendarFeed.objects.select_related("user").filter(secret=secret, user__is_active=True).first()
     if feed is None:
         raise Http404("No such calendar feed.")
     since = timezone.now() - timedelta(days=FEED_HISTORY_DAYS)

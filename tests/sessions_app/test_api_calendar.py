@@ -114,6 +114,21 @@ def test_calendar_feed_rotation_revokes_the_old_address(world, api):
     assert APIClient().get(new.removeprefix("http://127.0.0.1:8000")).status_code == 200
 
 
+def test_calendar_feed_of_a_deactivated_account_is_a_404(world, api):
+    """An account an administrator switched off keeps no way in: its feed address shows its groups no more."""
+    path = api(world.member).get("/api/v1/me/calendar-feed/").json()["url"].removeprefix("http://127.0.0.1:8000")
+    world.member.is_active = False
+    world.member.save(update_fields=["is_active"])
+
+    response = APIClient().get(path)
+
+    assert response.status_code == 404
+    assert b"VCALENDAR" not in response.content
+    world.member.is_active = True
+    world.member.save(update_fields=["is_active"])
+    assert APIClient().get(path).status_code == 200  # switched on again, the same address works
+
+
 def test_calendar_feed_query_count_does_not_grow(world, api, client, django_assert_num_queries):
     path = api(world.member).get("/api/v1/me/calendar-feed/").json()["url"].removeprefix("http://127.0.0.1:8000")
     with django_assert_num_queries(4):
