@@ -12,7 +12,7 @@ from django.db.models import Count, Q, Sum
 
 from sessions_app.models import Membership, Session, User
 
-from .enums import ProgressStatus
+from .enums import NoteVisibility, ProgressStatus
 from .models import Passage, PassageRead, ReadingAssignment, ReadingVisit
 from .selectors import notes_visible_to, readings_of, session_passages_q
 
@@ -147,8 +147,8 @@ def own_progress(user: User, session: Session) -> OwnProgress:
 def members_progress(viewer: User, membership: Membership, session: Session) -> list[MemberProgress]:
     """Every member's progress on the session, for a facilitator; five queries for any number of members.
 
-    Notes and replies counted are only those `viewer` may see (never anyone's private note), on the
-    session's passages.
+    Notes and replies counted are only those `viewer` may see on the session's passages, and never a
+    private one (not even the viewer's own, as the brief counts).
     """
     assignments = list(readings_of(session))
     required_q = _required_q(assignments)
@@ -168,6 +168,8 @@ def members_progress(viewer: User, membership: Membership, session: Session) -> 
         row["author_id"]: row
         for row in notes_visible_to(viewer, membership=membership)
         .filter(session_passages_q(assignments, prefix="passage__"), deleted_at__isnull=True)
+        # The viewer's own private notes are theirs alone: counted for nobody, the viewer included.
+        .exclude(visibility=NoteVisibility.PRIVATE)
         .values("author_id")
         .annotate(notes=Count("pk", filter=Q(parent__isnull=True)), replies=Count("pk", filter=Q(parent__isnull=False)))
         .order_by()

@@ -141,6 +141,23 @@ def test_facilitator_sees_each_member(world, api, reading, member_b):
     }
 
 
+def test_facilitators_own_private_notes_are_not_counted_in_their_own_row(world, api, reading):
+    """Private notes count nowhere, the viewer's own included (the brief, the session page and this API agree)."""
+    note_create(author=world.facilitator, passage=reading[2], body="Only for me", visibility="private")
+    note_create(author=world.facilitator, passage=reading[3], body="For the group", visibility="group")
+    note_create(
+        author=world.facilitator,
+        passage=reading[3],
+        highlight=True,
+        selector={"start": 0, "end": 3, "exact": "one"},
+        visibility="private",
+    )
+
+    members = {row["user"]["name"]: row for row in api(world.facilitator).get(url(world)).json()["group"]["members"]}
+
+    assert (members["Facilitator"]["notes"], members["Facilitator"]["replies"]) == (1, 0)
+
+
 def test_group_can_show_facilitators_totals_only(world, api, reading):
     read(api, world.member, world, reading[2])
     switched = api(world.organizer).patch(
