@@ -37,9 +37,43 @@ from reminders.models import Reminder
 from reminders.services.planning import reminders_plan_for_group
 from sessions_app.models import RSVP, Attendance, Membership, Series, Session, StudyGroup, User
 
-from .exporting import GROUP_FORMAT, GROUP_VERSION, PASSAGE_FIELDS
+from .exporting import (
+    GROUP_FIELDS,
+    GROUP_FORMAT,
+    GROUP_VERSION,
+    NOTE_FIELDS,
+    PASSAGE_FIELDS,
+    QUESTION_FIELDS,
+    READING_FIELDS,
+    REVISION_FIELDS,
+    SERIES_FIELDS,
+    SESSION_FIELDS,
+    TEXT_FIELDS,
+)
 
 SKIPPED_ON_IMPORT = "Due before the group was imported: the previous instance's to send."
+
+
+def _as_written(fields: list[str], *set_here: str) -> list[str]:
+    """The export's `fields` copied as the file has them: all but the id and what the import sets itself.
+
+    So a field the export adds is imported too, unless it is named here as a reference or a time.
+    """
+    return [name for name in fields if name not in {"id", *set_here}]
+
+
+GROUP_COPIED = _as_written(GROUP_FIELDS, "slug", "created_at")
+SERIES_COPIED = _as_written(SERIES_FIELDS, "created_at")
+SESSION_COPIED = _as_written(SESSION_FIELDS, "series", "created_at")
+TEXT_COPIED = _as_written(TEXT_FIELDS, "created_by", "created_at")
+REVISION_COPIED = _as_written(REVISION_FIELDS, "created_by", "created_at")
+READING_COPIED = _as_written(READING_FIELDS, "session", "text")
+QUESTION_COPIED = _as_written(QUESTION_FIELDS, "session", "proposed_by", "created_at")
+NOTE_COPIED = _as_written(
+    NOTE_FIELDS,
+    *("author", "selector", "question", "parent", "root", "hidden", "hidden_by", "hidden_root"),
+    *("created_at", "updated_at"),
+)
 
 
 class _Where:
@@ -179,17 +213,7 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
     group = _copy(
         StudyGroup,
         group_row,
-        [
-            "name",
-            "description",
-            "timezone",
-            "reading_lead_minutes",
-            "starting_lead_minutes",
-            "default_note_visibility",
-            "highlights_unlock_peek",
-            "member_progress_visible",
-            "summary_attendance",
-        ],
+        GROUP_COPIED,
         where,
         slug=slug or _get(group_row, "slug", where, kinds=(str,)),
     )
@@ -214,18 +238,7 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
     series: dict[int, Series] = {}
     for index, row in enumerate(_list(data, "series")):
         where = _Where(f"series[{index}]")
-        fields = [
-            "title",
-            "description",
-            "timezone",
-            "first_starts_on",
-            "local_start_time",
-            "duration_minutes",
-            "rrule",
-            "location",
-            "online_url",
-        ]
-        item = _copy(Series, row, fields, where, group=group)
+        item = _copy(Series, row, SERIES_COPIED, where, group=group)
         item.save()
         series[_get(row, "id", where, kinds=(int,))] = item
 
@@ -233,27 +246,10 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
     rsvps, attendance = [], []
     for index, row in enumerate(_list(data, "sessions")):
         where = _Where(f"sessions[{index}]")
-        fields = [
-            "occurrence_index",
-            "detached",
-            "title",
-            "description",
-            "starts_at",
-            "ends_at",
-            "timezone",
-            "location",
-            "online_url",
-            "status",
-            "sequence",
-            "post_before_peek",
-            "reading_lead_minutes",
-            "starting_lead_minutes",
-            "reading_minutes",
-        ]
         session = _copy(
             Session,
             row,
-            fields,
+            SESSION_COPIED,
             where,
             group=group,
             series=_ref(series, row.get("series"), where, "series", what="series"),
@@ -282,8 +278,7 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
     passages: dict[tuple[int, str], Passage] = {}
     for index, row in enumerate(_list(data, "texts")):
         where = _Where(f"texts[{index}]")
-        fields = ["title", "author", "source", "language", "original_format", "revision", "full_text", "next_anchor"]
-        text = _copy(Text, row, fields, where, group=group, created_by=people.get(row.get("created_by")))
+        text = _copy(Text, row, TEXT_COPIED, where, group=group, created_by=people.get(row.get("created_by")))
         text.save()
         _keep_times(Text, [_with_time(text, row, where, "created_at")], ["created_at"])
         text_id = _get(row, "id", where, kinds=(int,))
@@ -291,9 +286,13 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
         revisions = []
         for number, revision in enumerate(_get(row, "revisions", where, default=[], kinds=(list,))):
             inner = _Where(f"{where.path}.revisions[{number}]")
-            fields = ["number", "format", "filename", "checksum", "size_bytes", "notices", "changes"]
             item = _copy(
-                TextRevision, revision, fields, inner, text=text, created_by=people.get(revision.get("created_by"))
+                TextRevision,
+                revision,
+                REVISION_COPIED,
+                inner,
+                text=text,
+                created_by=people.get(revision.get("created_by")),
             )
             revisions.append((item, revision, inner))
         TextRevision.objects.bulk_create([item for item, _row, _where in revisions])
@@ -318,12 +317,11 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
     for index, row in enumerate(_list(data, "readings")):
         where = _Where(f"readings[{index}]")
         text = _ref(texts, row.get("text"), where, "text", what="text", optional=False)
-        fields = ["required", "instructions", "position", "reading_minutes", "word_count"]
         readings.append(
             _copy(
                 ReadingAssignment,
                 row,
-                fields,
+                READING_COPIED,
                 where,
                 session=_ref(sessions, row.get("session"), where, "session", what="session", optional=False),
                 text=text,
@@ -337,11 +335,10 @@ def group_import(*, data: dict, slug: str | None = None, now: datetime | None = 
     question_passages = []
     for index, row in enumerate(_list(data, "questions")):
         where = _Where(f"questions[{index}]")
-        fields = ["position", "prompt", "kind", "minutes", "facilitator_notes", "state"]
         question = _copy(
             DiscussionQuestion,
             row,
-            fields,
+            QUESTION_COPIED,
             where,
             session=_ref(sessions, row.get("session"), where, "session", what="session", optional=False),
             proposed_by=_ref(people, row.get("proposed_by"), where, "proposed_by", what="person"),
@@ -421,11 +418,10 @@ def _import_notes(rows: list, *, people: dict, questions: dict, passage_at) -> N
         body = _get(row, "body", where, default="", kinds=(str,))
         if problem := markdown_problem(body, what="note"):
             raise where.error("body", problem)
-        fields = ["body", "visibility", "anchor_state", "candidates", "deleted_at", "highlight"]
         note = _copy(
             Note,
             row,
-            fields,
+            NOTE_COPIED,
             where,
             author=_ref(people, row.get("author"), where, "author", what="person", optional=False),
             passage=passage_at(row, where),
