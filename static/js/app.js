@@ -2,6 +2,21 @@
 (function () {
   "use strict";
 
+  // What the pages' own scripts share (loaded after this one: base.html puts app.js first).
+  var studycircle = (window.studycircle = window.studycircle || {});
+
+  // The CSRF token for a fetch() write: base.html's hx-headers, else the csrftoken cookie.
+  studycircle.csrfToken = function () {
+    try {
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
+    } catch (error) {
+      // fall through to the cookie
+    }
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  };
+
   // <button data-copy-target="#id">: copy the target input's value.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy-target]");

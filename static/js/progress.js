@@ -16,17 +16,6 @@
   let last = null;
   let opened = false;
 
-  function csrf() {
-    try {
-      const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
-      if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
-    } catch (error) {
-      // fall through to the cookie
-    }
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
   function show(mine) {
     if (!mine) return;
     const percent = mine.percent === null ? 100 : mine.percent;
@@ -72,7 +61,7 @@
       method: "POST",
       credentials: "same-origin",
       keepalive: !!keepalive,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": window.studycircle.csrfToken(), Accept: "application/json" },
       body: JSON.stringify(body),
     }).then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) { if (data) show(data.mine); })

@@ -34,17 +34,6 @@
 
   // --- Helpers ---------------------------------------------------------------------------------
 
-  function csrfToken() {
-    try {
-      const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
-      if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
-    } catch (error) {
-      // fall through to the cookie
-    }
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
   function announce(message) {
     if (!statusLine) return;
     statusLine.textContent = "";
@@ -413,7 +402,7 @@
     return fetch(url, {
       method: method,
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": window.studycircle.csrfToken() },
       body: data === undefined ? undefined : JSON.stringify(data),
     });
   }
