@@ -48,14 +48,23 @@ class SignupForm(forms.Form):
     )
 
 
+class DescriptionField(forms.CharField):
+    """A description (of a group, series or session): optional, several lines, at most DESCRIPTION_MAX_CHARS.
+
+    The pages' twin of `core.api.fields.DescriptionField`.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", settings.DESCRIPTION_MAX_CHARS)
+        kwargs.setdefault("validators", [validate_multiline_text])
+        super().__init__(**kwargs)
+
+
 class GroupForm(forms.Form):
     name = forms.CharField(max_length=200, validators=[validate_single_line])
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=settings.DESCRIPTION_MAX_CHARS,
-        validators=[validate_multiline_text],
-    )
+    description = DescriptionField()
     timezone = forms.ChoiceField(
         choices=timezone_choices, initial="Europe/London", help_text="Where the group meets; sessions default to it."
     )
@@ -111,12 +120,7 @@ class SessionForm(forms.Form):
     timezone = forms.ChoiceField(choices=timezone_choices, help_text="The start time is local time in this zone.")
     location = forms.CharField(max_length=300, required=False, validators=[validate_single_line])
     online_url = forms.URLField(max_length=500, required=False, label="Online link", assume_scheme="https")
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=settings.DESCRIPTION_MAX_CHARS,
-        validators=[validate_multiline_text],
-    )
+    description = DescriptionField()
     status = forms.ChoiceField(
         choices=[(status.value, status.label) for status in SESSION_STATUSES_ON_CREATE],
         initial="scheduled",
@@ -200,12 +204,7 @@ class SeriesForm(forms.Form):
     )
     location = forms.CharField(max_length=300, required=False, validators=[validate_single_line])
     online_url = forms.URLField(max_length=500, required=False, label="Online link", assume_scheme="https")
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=settings.DESCRIPTION_MAX_CHARS,
-        validators=[validate_multiline_text],
-    )
+    description = DescriptionField()
 
     def __init__(self, *args, group: StudyGroup, **kwargs):
         super().__init__(*args, **kwargs)
