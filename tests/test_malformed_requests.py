@@ -240,3 +240,24 @@ def test_signup_still_works_through_a_real_token(world, client):
 
     assert response.status_code == 302
     assert json.loads(json.dumps(response["Location"])) == "/"
+
+
+# --- Search pages far past the end ---------------------------------------------------------------
+
+FAR_PAGE = str(10**18)  # times 20 results a page, past what PostgreSQL's OFFSET holds (a 500 once)
+
+
+def test_search_page_number_past_every_possible_page_is_a_400_naming_it(world, api):
+    response = api(world.member).get("/api/v1/search/", {"q": "land", "page": FAR_PAGE})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"page": ["Ensure this value is less than or equal to 100000."]}
+
+
+def test_search_page_with_a_page_number_past_every_possible_page_is_a_400_on_its_field(world, client):
+    client.force_login(world.member)
+
+    response = client.get("/search/", {"q": "land", "page": FAR_PAGE})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"page": ["Ensure this value is less than or equal to 100000."]}

@@ -7,6 +7,7 @@ from core.rules import SIGNED_IN
 from core.validators import validate_single_line
 from pages.rules import rule_required
 from readings import search
+from readings.api.serializers import SEARCH_PAGE_MAX
 from sessions_app.selectors import groups_for_user, sessions_for_user
 
 PAGE_SIZE = 20
@@ -32,7 +33,7 @@ class SearchForm(forms.Form):
     session = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     text = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     author = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, max_value=SEARCH_PAGE_MAX, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,4 +81,5 @@ def search_page(request):
             pages=max(1, -(-count // PAGE_SIZE)),
             base_query=query.urlencode(),
         )
-    return render(request, "pages/search.html", context)
+    status = 400 if form.is_bound and form.errors else 200  # bad input is a 400, its errors shown on the form
+    return render(request, "pages/search.html", context, status=status)

@@ -685,8 +685,15 @@ class SearchQuerySerializer(serializers.Serializer):
     kind = ChoiceField(choices=[(kind, kind) for kind in KINDS], required=False, help_text="Only hits of this kind.")
 
 
+# A search's pages: far more than anyone pages through, and few enough that the offset of the last
+# (times the largest page) is a number the database takes (10**18 pages answered 500 once).
+SEARCH_PAGE_MAX = 100_000
+
+
 class PageQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(required=False, min_value=1, default=1, help_text="Which page, from 1.")
+    page = serializers.IntegerField(
+        required=False, min_value=1, max_value=SEARCH_PAGE_MAX, default=1, help_text="Which page, from 1."
+    )
     page_size = serializers.IntegerField(
         required=False, min_value=1, max_value=100, default=20, help_text="Results per page (up to 100)."
     )
