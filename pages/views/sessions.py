@@ -44,22 +44,19 @@ from sessions_app.services.schedule import (
 )
 
 
-class ProposeForm(forms.Form):
-    prompt = forms.CharField(
-        label="Your question",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        validators=[validate_multiline_text],
+def _prompt_field(label: str) -> forms.CharField:
+    """A discussion question's wording, as a member proposes it or a facilitator writes it."""
+    return forms.CharField(
+        label=label, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_multiline_text]
     )
+
+
+class ProposeForm(forms.Form):
+    prompt = _prompt_field("Your question")
 
 
 class QuestionForm(forms.Form):
-    prompt = forms.CharField(
-        label="Question",
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        validators=[validate_multiline_text],
-    )
+    prompt = _prompt_field("Question")
     kind = forms.ChoiceField(choices=QuestionKind.choices, initial=QuestionKind.DISCUSSION)
     minutes = forms.IntegerField(label="Suggested minutes", min_value=1, max_value=240, required=False)
     passages = forms.MultipleChoiceField(
