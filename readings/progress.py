@@ -8,12 +8,14 @@ the number of members or passages.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from sessions_app.models import Membership, Session, User
 
 from .enums import NoteVisibility, ProgressStatus
 from .models import Passage, PassageRead, ReadingAssignment, ReadingVisit
+from .reading_model import SessionReading, person_name
 from .selectors import notes_visible_to, readings_of, session_passages_q
 
 NOT_OPENED, IN_PROGRESS, FINISHED = ProgressStatus.NOT_OPENED, ProgressStatus.IN_PROGRESS, ProgressStatus.FINISHED
@@ -196,7 +198,64 @@ def members_progress(viewer: User, membership: Membership, session: Session) -> 
     return rows
 
 
-def progress_totals(rows: list[MemberProgress]) -> ProgressTotals:
+@dataclass(slots=True)
+class MemberReading:
+    """One member's progress as the brief shows it (`members_progress` without the notes counts)."""
+
+    user_id: int
+    name: str
+    opened: bool
+    percent: int | None
+    status: str
+
+
+def reading_progress_of_members(session: Session, reading: SessionReading) -> list[MemberReading]:
+    """Every member's progress on the session, by username, from its loaded `reading` (`session_reading`):
+    one query (the members, each with the words of the required readings they read and whether they opened it).
+    """
+    required = [one.range for one in reading.readings if one.required]
+    required_words = sum(
+        passage.word_count
+        for one in reading.readings
+        for passage in one.passages  # each current passage once
+        if any(r.text_id == passage.text_id and r.first <= passage.position <= r.last for r in required)
+    )
+    read_words = Value(0)
+    if required:
+        read = (
+            PassageRead.objects.filter(session_passages_q(required, prefix="passage__"), passage__retired=False)
+            .filter(user_id=OuterRef("user_id"))
+            .values("user_id")
+            .annotate(words=Sum("passage__word_count"))
+            .values("words")
+        )
+        read_words = Coalesce(Subquery(read, output_field=IntegerField()), Value(0))
+    rows = (
+        Membership.objects.filter(group_id=session.group_id)
+        .annotate(
+            read_words=read_words,
+            opened=Exists(ReadingVisit.objects.filter(session_id=session.pk, user_id=OuterRef("user_id"))),
+        )
+        .order_by("user__username")
+        .values_list(
+            "user_id",
+            "user__display_name",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+            "read_words",
+            "opened",
+        )
+    )
+    members = []
+    for user_id, display_name, first_name, last_name, username, words, opened in rows:
+        percent = percent_of(words, required_words)
+        name = person_name(display_name, first_name, last_name, username)
+        members.append(MemberReading(user_id, name, opened, percent, status_of(opened, percent)))
+    return members
+
+
+def progress_totals(rows: list[MemberProgress] | list[MemberReading]) -> ProgressTotals:
     percents = [row.percent for row in rows if row.percent is not None]
     return ProgressTotals(
         members=len(rows),

@@ -128,6 +128,8 @@ class NoteView:
     mentions: list[dict] = field(default_factory=list)
     replies: list["NoteView"] = field(default_factory=list)  # direct replies, oldest first, each with its own
     deleted: bool = False
+    # The topmost hidden note at or above this one (itself, if hidden), or None: the brief and summary skip these.
+    hidden_root_id: int | None = None
     # Only with `for_page`:
     helpful_by_me: bool = False
     created_at: datetime | None = None
@@ -230,6 +232,7 @@ _NOTE_COLUMNS = (
     "is_deleted",
     "highlight",
     "helpful_count",
+    "hidden_root_id",
 )
 
 
@@ -291,7 +294,8 @@ def _load_notes(
             deleted,
             highlight,
             helpful_count,
-        ) = row[:16]
+            hidden_root_id,
+        ) = row[:17]
         mentioned = mentions.get(note_id)
         if mentioned:  # shown by each member's name now
             body_html = html_with_mention_names(body_html, mention_map(mentioned))
@@ -315,9 +319,10 @@ def _load_notes(
             mentioned or [],
             [],
             deleted,
+            hidden_root_id,
         )
         if for_page:
-            note.helpful_by_me, note.created_at, note.candidates = row[16], row[17], row[18] or []
+            note.helpful_by_me, note.created_at, note.candidates = row[17], row[18], row[19] or []
         if parent_id is None:
             top.append(note)
         elif parent_id in by_id:  # ordered by creation, so a parent always comes before its replies

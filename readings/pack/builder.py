@@ -217,7 +217,8 @@ def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
 
 def _build_pack(scope: PackScope, *, version: str | None) -> dict:
     session = scope.session
-    readings = [_reading(one) for one in session_reading(scope.user, scope.membership, session.pk).readings]
+    reading = session_reading(scope.user, scope.membership, session.pk)
+    readings = [_reading(one) for one in reading.readings]
 
     facilitator_rights = facilitates(scope.membership)
     question_passages: dict[int, list[int]] = defaultdict(list)
@@ -260,7 +261,7 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
         "version": version or pack_version(scope),
     }
     if facilitator_rights:
-        pack["brief"] = facilitator_brief(scope.user, scope.membership, session)
+        pack["brief"] = facilitator_brief(scope.user, scope.membership, session, reading=reading)
     # The group's session before this one, as this person may see it (readings.summary); absent when none.
     if (summary := previous_summary(scope.user, scope.membership, session)) is not None:
         pack["previous_summary"] = summary
