@@ -79,12 +79,7 @@ class LocalDateTimeField(serializers.Field):
     }
 
     def to_internal_value(self, value):
-        try:
-            parsed = parse_datetime(str(value))
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            self.fail("invalid", input=value)
+        parsed = _parse(self, value)
         if parsed.tzinfo is not None:
             self.fail("aware", input=value)
         if not _in_range(parsed):
