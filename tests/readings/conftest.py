@@ -9,6 +9,16 @@ from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample-texts" / "october-revolution-study-notes.txt"
+# The works the sample essay cites, in order (its "Sources" lines), as the parser finds them.
+SAMPLE_CITED_WORKS = [
+    "On the Road to October",
+    "The October Revolution and the Tactics of the Russian Communists",
+    "On the Slogan for a United States of Europe",
+    "On Co-operation",
+    "Our Revolution",
+    "Peace Programme",
+    "Six Red Months in Russia",
+]
 
 
 @pytest.fixture

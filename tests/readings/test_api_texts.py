@@ -1,24 +1,14 @@
 """Texts, passages and revisions through the API, as an organizer meets them."""
 
-from pathlib import Path
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from readings.models import Passage, Text
 
-pytestmark = pytest.mark.django_db
+from .conftest import SAMPLE
+from .conftest import SAMPLE_CITED_WORKS as CITED_WORKS
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample-texts" / "october-revolution-study-notes.txt"
-CITED_WORKS = [
-    "On the Road to October",
-    "The October Revolution and the Tactics of the Russian Communists",
-    "On the Slogan for a United States of Europe",
-    "On Co-operation",
-    "Our Revolution",
-    "Peace Programme",
-    "Six Red Months in Russia",
-]
+pytestmark = pytest.mark.django_db
 
 
 def upload(api, user, group, name: str, data: bytes, content_type: str = "text/plain", **fields):

@@ -21,21 +21,14 @@ from readings.parsing import (
 )
 from tests.scaling import LINEAR, growth
 
+from .conftest import SAMPLE_CITED_WORKS as CITED_IN_SAMPLE
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample-texts" / "october-revolution-study-notes.txt"
 
 TITLE = "The October revolution and the bolsheviks"
 PROLETARIAN = "a) Proletarian Dictatorship"
 SOCIALISM = "(b) Socialism in One Country"
-CITED_IN_SAMPLE = [
-    "On the Road to October",
-    "The October Revolution and the Tactics of the Russian Communists",
-    "On the Slogan for a United States of Europe",
-    "On Co-operation",
-    "Our Revolution",
-    "Peace Programme",
-    "Six Red Months in Russia",
-]
 SCARE_QUOTES = [
     "skilfully",
     "doom",
