@@ -31,7 +31,7 @@ from sessions_app.services.schedule import session_create
 from ..conftest import service_unavailable
 from ..factories import GroupFactory, UserFactory
 from .realparts import RedisNamespace, RedisServer, SmtpRecorder, Worker, database_url, redis_answers, wait_for
-from .test_dispatch import GONE_ZONE, GONE_ZONE_ERROR
+from .test_services_dispatch import GONE_ZONE, GONE_ZONE_ERROR
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
