@@ -194,6 +194,10 @@ ENDPOINTS = [
     ("GET", "/api/v1/me/tokens/", None, (401, 200, 200, 200, 200)),
     ("POST", "/api/v1/me/tokens/", {"name": "Laptop"}, (401, 201, 201, 201, 201)),
     ("DELETE", "/api/v1/me/tokens/{member_token}/", None, (401, 404, 204, 404, 404)),
+    # The contract and its documentation: public, like any API's reference (they hold nobody's data).
+    ("GET", "/api/v1/schema/", None, (200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/docs/", None, (200, 200, 200, 200, 200)),
+    ("POST", "/api/v1/schema/", None, (405, 405, 405, 405, 405)),
     # Health: public, for probes; it tells the state of the parts and nothing about anyone's data.
     ("GET", "/api/v1/health/", None, (200, 200, 200, 200, 200)),
     ("POST", "/api/v1/health/", None, (405, 405, 405, 405, 405)),
