@@ -61,3 +61,52 @@ def test_one_groups_membership_scopes_to_that_group(world, notes):
 
     assert elsewhere.pk not in mine
     assert notes["group"].pk in mine
+
+
+@pytest.fixture
+def guarded(world):
+    """A "post before you peek" session reading passage 1 of a text; another member's group note on it."""
+    from readings.services.assignments import assignment_create
+    from sessions_app.services.schedule import session_update
+    from tests.factories import MembershipFactory
+
+    text = TextFactory(group=world.group, passages=2)
+    passage = text.passages.get(position=1)
+    assignment_create(session=world.session, text=text, start_passage=passage, end_passage=passage)
+    session_update(session=world.session, post_before_peek=True)
+    other = MembershipFactory(group=world.group).user
+    return passage, NoteFactory(author=other, passage=passage, visibility=NoteVisibility.GROUP, body="theirs")
+
+
+def _sees(user, note) -> bool:
+    return notes_visible_to(user).filter(pk=note.pk).exists()
+
+
+def test_post_before_peek_keeps_a_members_eyes_off_others_notes_until_they_post(world, guarded):
+    passage, theirs = guarded
+
+    before = (_sees(world.member, theirs), _sees(world.facilitator, theirs), _sees(world.organizer, theirs))
+    NoteFactory(author=world.member, passage=passage, visibility=NoteVisibility.PRIVATE, body="mine first")
+
+    assert before == (False, True, True)  # only plain members wait; those who lead see everything
+    assert _sees(world.member, theirs)
+
+
+@pytest.mark.parametrize(("unlocks", "seen"), [(False, False), (True, True)])
+def test_a_highlight_counts_as_posting_only_where_the_group_says_so(world, guarded, unlocks, seen):
+    passage, theirs = guarded
+    world.group.highlights_unlock_peek = unlocks
+    world.group.save(update_fields=["highlights_unlock_peek"])
+    selector = {"start": 0, "end": 7, "exact": "Passage", "prefix": "", "suffix": " 1"}
+
+    NoteFactory(
+        author=world.member,
+        passage=passage,
+        highlight=True,
+        body="",
+        body_html="",
+        selector=selector,
+        visibility=NoteVisibility.PRIVATE,
+    )
+
+    assert _sees(world.member, theirs) == seen
