@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from core.validators import validate_multiline_text, validate_single_line
 from sessions_app.models import Session, StudyGroup
@@ -215,6 +215,44 @@ class DiscussionQuestion(models.Model):
         return self.prompt[:60]
 
 
+class NoteQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        fill_thread_copies(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+def fill_thread_copies(notes: list["Note"]) -> None:
+    """Give notes about to be written without them their copies of the thread (`thread_author`, `hidden_author`).
+
+    A default, as `auto_now` is: from the note itself, the root or hidden root it holds, else one query.
+    The note services set them; this serves whoever writes notes directly (fixtures, benchmarks).
+    """
+    wanted: set[int] = set()
+    for note in notes:
+        for copy, relation in (("thread_author", "root"), ("hidden_author", "hidden_root")):
+            if getattr(note, f"{copy}_id") is not None:
+                continue
+            field = Note._meta.get_field(relation)
+            source = field.get_cached_value(note) if field.is_cached(note) else getattr(note, field.attname)
+            if source is None:
+                if copy == "thread_author":  # a top-level note leads its own thread
+                    note.thread_author_id = note.author_id
+            elif isinstance(source, Note):
+                setattr(note, f"{copy}_id", source.author_id)
+            elif source == note.pk:
+                setattr(note, f"{copy}_id", note.author_id)
+            else:
+                wanted.add(source)
+    if wanted:
+        authors = dict(Note.objects.filter(pk__in=wanted).values_list("pk", "author_id"))
+        for note in notes:
+            if note.thread_author_id is None and note.root_id is not None:
+                note.thread_author_id = authors.get(note.root_id)
+            if note.hidden_author_id is None and note.hidden_root_id is not None:
+                note.hidden_author_id = authors.get(note.hidden_root_id)
+
+
 class Note(models.Model):
     """An annotation on a passage, optionally on a quoted span of it.
 
@@ -249,6 +287,23 @@ class Note(models.Model):
     hidden_root = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="hidden_subtree"
     )
+    # Copies, so the visibility rule reads one row (`selectors._visible_in_group`): the thread root's
+    # author (the note's own for a top-level note), who sees the whole thread, and `hidden_root`'s author
+    # (null when nothing hides the note), who still sees what was hidden. A reply's `visibility` is its
+    # root's likewise. Kept by the note services in the same transaction; on PostgreSQL the database
+    # refuses any note that disagrees with its root or its hidden root (migration readings.0014).
+    thread_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    hidden_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
     deleted_at = models.DateTimeField(null=True, blank=True)
     # A highlight: words marked in the passage, with no body and no card; it takes no replies.
     highlight = models.BooleanField(default=False)
@@ -257,6 +312,8 @@ class Note(models.Model):
     helpful_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -276,6 +333,14 @@ class Note(models.Model):
             ),
             models.CheckConstraint(condition=~Q(hidden=True, hidden_root__isnull=True), name="note_hidden_in_subtree"),
             models.CheckConstraint(
+                condition=Q(root__isnull=False) | Q(thread_author=F("author")), name="note_top_level_leads_its_thread"
+            ),
+            models.CheckConstraint(
+                condition=Q(hidden_root__isnull=True, hidden_author__isnull=True)
+                | Q(hidden_root__isnull=False, hidden_author__isnull=False),
+                name="note_hidden_author_with_hidden_root",
+            ),
+            models.CheckConstraint(
                 condition=Q(highlight=False) | Q(body="", parent__isnull=True, selector__isnull=False),
                 name="note_highlight_is_bodiless_span",
             ),
@@ -283,6 +348,10 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note {self.pk} by {self.author_id} on {self.passage_id}"
+
+    def save(self, *args, **kwargs):
+        fill_thread_copies([self])
+        super().save(*args, **kwargs)
 
 
 class NoteHelpful(models.Model):

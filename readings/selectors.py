@@ -184,18 +184,6 @@ def _peek_guarded(group_id: int) -> Exists:
     )
 
 
-def _of_thread(**lookup) -> Q:
-    """`lookup` on the note's thread root: the note itself if it is top-level, else its `root`.
-
-    The root is looked up by its primary key, for replies only (`EXISTS`), rather than joined: a join
-    to the root made PostgreSQL hash the whole notes table for every query of many notes (search).
-    Never NULL, so it is as safe under a negation as the join was.
-    """
-    return Q(root__isnull=True, **lookup) | (
-        Q(root__isnull=False) & Exists(Note.objects.filter(pk=OuterRef("root_id"), **lookup))
-    )
-
-
 def _posted_by(user: User) -> QuerySet[Note]:
     """The notes that count as `user` having posted on their passage, for "post before you peek".
 
@@ -219,18 +207,22 @@ def _visible_in_group(user: User, membership: Membership) -> Q:
     thread on a guarded passage only once they have a note on that passage
     (a highlight counts only where the group says so: `_posted_by`).
     So a reply is only ever seen with the note it answers.
+
+    Each note carries what the rule needs of its thread: a reply's
+    `visibility` is its root's, `thread_author` the root's author and
+    `hidden_author` the hidden root's (kept by the note services; checked by
+    PostgreSQL, migration readings.0014), so the rule is a test of the row's
+    own columns, however many notes match.
     """
     audiences = [NoteVisibility.GROUP]
     if membership.has_facilitator_rights:
         audiences.append(NoteVisibility.FACILITATORS)
-    visible = Q(passage__text__group_id=membership.group_id) & (
-        _of_thread(visibility__in=audiences) | _of_thread(author=user)
-    )
+    visible = Q(passage__text__group_id=membership.group_id) & (Q(visibility__in=audiences) | Q(thread_author=user))
     if not membership.is_organizer:  # the organizers moderate, so they see what they hid
-        visible &= Q(hidden_root__isnull=True) | Exists(Note.objects.filter(pk=OuterRef("hidden_root_id"), author=user))
+        visible &= Q(hidden_root__isnull=True) | Q(hidden_author=user)
     if membership.role == Role.MEMBER:
         unpeeked = (
-            _of_thread(visibility=NoteVisibility.GROUP)
+            Q(visibility=NoteVisibility.GROUP)
             & _peek_guarded(membership.group_id)
             & ~Q(passage__in=_posted_by(user).values("passage_id"))
         )
@@ -434,14 +426,12 @@ def note_audience(note: Note, user_ids: Iterable[int]) -> set[int]:
     the thread root's author; every member for a `group` thread, those with
     facilitator rights for a `facilitators` one, nobody else for a `private`
     one; and, under a hidden note, only the organizers and the hidden note's
-    author. One query for the memberships, one for the thread's authors.
+    author (the note's copies of them: `thread_author`, `hidden_author`). One query, for the memberships.
     """
     user_ids = set(user_ids)
     if not user_ids:
         return set()
-    root_id = note.root_id or note.pk
-    authors = dict(Note.objects.filter(pk__in={root_id, note.hidden_root_id or root_id}).values_list("pk", "author_id"))
-    root_author, hidden_author = authors.get(root_id), authors.get(note.hidden_root_id)
+    root_author, hidden_author = note.thread_author_id, note.hidden_author_id
     audience = set()
     for membership in Membership.objects.filter(group_id=note.passage.text.group_id, user_id__in=user_ids):
         user_id = membership.user_id

@@ -445,6 +445,8 @@ def _import_notes(rows: list, *, people: dict, questions: dict, passage_at) -> N
             note.root = _ref(notes, row.get("root"), where, "root", what="note")
             if (note.parent is None) != (note.root is None) or (note.root is not None and note.root.pk is None):
                 raise where.error("root", "A reply names the top-level note of its thread, and only a reply does.")
+            if note.root is not None and note.visibility != note.root.visibility:
+                raise where.error("visibility", "A reply has the audience of its thread's top-level note.")
         Note.objects.bulk_create([note for note, _row, _where in batch], batch_size=500)
     hidden = []
     for note, row, where in pending:
@@ -457,7 +459,9 @@ def _import_notes(rows: list, *, people: dict, questions: dict, passage_at) -> N
         elif row.get("hidden_root") is not None:
             note.hidden_root = _ref(notes, row.get("hidden_root"), where, "hidden_root", what="note")
             hidden.append(note)
-    Note.objects.bulk_update(hidden, ["hidden", "hidden_root"], batch_size=500)
+        if note.hidden_root is not None:
+            note.hidden_author_id = note.hidden_root.author_id
+    Note.objects.bulk_update(hidden, ["hidden", "hidden_root", "hidden_author"], batch_size=500)
     marks = []
     for note, row, where in pending:
         helpful_by = _get(row, "helpful_by", where, default=[], kinds=(list,))

@@ -29,7 +29,7 @@ version-coverage test in `tests/readings/test_pack_versions.py`.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 
 from sessions_app.models import Membership, Session
 from sessions_app.versions import Audience, group_versions_bump, personal_versions_bump, session_versions_bump
@@ -79,13 +79,13 @@ def note_reaches(note_ids: Iterable[int]) -> list[NoteReach]:
     """Who is shown each of these notes now (one query). Mirrors `selectors._visible_in_group`."""
     rows = (
         Note.objects.filter(pk__in=list(note_ids))
-        .annotate(guarded=_guarded(), thread_author=F("root__author_id"), hider=F("hidden_root__author_id"))
+        .annotate(guarded=_guarded())
         .values_list(
             "author_id",
-            "thread_author",
+            "thread_author_id",
             "visibility",
             "hidden_root_id",
-            "hider",
+            "hidden_author_id",
             "guarded",
             "passage_id",
             "passage__text_id",
@@ -95,7 +95,6 @@ def note_reaches(note_ids: Iterable[int]) -> list[NoteReach]:
     )
     reaches = []
     for author, thread_author, visibility, hidden_root, hider, guarded, passage, text, position, group in rows:
-        thread_author = thread_author or author
         audience, people, peek = None, {thread_author}, None
         if hidden_root is not None:
             audience = Audience.ORGANIZERS if visibility != NoteVisibility.PRIVATE else None

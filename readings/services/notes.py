@@ -192,7 +192,8 @@ def note_create(
         visibility = membership.default_note_visibility if membership else NoteVisibility.PRIVATE
     elif parent is None and not highlight:
         _remember_audience(author_id=author.pk, group_id=group_id, visibility=visibility)
-    root_id = hidden_root_id = None
+    root_id = hidden_root_id = hidden_author_id = None
+    thread_author_id = author.pk
     if parent is not None:
         if parent.passage_id != passage.pk:
             raise ValidationError({"parent": "A reply belongs on the same passage as the note it answers."})
@@ -202,12 +203,13 @@ def note_create(
             raise ValidationError({"parent": "A highlight takes no replies."})
         root_id = parent.root_id or parent.pk
         current = {
-            pk: (root_visibility, parent_hidden_root)
-            for pk, root_visibility, parent_hidden_root in Note.objects.select_for_update()
+            pk: row
+            for pk, *row in Note.objects.select_for_update()
             .filter(pk__in={root_id, parent.pk})
-            .values_list("pk", "visibility", "hidden_root_id")
+            .values_list("pk", "visibility", "author_id", "hidden_root_id", "hidden_author_id")
         }
-        visibility, hidden_root_id = current[root_id][0], current[parent.pk][1]
+        visibility, thread_author_id = current[root_id][0], current[root_id][1]
+        hidden_root_id, hidden_author_id = current[parent.pk][2], current[parent.pk][3]
         selector = None
     _check_question(question, passage)
     mentioned = _mentioned_members(body, passage.text.group_id)
@@ -220,7 +222,9 @@ def note_create(
         visibility=visibility,
         parent=parent,
         root_id=root_id,
+        thread_author_id=thread_author_id,
         hidden_root_id=hidden_root_id,
+        hidden_author_id=hidden_author_id,
         question=question,
         highlight=highlight,
     )
@@ -282,8 +286,8 @@ def note_update(
         thread_fields = {"visibility": note.visibility, "updated_at": timezone.now()}
         if note.visibility == NoteVisibility.PRIVATE:
             # Nothing of a private thread is shown to anyone else, so there is nothing left to hide.
-            note.hidden, note.hidden_by, note.hidden_root = False, None, None
-            thread_fields.update(hidden=False, hidden_by=None, hidden_root=None)
+            note.hidden, note.hidden_by, note.hidden_root, note.hidden_author = False, None, None, None
+            thread_fields.update(hidden=False, hidden_by=None, hidden_root=None, hidden_author=None)
         Note.objects.filter(root=note).update(**thread_fields)
         if not note.highlight:
             group_id = note.passage.text.group_id
@@ -397,7 +401,7 @@ def note_set_hidden(*, note: Note, hidden: bool, by: User) -> Note:
     thread = list(
         Note.objects.select_for_update()
         .filter(Q(pk=root_id) | Q(root_id=root_id))
-        .only("pk", "parent_id", "hidden", "hidden_by", "hidden_root", "updated_at")
+        .only("pk", "author_id", "parent_id", "hidden", "hidden_by", "hidden_root", "hidden_author", "updated_at")
     )
     by_id = {one.pk: one for one in thread}
     reached = note_reaches(by_id)
@@ -408,12 +412,15 @@ def note_set_hidden(*, note: Note, hidden: bool, by: User) -> Note:
     changed = {target.pk: target}
     for one in thread:
         if one.hidden_root_id != (topmost := _topmost_hidden(one, by_id)):
+            # Whoever wrote the topmost hidden note still sees what it hides (`hidden_author`).
             one.hidden_root_id = topmost
+            one.hidden_author_id = by_id[topmost].author_id if topmost is not None else None
             changed[one.pk] = one
-    Note.objects.bulk_update(changed.values(), ["hidden", "hidden_by", "hidden_root", "updated_at"])
+    Note.objects.bulk_update(changed.values(), ["hidden", "hidden_by", "hidden_root", "hidden_author", "updated_at"])
     pack_versions_bump_for_notes([*reached, *note_reaches(changed)])
     note.hidden, note.hidden_by = target.hidden, target.hidden_by
-    note.hidden_root_id, note.updated_at = target.hidden_root_id, target.updated_at
+    note.hidden_root_id, note.hidden_author_id = target.hidden_root_id, target.hidden_author_id
+    note.updated_at = target.updated_at
     return note
 
 
