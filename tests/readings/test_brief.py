@@ -146,6 +146,34 @@ def test_with_the_per_member_view_off_the_brief_gives_totals_only(world, api, es
     assert (progress["totals"]["members"], progress["totals"]["in_progress"]) == (3, 1)
 
 
+def test_with_the_per_member_view_off_no_page_or_pack_names_a_reader(world, api, client, essay, reading):
+    """Totals only everywhere the brief or the group's progress shows: API, brief page, session page, each pack."""
+    from .conftest import pack_response
+
+    quiet = UserFactory(username="quiet", display_name="Quiet Reader")
+    MembershipFactory(group=world.group, user=quiet)
+    world.group.member_progress_visible = False
+    world.group.save()
+    progress_record(user=world.member, session=world.session, passages=[at(essay, 12)])
+    client.force_login(world.facilitator)
+
+    shown = {
+        "progress API": api(world.facilitator).get(f"/api/v1/sessions/{world.session.id}/progress/").content,
+        "brief page": client.get(f"/sessions/{world.session.id}/brief/").content,
+        **{f"{fmt} pack": pack_response(api, world.facilitator, world, fmt).content for fmt in ("json", "md", "html")},
+    }
+    session_page = client.get(f"/sessions/{world.session.id}/").content.decode()
+    # The session page names members in its RSVP list (who is coming); its progress part names nobody.
+    progress_part = session_page.split('id="progress-heading"', 1)[1].split("</section>", 1)[0]
+
+    assert {where: b"Quiet Reader" in words for where, words in shown.items()} == dict.fromkeys(shown, False)
+    assert "Quiet Reader" not in progress_part
+    assert "data-member-progress" not in progress_part
+    assert "1 in progress" in progress_part
+    assert b"1 in progress" in shown["brief page"]
+    assert b"1 in progress" in shown["html pack"]
+
+
 def test_a_private_note_never_reaches_the_brief(world, api, essay, reading, member_b):
     """Another member's private notes, replies, helpful marks and highlights: in no list and no count."""
     question = question_create(session=world.session, author=world.facilitator, prompt="What is a soviet?")

@@ -108,6 +108,29 @@ def test_the_brief_email_lists_who_has_read_and_where_members_got_stuck_never_a_
     assert NotificationPreference.objects.get(user=world.facilitator).email_brief is False
 
 
+def test_with_the_per_member_view_off_the_brief_email_gives_totals_and_names_nobody(
+    world, session, readings_and_questions, clock
+):
+    from sessions_app.services.groups import group_update
+
+    essay, _assignment, _question = readings_and_questions
+    session_update(session=session, facilitators=[world.facilitator.pk])
+    absent = UserFactory(username="absent", display_name="Absent Reader")
+    MembershipFactory(group=world.group, user=absent)
+    progress_record(user=world.member, session=session, passages=[essay.passages.get(position=14, retired=False)])
+    group_update(group=world.group, member_progress_visible=False)
+
+    clock.move_to(BRIEF_DUE + timedelta(minutes=1), tick=False)
+    reminders_dispatch_due(now=BRIEF_DUE + timedelta(minutes=1))
+
+    message = sent_briefs()["facilitator@example.org"]
+    body, html = message.body, message.alternatives[0][0]
+    assert "0 finished · 1 in progress · 3 not opened" in body
+    assert "0 finished · 1 in progress · 3 not opened" in html
+    assert "Absent Reader" not in body + html
+    assert not re.search(r"^- Member: ", body, re.M)
+
+
 def test_a_brief_not_sent_before_the_session_starts_is_skipped(world, session, clock):
     clock.move_to(STARTS + timedelta(minutes=1), tick=False)
     reminders_dispatch_due(now=STARTS + timedelta(minutes=1))
