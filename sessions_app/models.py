@@ -21,7 +21,12 @@ class User(AbstractUser):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        return self.name_from(self.display_name, self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def name_from(display_name: str, first_name: str, last_name: str, username: str) -> str:
+        """`name` from the columns it reads, for lists read as values (`selectors.facilitators_of_sessions`)."""
+        return display_name or f"{first_name} {last_name}".strip() or username
 
 
 class StudyGroup(models.Model):

@@ -23,6 +23,7 @@ from ..enums import (
 )
 from ..links import pack_urls
 from ..models import Invitation, Membership, Series, Session, StudyGroup
+from ..selectors import SESSION_LIST_FIELDS
 from ..services.groups import invitation_problem, invitation_url
 
 
@@ -360,30 +361,40 @@ class SessionSerializer(serializers.ModelSerializer):
         tests/sessions_app/test_api_sessions.py::test_session_list_answers_what_its_declared_fields_answer
         holds it to what the declared fields answer.
         """
-        return {
-            "id": session.pk,
-            "group": session.group_id,
-            "series": session.series_id,
-            "occurrence_index": session.occurrence_index,
-            "detached": session.detached,
-            "title": session.title,
-            "description": session.description,
-            "starts_at": _instant(session.starts_at),
-            "ends_at": _instant(session.ends_at),
-            "timezone": session.timezone,
-            "location": session.location,
-            "online_url": session.online_url,
-            "status": session.status,
-            "facilitators": [{"id": user.pk, "name": user.name} for user in session.facilitators.all()],
-            "sequence": session.sequence,
-            "post_before_peek": session.post_before_peek,
-            "reading_lead_minutes": session.reading_lead_minutes,
-            "starting_lead_minutes": session.starting_lead_minutes,
-            "reading_minutes": session.reading_minutes,
-            "rsvp_counts": self.get_rsvp_counts(session),
-            "my_rsvp": session.my_rsvp,
-            "pack_urls": pack_urls(session.pk),
-        }
+        return session_json(
+            {name: getattr(session, name) for name in SESSION_LIST_FIELDS},
+            facilitators=[{"id": user.pk, "name": user.name} for user in session.facilitators.all()],
+            rsvp_counts=self.get_rsvp_counts(session),
+            my_rsvp=session.my_rsvp,
+        )
+
+
+def session_json(values: dict, *, facilitators: list[dict], rsvp_counts: dict[str, int], my_rsvp: str | None) -> dict:
+    """A session as `SessionSerializer` answers it, from its columns (`selectors.SESSION_LIST_FIELDS`)."""
+    return {
+        "id": values["id"],
+        "group": values["group_id"],
+        "series": values["series_id"],
+        "occurrence_index": values["occurrence_index"],
+        "detached": values["detached"],
+        "title": values["title"],
+        "description": values["description"],
+        "starts_at": _instant(values["starts_at"]),
+        "ends_at": _instant(values["ends_at"]),
+        "timezone": values["timezone"],
+        "location": values["location"],
+        "online_url": values["online_url"],
+        "status": values["status"],
+        "facilitators": facilitators,
+        "sequence": values["sequence"],
+        "post_before_peek": values["post_before_peek"],
+        "reading_lead_minutes": values["reading_lead_minutes"],
+        "starting_lead_minutes": values["starting_lead_minutes"],
+        "reading_minutes": values["reading_minutes"],
+        "rsvp_counts": rsvp_counts,
+        "my_rsvp": my_rsvp,
+        "pack_urls": pack_urls(values["id"]),
+    }
 
 
 _instant = AwareDateTimeField().to_representation

@@ -392,6 +392,21 @@ class SessionViewSet(
             return Session.objects.none()
         return selectors.sessions_for_api(self.request.user)
 
+    def list(self, request):
+        # The page read as values, then its RSVPs and its facilitators in one query each: no model instances.
+        sessions = self.filter_queryset(selectors.sessions_for_user(request.user))
+        rows = self.paginate_queryset(selectors.session_list_rows(sessions))
+        ids = [row["id"] for row in rows]
+        counts, mine = selectors.rsvps_of_sessions(request.user, ids)
+        facilitators = selectors.facilitators_of_sessions(ids)
+        answer = [
+            s.session_json(
+                row, facilitators=facilitators[row["id"]], rsvp_counts=counts[row["id"]], my_rsvp=mine.get(row["id"])
+            )
+            for row in rows
+        ]
+        return self.get_paginated_response(answer)
+
     def get_object(self) -> Session:
         session = selectors.access_session(self.request.user, self.kwargs["pk"], self.get_queryset())
         self.membership = selectors.membership_for(self.request.user, session.group_id)
