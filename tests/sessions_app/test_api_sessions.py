@@ -579,11 +579,16 @@ def test_a_list_that_fits_on_its_first_page_is_counted_without_a_count_query(wor
     assert (nothing["count"], nothing["next"], nothing["results"]) == (0, None, [])
 
 
-@pytest.mark.parametrize("bad", [" 5", "+5", "5.0", "1_0", "٥", 5.0, 5.5, True, -5, 0, "", [5]])
-def test_attendance_refuses_an_id_not_written_as_one_and_marks_nobody(world, api, bad):
+@pytest.fixture
+def started(world):
+    """The world's session began two hours ago, so attendance can be marked."""
     world.session.starts_at = timezone.now() - timedelta(hours=2)
     world.session.ends_at = timezone.now() - timedelta(minutes=30)
     world.session.save()
+
+
+@pytest.mark.parametrize("bad", [" 5", "+5", "5.0", "1_0", "٥", 5.0, 5.5, True, -5, 0, "", [5]])
+def test_attendance_refuses_an_id_not_written_as_one_and_marks_nobody(world, api, started, bad):
     url = f"/api/v1/sessions/{world.session.id}/attendance/"
 
     response = api(world.organizer).put(url, {"present": [world.member.id, bad]}, format="json")
@@ -593,11 +598,7 @@ def test_attendance_refuses_an_id_not_written_as_one_and_marks_nobody(world, api
     assert list(Attendance.objects.filter(session=world.session)) == []
 
 
-def test_attendance_takes_an_id_as_a_string_of_digits(world, api):
-    world.session.starts_at = timezone.now() - timedelta(hours=2)
-    world.session.ends_at = timezone.now() - timedelta(minutes=30)
-    world.session.save()
-
+def test_attendance_takes_an_id_as_a_string_of_digits(world, api, started):
     response = api(world.organizer).put(
         f"/api/v1/sessions/{world.session.id}/attendance/", {"present": [str(world.member.id)]}, format="json"
     )
