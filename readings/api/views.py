@@ -651,9 +651,13 @@ class NoteViewSet(viewsets.GenericViewSet):
     def _question(self, question_id: int | None, passage: Passage) -> DiscussionQuestion | None:
         if question_id is None:
             return None
+        # Only a question of a session the writer may see: a draft's are unknown to members (as everywhere).
         question = (
             DiscussionQuestion.objects.filter(
-                pk=question_id, session__group_id=passage.text.group_id, state=QuestionState.ACCEPTED
+                pk=question_id,
+                session__group_id=passage.text.group_id,
+                session__in=sessions_for_user(self.request.user),
+                state=QuestionState.ACCEPTED,
             )
             .select_related("session")
             .first()

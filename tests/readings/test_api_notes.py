@@ -156,6 +156,30 @@ def test_passage_of_another_group_is_a_400(world, api, essay, reading):
     assert response.json()["detail"] == "passage: No such passage in your groups."
 
 
+def test_a_question_of_a_draft_session_is_no_question_a_member_can_answer(world, api, essay, reading):
+    """Members do not see drafts: its questions read as unknown (400), on a new note and on an edit, as anywhere."""
+    from readings.services.assignments import assignment_create
+    from readings.services.questions import question_create
+    from sessions_app.enums import SessionStatus
+
+    from ..factories import SessionFactory
+
+    draft = SessionFactory(group=world.group, status=SessionStatus.DRAFT)
+    assignment_create(session=draft, text=essay, start_passage=at(essay, 10), end_passage=at(essay, 12))
+    unseen = question_create(session=draft, author=world.organizer, prompt="Not announced yet?")
+    note = Note.objects.get(pk=write(api, world.member, at(essay, 11)).json()["id"])
+
+    created = write(api, world.member, at(essay, 11), question=unseen.id)
+    edited = api(world.member).patch(f"/api/v1/notes/{note.id}/", {"question": unseen.id}, format="json")
+    led = write(api, world.organizer, at(essay, 11), question=unseen.id)  # who sees the draft may answer it
+
+    for response in (created, edited):
+        assert response.status_code == 400
+        assert response.json()["errors"] == {"question": ["No such question for this passage's group."]}
+    assert led.status_code == 201
+    assert list(Note.objects.filter(question=unseen).values_list("author__username", flat=True)) == ["organizer"]
+
+
 def test_oversized_body_is_a_400(world, api, essay, settings):
     settings.NOTE_BODY_MAX_CHARS = 100
 
