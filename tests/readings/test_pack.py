@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from readings.models import Note, NoteMention
+from readings.models import Note, NoteMention, NoteTag
 from readings.pack import formats, typesetting
 from readings.pack.builder import build_pack, pack_scope
 from readings.services.assignments import assignment_create
@@ -470,6 +472,60 @@ def test_pack_query_count_is_constant(world, api, passages, notes, django_assert
 
     assert len(pack["readings"][0]["passages"]) == passages
     assert len(all_notes(pack)) == notes
+
+
+def _discussed_session(world, notes: int):
+    """`notes` notes on 20 passages that give the brief work: asking ones, answers, helpful marks, tags, replies."""
+    _session_with(world, 20, notes)
+    questions = [question_create(session=world.session, author=world.organizer, prompt=f"Q{n}?") for n in range(3)]
+    rows = list(Note.objects.order_by("id"))
+    for n, note in enumerate(rows):
+        note.body += "?" if n % 4 == 0 else ""
+        note.helpful_count = n % 3
+        note.question = questions[n % 3] if n % 5 == 0 else None
+    Note.objects.bulk_update(rows, ["body", "helpful_count", "question"])
+    NoteTag.objects.bulk_create([NoteTag(note=note, name="confused") for note in rows[1::6]])
+    Note.objects.bulk_create(
+        [
+            Note(
+                author=world.organizer,
+                passage_id=parent.passage_id,
+                parent=parent,
+                root=parent,
+                body="a reply",
+                body_html="<p>a reply</p>",
+                visibility="group",
+            )
+            for parent in rows[::3]
+        ]
+    )
+
+
+def _pack_queries(user, world) -> tuple[int, dict]:
+    scope = pack_scope(user=user, session=world.session, membership=membership_for(user, world.group.pk))
+    with CaptureQueriesContext(connection) as queries:
+        pack = build_pack(scope)
+    return len(queries.captured_queries), pack
+
+
+def test_the_organizers_pack_costs_the_same_queries_for_n_and_4n_notes_and_the_brief_adds_two(world):
+    """The brief is made from the notes the pack loaded: its queries do not grow with the notes (n vs 4n), and
+    it adds only its questions' and the members' progress to what a member's pack of the session costs."""
+    _discussed_session(world, 40)
+    few, small = _pack_queries(world.organizer, world)
+    Note.objects.all().delete()
+    _discussed_session(world, 160)
+    many, large = _pack_queries(world.organizer, world)
+    member, _ = _pack_queries(world.member, world)
+
+    assert few == many
+    assert many <= member + 2
+    assert small["brief"]["stuck"]
+    assert large["brief"]["most_replied"]
+    assert large["brief"]["most_helpful"]
+    assert sum(len(q["answers"]) for q in large["brief"]["questions"]) > sum(
+        len(q["answers"]) for q in small["brief"]["questions"]
+    )
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "epub"])
