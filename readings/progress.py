@@ -214,17 +214,18 @@ def reading_progress_of_members(session: Session, reading: SessionReading) -> li
     one query (the members, each with the words of the required readings they read and whether they opened it).
     """
     required = [one.range for one in reading.readings if one.required]
-    required_words = sum(
-        passage.word_count
+    words_of = {
+        passage.id: passage.word_count
         for one in reading.readings
         for passage in one.passages  # each current passage once
         if any(r.text_id == passage.text_id and r.first <= passage.position <= r.last for r in required)
-    )
+    }
+    required_words = sum(words_of.values())
     read_words = Value(0)
-    if required:
+    if words_of:
+        # By the reader's reads (an index on user, passage), not by the passages: a few rows per member.
         read = (
-            PassageRead.objects.filter(session_passages_q(required, prefix="passage__"), passage__retired=False)
-            .filter(user_id=OuterRef("user_id"))
+            PassageRead.objects.filter(user_id=OuterRef("user_id"), passage_id__in=list(words_of))
             .values("user_id")
             .annotate(words=Sum("passage__word_count"))
             .values("words")

@@ -31,6 +31,7 @@ selector decoded by orjson, one small slotted object per row.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,6 +55,7 @@ from sessions_app.models import Membership, User
 from .enums import AnchorState, NoteVisibility
 from .mentions import html_with_mention_names, mention_map
 from .models import Note, NoteHelpful, NoteMention, NoteTag, Passage, ReadingAssignment
+from .pack.compiled import CompiledQuery
 from .selectors import PassageRange, notes_visible_to, session_passages_q
 
 
@@ -170,8 +172,33 @@ class SessionReading:
 
 def reading_ranges(session_id: int) -> list[ReadingView]:
     """The session's readings with their texts and ranges, no passages yet: one query."""
-    rows = (
-        ReadingAssignment.objects.filter(session_id=session_id)
+    rows = _READINGS.rows(None, [session_id])
+    return [
+        ReadingView(
+            id=reading_id,
+            text=TextView(id=text_id, title=title, author=author, source=source),
+            required=required,
+            instructions=instructions,
+            reading_minutes=minutes,
+            range=PassageRange(text_id=text_id, first=first, last=last),
+        )
+        for reading_id, text_id, title, author, source, required, instructions, minutes, first, last in rows
+    ]
+
+
+def _ranges_of(args: Sequence[int], count: int) -> list[PassageRange]:
+    """`count` ranges from the front of `args` (text, first, last each): how compiled queries take them."""
+    return [PassageRange(*args[n * 3 : n * 3 + 3]) for n in range(count)]
+
+
+def _range_args(readings: list[ReadingView]) -> list[int]:
+    return [value for reading in readings for value in (reading.range.text_id, reading.range.first, reading.range.last)]
+
+
+@CompiledQuery
+def _READINGS(_shape, args):
+    return (
+        ReadingAssignment.objects.filter(session_id=args[0])
         .order_by("position", "id")
         .values_list(
             "id",
@@ -186,17 +213,6 @@ def reading_ranges(session_id: int) -> list[ReadingView]:
             "end_passage__position",
         )
     )
-    return [
-        ReadingView(
-            id=reading_id,
-            text=TextView(id=text_id, title=title, author=author, source=source),
-            required=required,
-            instructions=instructions,
-            reading_minutes=minutes,
-            range=PassageRange(text_id=text_id, first=first, last=last),
-        )
-        for reading_id, text_id, title, author, source, required, instructions, minutes, first, last in rows
-    ]
 
 
 def visible_session_notes(user: User, membership: Membership, readings: list[ReadingView]) -> QuerySet[Note]:
@@ -236,15 +252,17 @@ _NOTE_COLUMNS = (
 )
 
 
-def _load_notes(
-    user: User, membership: Membership, readings: list[ReadingView], *, passage_id: int | None, for_page: bool
-) -> tuple[list[NoteView], dict[int, NoteView]]:
-    """The visible notes as threads: (top-level notes, every note by id). Three queries (notes, tags, mentions)."""
-    notes = visible_session_notes(user, membership, readings)
-    ranges = session_passages_q([reading.range for reading in readings], prefix="note__passage__")
-    if passage_id is not None:
-        notes = notes.filter(passage_id=passage_id)
-        ranges &= Q(note__passage_id=passage_id)
+@CompiledQuery
+def _NOTES(shape, args):
+    """The notes the user (`args[0]`, in group `args[1]`, with the shape's role) may see in the ranges."""
+    role, count, one_passage, for_page = shape
+    user = User(pk=args[0])
+    membership = Membership(user_id=args[0], group_id=args[1], role=role)
+    notes = notes_visible_to(user, membership=membership).filter(
+        session_passages_q(_ranges_of(args[2:], count), prefix="passage__")
+    )
+    if one_passage:
+        notes = notes.filter(passage_id=args[2 + count * 3])
     # Rows as tuples, the selector as JSON text for orjson, the author's name and "deleted" made by the
     # database: with thousands of notes, the ORM's per-row conversions are most of the cost.
     notes = notes.annotate(
@@ -257,20 +275,49 @@ def _load_notes(
         mine = NoteHelpful.objects.filter(note=OuterRef("pk"), user=user)
         notes = notes.annotate(helpful_by_me=Exists(mine))
         columns = (*columns, "helpful_by_me", "created_at", "candidates")
-    rows = notes.values_list(*columns)
-    # Tags and mentions of every note in the readings' ranges (a join, not a list of ids); the visible ones'
-    # are used.
-    tags: dict[int, list[str]] = defaultdict(list)
-    for note_id, name in NoteTag.objects.filter(ranges).order_by("name").values_list("note_id", "name"):
-        tags[note_id].append(name)
-    mentions: dict[int, list[dict]] = defaultdict(list)
-    for note_id, user_id, username, display_name, first_name, last_name in (
-        NoteMention.objects.filter(ranges)
+    return notes.values_list(*columns)
+
+
+def _notes_in(shape, args) -> Q:
+    """Tags and mentions of every note in the ranges (a join, not a list of ids); the visible ones' are used."""
+    count, one_passage = shape
+    ranges = session_passages_q(_ranges_of(args, count), prefix="note__passage__")
+    if one_passage:
+        ranges &= Q(note__passage_id=args[count * 3])
+    return ranges
+
+
+@CompiledQuery
+def _TAGS(shape, args):
+    return NoteTag.objects.filter(_notes_in(shape, args)).order_by("name").values_list("note_id", "name")
+
+
+@CompiledQuery
+def _MENTIONS(shape, args):
+    return (
+        NoteMention.objects.filter(_notes_in(shape, args))
         .order_by("note_id", "id")
         .values_list(
             "note_id", "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
         )
-    ):
+    )
+
+
+def _load_notes(
+    user: User, membership: Membership, readings: list[ReadingView], *, passage_id: int | None, for_page: bool
+) -> tuple[list[NoteView], dict[int, NoteView]]:
+    """The visible notes as threads: (top-level notes, every note by id). Three queries (notes, tags, mentions),
+    their SQL compiled once per process and shape (`pack.compiled`)."""
+    args = [user.pk, membership.group_id, *_range_args(readings)]
+    if passage_id is not None:
+        args.append(passage_id)
+    shape = (len(readings), passage_id is not None)
+    rows = _NOTES.rows((membership.role, *shape, for_page), args)
+    tags: dict[int, list[str]] = defaultdict(list)
+    for note_id, name in _TAGS.rows(shape, args[2:]):
+        tags[note_id].append(name)
+    mentions: dict[int, list[dict]] = defaultdict(list)
+    for note_id, user_id, username, display_name, first_name, last_name in _MENTIONS.rows(shape, args[2:]):
         name = person_name(display_name, first_name, last_name, username)
         mentions[note_id].append({"id": user_id, "username": username, "name": name})
     loads, private = orjson.loads, NoteVisibility.PRIVATE
@@ -335,6 +382,17 @@ def _load_notes(
     return top, by_id
 
 
+@CompiledQuery
+def _PASSAGES(shape, args):
+    count, one_passage = shape
+    passages = Passage.objects.filter(session_passages_q(_ranges_of(args, count)), retired=False)
+    if one_passage:
+        passages = passages.filter(pk=args[count * 3])
+    return passages.order_by("text_id", "position").values_list(
+        "id", "text_id", "anchor", "position", "kind", "section", "body", "footnotes", "word_count"
+    )
+
+
 def session_reading(
     user: User,
     membership: Membership,
@@ -353,13 +411,11 @@ def session_reading(
     readings = reading_ranges(session_id)
     if not readings:
         return SessionReading(readings=[], notes={}, top=[])
-    passages = Passage.objects.filter(session_passages_q([reading.range for reading in readings]), retired=False)
+    args = _range_args(readings)
     if passage_id is not None:
-        passages = passages.filter(pk=passage_id)
+        args.append(passage_id)
     by_text: dict[int, list[PassageView]] = defaultdict(list)
-    for row in passages.order_by("text_id", "position").values_list(
-        "id", "text_id", "anchor", "position", "kind", "section", "body", "footnotes", "word_count"
-    ):
+    for row in _PASSAGES.rows((len(readings), passage_id is not None), args):
         by_text[row[1]].append(PassageView(*row))
     top, by_id = _load_notes(user, membership, readings, passage_id=passage_id, for_page=for_page)
     on_passage: dict[int, list[NoteView]] = defaultdict(list)
