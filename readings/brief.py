@@ -102,7 +102,9 @@ class _BriefNotes:
 
 def _asks(note: NoteView) -> bool:
     """`selectors._ASKING`: tagged `question` or `confused`, or ending in a question mark."""
-    return _ENDS_ASKING.search(note.body) is not None or any(tag in ASKING_TAGS for tag in note.tags)
+    if "?" in note.body and _ENDS_ASKING.search(note.body) is not None:
+        return True
+    return bool(note.tags) and any(tag in ASKING_TAGS for tag in note.tags)
 
 
 def _stuck(notes: _BriefNotes, *, limit: int = STUCK_PASSAGES) -> list[dict]:

@@ -28,6 +28,7 @@ from ..enums import QuestionState
 from ..models import DiscussionQuestion
 from ..reading_model import NoteView, ReadingView, person_name, reading_ranges, session_reading, visible_session_notes
 from ..summary import previous_summary
+from .compiled import CompiledQuery
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
 # ETags from before do not outlive it. (6: overlapping readings show a passage once; 7: the previous session's summary.)
@@ -131,8 +132,37 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
+# The pack's own small queries, compiled once per process (`compiled`): the ORM took longer than PostgreSQL.
+@CompiledQuery
+def _FACILITATORS(_shape, args):
+    # What `session.facilitators` reads, in the same order.
+    return User.objects.filter(facilitated_sessions__id=args[0]).values_list(
+        "id", "display_name", "first_name", "last_name", "username"
+    )
+
+
+@CompiledQuery
+def _QUESTION_PASSAGES(_shape, args):
+    return (
+        DiscussionQuestion.passages.through.objects.filter(
+            discussionquestion__session_id=args[0], discussionquestion__state=QuestionState.ACCEPTED
+        )
+        .order_by("passage__text_id", "passage__position")
+        .values_list("discussionquestion_id", "passage_id")
+    )
+
+
+@CompiledQuery
+def _QUESTIONS(_shape, args):
+    return (
+        DiscussionQuestion.objects.filter(session_id=args[0], state=QuestionState.ACCEPTED)
+        .order_by("position", "id")
+        .values_list("id", "position", "prompt", "kind", "minutes", "facilitator_notes")
+    )
+
+
 def _session_part(session: Session) -> dict:
-    facilitators = session.facilitators.values_list("id", "display_name", "first_name", "last_name", "username")
+    facilitators = _FACILITATORS.rows(None, [session.pk])
     return {
         "id": session.pk,
         "title": session.title,
@@ -222,21 +252,12 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
 
     facilitator_rights = facilitates(scope.membership)
     question_passages: dict[int, list[int]] = defaultdict(list)
-    for question_id, passage_id in (
-        DiscussionQuestion.passages.through.objects.filter(
-            discussionquestion__session_id=session.pk, discussionquestion__state=QuestionState.ACCEPTED
-        )
-        .order_by("passage__text_id", "passage__position")
-        .values_list("discussionquestion_id", "passage_id")
-    ):
+    for question_id, passage_id in _QUESTION_PASSAGES.rows(None, [session.pk]):
         question_passages[question_id].append(passage_id)
     questions = []
-    for number, row in enumerate(
-        DiscussionQuestion.objects.filter(session_id=session.pk, state=QuestionState.ACCEPTED)
-        .order_by("position", "id")
-        .values("id", "position", "prompt", "kind", "minutes", "facilitator_notes"),
-        start=1,
-    ):
+    columns = ("id", "position", "prompt", "kind", "minutes", "facilitator_notes")
+    for number, values in enumerate(_QUESTIONS.rows(None, [session.pk]), start=1):
+        row = dict(zip(columns, values, strict=True))
         question = {
             "id": row["id"],
             "number": number,  # its rank among the accepted questions, as everywhere (`selectors.number_questions`)
