@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.api.permissions import ActionRules
+from core.api.renderers import OptionsInJSONMixin
 from core.rules import ANYONE
 from pages.rules import anyone
 from pages.views.accounts import admin_login
@@ -10,14 +11,16 @@ from pages.views.accounts import admin_login
 from .health import HealthView
 
 
-class SchemaView(SpectacularAPIView):
-    """The OpenAPI schema, public like the API's documentation."""
+class SchemaView(OptionsInJSONMixin, SpectacularAPIView):
+    """The OpenAPI schema, public like the API's documentation. OPTIONS answers in JSON, as everywhere."""
 
     permission_classes = [ActionRules]
     action_rules = {"get": ANYONE, "*": ANYONE}
 
 
-class DocsView(SpectacularSwaggerSplitView):
+class DocsView(OptionsInJSONMixin, SpectacularSwaggerSplitView):
+    """Swagger UI. OPTIONS answers in JSON: through the page's HTML renderer it was a 500 (no template)."""
+
     permission_classes = [ActionRules]
     action_rules = {"get": ANYONE, "*": ANYONE}
 
