@@ -178,7 +178,7 @@ class Stand:
         from django.db import connection
 
         db = connection.settings_dict
-        if db["ENGINE"] != "django.db.backends.postgresql":
+        if connection.vendor != "postgresql":
             service_unavailable("PostgreSQL", "set DATABASE_URL to the machine's PostgreSQL")
         return {
             "host": db["HOST"] or "127.0.0.1",

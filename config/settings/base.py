@@ -145,6 +145,8 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with a health check that asks the socket instead of sending SELECT 1 (core/db/postgresql).
+        DATABASES["default"]["ENGINE"] = "core.db.postgresql"
         # No JIT compilation: it pays off on analytic queries of seconds, and no query here is one. It once
         # took 89 of a search's 141 ms, once the planner's estimate for the notes visibility rule passed
         # jit_above_cost (docs/benchmarks.md, Search).
