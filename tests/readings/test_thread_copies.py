@@ -218,3 +218,55 @@ def test_a_hidden_root_hides_its_replies_search_hits_from_others(api, world, ess
 
     note_set_hidden(note=root, hidden=False, by=world.organizer)
     assert [found(user) for user in (world.member, world.facilitator, member_b, world.organizer)] == [2, 2, 2, 2]
+
+
+BEFORE_COPIES = ("readings", "0013_note_mentions")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_the_copies_at_any_depth_and_gives_a_drifted_reply_its_roots_audience(world):
+    from readings.services.importing import text_import
+
+    from ..migrating import migrate
+
+    text = text_import(group=world.group, created_by=None, content="Title\n\nOne.\n\nTwo.")
+    passage = text.passages.get(position=2)
+    old = migrate(BEFORE_COPIES).get_model("readings", "Note")
+    try:
+
+        def write(author, body, visibility, parent=None, root=None, hidden_root=None, hidden=False):
+            return old.objects.create(
+                author_id=author.pk,
+                passage_id=passage.pk,
+                body=body,
+                visibility=visibility,
+                parent=parent,
+                root=root,
+                hidden=hidden,
+                hidden_root=hidden_root,
+            )
+
+        root = write(world.member, "root", "group")
+        child = write(world.facilitator, "child", "group", parent=root, root=root)
+        hidden = write(world.organizer, "hidden", "group", parent=child, root=root)
+        hidden.hidden, hidden.hidden_root = True, hidden
+        hidden.save()
+        write(world.facilitator, "deep", "group", parent=hidden, root=root, hidden_root=hidden)
+        secret = write(world.member, "secret", "private")
+        write(world.member, "drifted", "group", parent=secret, root=secret)  # as no service ever wrote it
+    finally:
+        migrate(None)
+
+    rows = {
+        note.body: (note.visibility, note.thread_author.username, note.hidden_author and note.hidden_author.username)
+        for note in Note.objects.select_related("thread_author", "hidden_author")
+    }
+    assert rows == {
+        "root": ("group", "member", None),
+        "child": ("group", "member", None),
+        "hidden": ("group", "member", "organizer"),
+        "deep": ("group", "member", "organizer"),
+        "secret": ("private", "member", None),
+        "drifted": ("private", "member", None),
+    }
+    assert drifted() == []
