@@ -20,6 +20,12 @@ Each worker freezes what it holds once Django is loaded (`gc.freeze()`): the
 130,000 objects of the app and its libraries live as long as the worker, and
 without it every full garbage collection walked them all again (about 1 ms a
 request on average here, about 90 ms each time one ran; docs/benchmarks.md, Load).
+
+gunicorn believes no forwarded header itself (by default it takes
+X-Forwarded-Proto and friends from 127.0.0.1, so a client on the same machine
+could claim https): whether a request came through TLS is Django's to decide,
+and it believes X-Forwarded-Proto only when TRUSTED_PROXY_COUNT says a proxy of
+ours is in front (config/settings/production.py).
 """
 
 import gc
@@ -28,6 +34,8 @@ import os
 
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
 
 
 def post_worker_init(worker):

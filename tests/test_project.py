@@ -115,3 +115,47 @@ def test_gunicorn_workers_keep_the_loaded_app_out_of_garbage_collections():
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+ECHO_SCHEME_APP = """
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [environ["wsgi.url_scheme"].encode()]
+"""
+
+
+def test_gunicorn_believes_no_forwarded_header_from_a_client_on_the_same_machine(tmp_path):
+    """With our gunicorn settings a client on 127.0.0.1 claiming https is still plain http to the app."""
+    import http.client
+
+    from tests.reminders.realparts import Process, free_port, wait_for
+
+    (tmp_path / "echo_scheme.py").write_text(ECHO_SCHEME_APP)
+    port = free_port()
+    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
+    command = [
+        str(gunicorn) if gunicorn.exists() else which("gunicorn"),
+        "--config",
+        str(ROOT / "config" / "gunicorn.py"),
+    ]
+    command += ["--workers", "1", "--bind", f"127.0.0.1:{port}", "--pythonpath", str(tmp_path), "echo_scheme:app"]
+    server = Process(command, env=dict(os.environ), log=tmp_path / "gunicorn.log")
+    server.start()
+
+    def scheme(headers: dict[str, str]) -> str | None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/", headers=headers)
+            return conn.getresponse().read().decode()
+        except OSError:
+            return None
+        finally:
+            conn.close()
+
+    try:
+        wait_for(lambda: scheme({}) or not server.alive(), timeout=30, what="gunicorn to answer", every=0.1)
+        assert scheme({}) == "http", server.output()[-2000:]
+        assert scheme({"X-Forwarded-Proto": "https"}) == "http"
+        assert scheme({"X-Forwarded-Ssl": "on", "X-Forwarded-Protocol": "ssl"}) == "http"
+    finally:
+        server.stop()
