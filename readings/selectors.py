@@ -41,12 +41,13 @@ def access_text(user: User, text_id: int | str) -> tuple[Text, Membership]:
 
 
 def access_text_import(user: User, import_id: int | str) -> TextImport:
-    """An import, for the person who uploaded it and whoever may import into its group; 404 for anyone else."""
+    """An import, for its uploader while still in its group and whoever may import into it; 404 for anyone else."""
     try:
         job = TextImport.objects.get(pk=int(import_id))
     except (TextImport.DoesNotExist, TypeError, ValueError):
         raise Http404("No such import.") from None
-    if job.created_by_id != user.pk and not facilitates(membership_for(user, job.group_id)):
+    membership = membership_for(user, job.group_id)
+    if membership is None or (job.created_by_id != user.pk and not facilitates(membership)):
         raise Http404("No such import.")
     return job
 

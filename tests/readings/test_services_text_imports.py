@@ -244,6 +244,21 @@ def test_the_uploader_still_follows_their_import_after_losing_facilitator_rights
     assert status(api, world.facilitator, job.pk).json()["state"] == "queued"
 
 
+def test_the_uploader_no_longer_follows_their_import_once_out_of_the_group(
+    world, api, client, django_capture_on_commit_callbacks
+):
+    from sessions_app.services.groups import membership_end
+
+    with django_capture_on_commit_callbacks(execute=False):
+        upload(api, world.facilitator, world.group)
+    job = TextImport.objects.get()
+    membership_end(membership=world.group.memberships.get(user=world.facilitator), leaving=True)
+    client.force_login(world.facilitator)
+
+    assert status(api, world.facilitator, job.pk).json() == {"detail": "No such import."}
+    assert client.get(f"/texts/imports/{job.pk}/").status_code == 404
+
+
 def test_members_cannot_queue_an_import(world, api):
     response = upload(api, world.member, world.group)
 
