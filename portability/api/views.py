@@ -5,6 +5,7 @@ the document from portability/services/exporting.py.
 """
 
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -18,9 +19,9 @@ from ..services.exporting import group_export, member_export
 
 
 def attachment(name: str) -> dict[str, str]:
-    """Headers that make a browser save the JSON as a file named `<name>-<today>.json`."""
+    """Headers that make a browser save the JSON as a file named `<name>-<today>.json` (any letters, RFC 6266)."""
     return {
-        "Content-Disposition": f'attachment; filename="{name}-{timezone.now():%Y-%m-%d}.json"',
+        "Content-Disposition": content_disposition_header(True, f"{name}-{timezone.now():%Y-%m-%d}.json"),
         "Cache-Control": "private, no-store",
     }
 

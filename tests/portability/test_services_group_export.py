@@ -339,6 +339,22 @@ def test_an_organizer_downloads_the_group_without_other_peoples_private_notes(ap
 
 
 @pytest.mark.django_db
+def test_a_member_whose_username_is_not_ascii_downloads_a_file_named_after_it(api):
+    from urllib.parse import quote
+
+    populated = populate_group()
+    populated.member.username = "zoë.ørsted"
+    populated.member.save(update_fields=["username"])
+
+    response = api(populated.member).get("/api/v1/me/export/")
+
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition.isascii()
+    assert disposition.startswith("attachment; filename*=utf-8''" + quote("zoë.ørsted-notes-"))
+
+
+@pytest.mark.django_db
 def test_a_member_downloads_their_own_notes_with_the_words_they_are_on_and_nothing_else(api):
     ours = populate_group(prefix="a-")
     theirs = populate_group(name="Other Circle", prefix="b-")
