@@ -275,9 +275,13 @@ def access_note(user: User, note_id: int | str) -> Note:
 
 
 def access_passage(user: User, passage_id: int | str) -> Passage:
-    """A passage of one of the user's groups, or a 400-worthy None."""
+    """A passage of one of the user's groups (with its text, but not the text's whole content), else 404."""
     try:
-        return Passage.objects.select_related("text").get(pk=int(passage_id), text__group__memberships__user=user)
+        return (
+            Passage.objects.select_related("text")
+            .defer("text__full_text")
+            .get(pk=int(passage_id), text__group__memberships__user=user)
+        )
     except (Passage.DoesNotExist, TypeError, ValueError):
         raise Http404("No such passage.") from None
 

@@ -516,6 +516,21 @@ def test_note_create_answers_the_note_as_it_reads_back(world, api, essay, readin
     assert reply.json()["visibility"] == "group"  # a reply takes its thread's audience
 
 
+def test_writing_a_note_does_not_read_its_texts_whole_content(world, api, essay, reading):
+    """Finding the passage read its text's every column, the text's whole content (`full_text`, a book's worth)
+    included, on every note written; the note needs the text's group only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        created = api(world.member).post(
+            "/api/v1/notes/", {"passage": at(essay, 12).id, "body": "Why *here*?", "visibility": "group"}, format="json"
+        )
+
+    assert created.status_code == 201
+    assert not [query["sql"] for query in queries if '"full_text"' in query["sql"]]
+
+
 # The passage; the member's last audience, the note and its tags written (in the service's transaction); its two
 # tags read back for the answer (in the database's order; no mention to read: it mentions nobody);
 # SAVEPOINT/RELEASE of the request's and the service's transactions (in the test's); who the note reaches, the
