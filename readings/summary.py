@@ -9,19 +9,25 @@ sending time) and the `previous_summary` section of the next session's pack.
 Built with the reader's own rights (`notes_visible_to` with their
 membership): a private note never appears and is never counted, not even the
 reader's own; nor is a hidden or deleted one. A fixed number of queries,
-whatever the number of attendees, questions or notes.
+whatever the number of attendees, questions or notes: the answers and the
+follow-ups are one query (its SQL compiled once per process, `pack.compiled`),
+whom they mention one more.
 """
 
 from datetime import UTC, datetime
+
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 from sessions_app.enums import SummaryAttendance
 from sessions_app.models import Membership, Session, User
 from sessions_app.selectors import attendees_of, next_session, previous_session
 
 from .enums import NoteVisibility, QuestionState
-from .mentions import html_with_mention_names, mention_names, mention_refs
-from .models import DiscussionQuestion, Note
-from .selectors import mentions_prefetch, notes_visible_to, readings_of, session_passages_q
+from .mentions import html_with_mention_names, mention_map
+from .models import DiscussionQuestion, NoteMention, NoteTag
+from .pack.compiled import CompiledQuery
+from .reading_model import person_name, reading_ranges
+from .selectors import PassageRange, notes_visible_to, session_passages_q
 
 # The answers a summary shows for each question: the most helpful first.
 SUMMARY_ANSWERS = 3
@@ -42,28 +48,91 @@ def _session_head(session: Session) -> dict:
     }
 
 
-def _shared_notes(user: User, membership: Membership):
-    """The notes a summary may show `user`: visible to them, live, not hidden, never private, never a highlight."""
+@CompiledQuery
+def _SUMMARY_NOTES(shape, args):
+    """The notes a summary may show the user (`args[0]`, in group `args[1]`, with the shape's role): visible
+    to them, live, not hidden, never private, never a highlight; those answering one of the questions (the
+    arguments after the ranges) or tagged follow-up on the readings' passages (`follow_up`)."""
+    role, ranges, _questions = shape
+    user = User(pk=args[0])
+    membership = Membership(user_id=args[0], group_id=args[1], role=role)
+    readings = [PassageRange(*args[2 + n * 3 : 5 + n * 3]) for n in range(ranges)]
+    question_ids = list(args[2 + ranges * 3 :])
+    tagged = Exists(NoteTag.objects.filter(note_id=OuterRef("pk"), name=FOLLOW_UP_TAG))
+    follow_up = session_passages_q(readings, prefix="passage__") & Q(tagged)
     return (
         notes_visible_to(user, membership=membership)
         .filter(deleted_at__isnull=True, hidden_root__isnull=True, highlight=False)
         .exclude(visibility=NoteVisibility.PRIVATE)
-        .select_related("author", "passage")
-        .prefetch_related(mentions_prefetch())
+        .filter(Q(question_id__in=question_ids) | follow_up)
+        .annotate(follow_up=ExpressionWrapper(follow_up, output_field=BooleanField()))
+        .values_list(
+            "id",
+            "question_id",
+            "follow_up",
+            "author_id",
+            "author__display_name",
+            "author__first_name",
+            "author__last_name",
+            "author__username",
+            "body",
+            "body_html",
+            "visibility",
+            "helpful_count",
+            "passage_id",
+            "passage__anchor",
+            "passage__position",
+            "passage__text_id",
+            "created_at",
+        )
     )
 
 
-def _note(note: Note) -> dict:
-    return {
-        "id": note.pk,
-        "author": {"id": note.author_id, "name": note.author.name},
-        "body": note.body,
-        "body_html": html_with_mention_names(note.body_html, mention_names(note)),
-        "mentions": mention_refs(note),
-        "visibility": note.visibility,
-        "helpful_count": note.helpful_count,
-        "passage": {"id": note.passage_id, "anchor": note.passage.anchor, "position": note.passage.position},
-    }
+def _summary_notes(
+    user: User, membership: Membership, readings: list, question_ids: list[int]
+) -> tuple[dict[int, list[dict]], list[dict]]:
+    """(the answers to each question, most helpful first; the follow-ups in reading order), as the summary
+    shows them: two queries (the notes, whom they mention), none when there is nothing to look for."""
+    answers: dict[int, list[dict]] = {pk: [] for pk in question_ids}
+    if not question_ids and not readings:
+        return answers, []
+    ranges = [value for one in readings for value in (one.range.text_id, one.range.first, one.range.last)]
+    shape = (membership.role, len(readings), len(question_ids))
+    rows = _SUMMARY_NOTES.rows(shape, [user.pk, membership.group_id, *ranges, *question_ids])
+    if not rows:
+        return answers, []
+    mentions: dict[int, list[dict]] = {}
+    for note_id, user_id, username, *name in (
+        NoteMention.objects.filter(note_id__in=[row[0] for row in rows])
+        .order_by("note_id", "id")
+        .values_list(
+            "note_id", "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
+        )
+    ):
+        name = person_name(*name, username)
+        mentions.setdefault(note_id, []).append({"id": user_id, "username": username, "name": name})
+    answered, follow_ups = [], []
+    for row in rows:
+        note_id, question_id, follow_up, author_id, *author, body, body_html, visibility, helpful = row[:12]
+        passage_id, anchor, position, text_id, created_at = row[12:]
+        mentioned = mentions.get(note_id, [])
+        note = {
+            "id": note_id,
+            "author": {"id": author_id, "name": person_name(*author)},
+            "body": body,
+            "body_html": html_with_mention_names(body_html, mention_map(mentioned)) if mentioned else body_html,
+            "mentions": mentioned,
+            "visibility": visibility,
+            "helpful_count": helpful,
+            "passage": {"id": passage_id, "anchor": anchor, "position": position},
+        }
+        if question_id in answers:
+            answered.append(((-helpful, created_at, note_id), question_id, note))
+        if follow_up:
+            follow_ups.append(((text_id, position, created_at, note_id), note))
+    for _key, question_id, note in sorted(answered, key=lambda item: item[0]):
+        answers[question_id].append(note)
+    return answers, [note for _key, note in sorted(follow_ups, key=lambda item: item[0])]
 
 
 def _attendance(session: Session) -> dict:
@@ -76,40 +145,27 @@ def _attendance(session: Session) -> dict:
     }
 
 
-def _questions(user: User, membership: Membership, session: Session) -> list[dict]:
-    rows = list(
-        DiscussionQuestion.objects.filter(session=session, state=QuestionState.ACCEPTED)
+@CompiledQuery
+def _QUESTIONS(_shape, args):
+    return (
+        DiscussionQuestion.objects.filter(session_id=args[0], state=QuestionState.ACCEPTED)
         .order_by("position", "id")
         .values_list("id", "prompt")
     )
-    answers = _shared_notes(user, membership).filter(question_id__in=[pk for pk, _ in rows])
-    grouped: dict[int, list[Note]] = {pk: [] for pk, _ in rows}
-    for note in answers.order_by("-helpful_count", "created_at", "id"):
-        grouped[note.question_id].append(note)
+
+
+def _questions(rows: list[tuple], answers: dict[int, list[dict]]) -> list[dict]:
     # Numbered by rank among the accepted questions, as every page, pack and email numbers them.
     return [
         {
             "id": pk,
             "number": rank,
             "prompt": prompt,
-            "answer_count": len(grouped[pk]),
-            "answers": [_note(note) for note in grouped[pk][:SUMMARY_ANSWERS]],
+            "answer_count": len(answers[pk]),
+            "answers": answers[pk][:SUMMARY_ANSWERS],
         }
         for rank, (pk, prompt) in enumerate(rows, start=1)
     ]
-
-
-def _follow_ups(user: User, membership: Membership, session: Session) -> list[dict]:
-    assignments = list(readings_of(session))
-    if not assignments:
-        return []
-    notes = (
-        _shared_notes(user, membership)
-        .filter(session_passages_q(assignments, prefix="passage__"), tags__name=FOLLOW_UP_TAG)
-        .order_by("passage__text_id", "passage__position", "created_at", "id")
-        .distinct()
-    )
-    return [_note(note) for note in notes]
 
 
 def _next(session: Session) -> dict | None:
@@ -120,13 +176,13 @@ def _next(session: Session) -> dict | None:
         **_session_head(upcoming),
         "readings": [
             {
-                "text": {"id": reading.text_id, "title": reading.text.title, "author": reading.text.author},
-                "start": reading.start_passage.position,
-                "end": reading.end_passage.position,
+                "text": {"id": reading.text.id, "title": reading.text.title, "author": reading.text.author},
+                "start": reading.range.first,
+                "end": reading.range.last,
                 "required": reading.required,
                 "reading_minutes": reading.reading_minutes,
             }
-            for reading in readings_of(upcoming)
+            for reading in reading_ranges(upcoming.pk)
         ],
     }
 
@@ -136,11 +192,13 @@ def session_summary(user: User, membership: Membership, session: Session) -> dic
 
     The caller has checked that `user` may see the session (`access_session`).
     """
+    questions = _QUESTIONS.rows(None, [session.pk])
+    answers, follow_ups = _summary_notes(user, membership, reading_ranges(session.pk), [pk for pk, _ in questions])
     return {
         "session": _session_head(session),
         "attendance": _attendance(session),
-        "questions": _questions(user, membership, session),
-        "follow_ups": _follow_ups(user, membership, session),
+        "questions": _questions(questions, answers),
+        "follow_ups": follow_ups,
         "next_session": _next(session),
     }
 
