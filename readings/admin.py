@@ -183,6 +183,11 @@ class NoteAdmin(RaisesPackVersions, admin.ModelAdmin):
     inlines = [NoteTagInline]
     actions = ["hide_notes", "show_notes"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A written note's author is copied onto its thread (`thread_author`, `hidden_author`): it stays.
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else (*fields, "author")
+
     @admin.action(description="Hide the selected notes and their replies from the group")
     def hide_notes(self, request, queryset):
         self._set_hidden(request, queryset, hidden=True)

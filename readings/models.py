@@ -350,7 +350,8 @@ class Note(models.Model):
         return f"Note {self.pk} by {self.author_id} on {self.passage_id}"
 
     def save(self, *args, **kwargs):
-        fill_thread_copies([self])
+        if self._state.adding:
+            fill_thread_copies([self])
         super().save(*args, **kwargs)
 
 

@@ -270,3 +270,15 @@ def test_the_migration_fills_the_copies_at_any_depth_and_gives_a_drifted_reply_i
         "drifted": ("private", "member", None),
     }
     assert drifted() == []
+
+
+def test_the_admin_does_not_change_a_written_notes_author(client, world, essay):
+    from sessions_app.models import User
+
+    note = note_create(author=world.member, passage=at(essay, 12), body="Mine.", visibility="group")
+    client.force_login(User.objects.create_superuser("root", "root@example.org", "a long admin passphrase"))
+
+    form = client.get(f"/admin/readings/note/{note.pk}/change/").context["adminform"].form
+
+    assert "author" not in form.fields
+    assert "author" in client.get("/admin/readings/note/add/").context["adminform"].form.fields
