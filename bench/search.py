@@ -39,7 +39,8 @@ SAMPLE = (ROOT / "sample-texts" / "october-revolution-study-notes.txt").read_tex
 WORDS = [word.strip(".,;:()‘’“”\"'") for word in SAMPLE.split() if len(word) > 3]
 QUERIES = {
     "common word (revolution)": "revolution",
-    "rarer word (Kronstadt)": "kronstadt",
+    "rarer word (coalition)": "coalition",
+    "word found nowhere (Kronstadt)": "kronstadt",
     "two words": "peasants land",
     'phrase and exclusion ("working class" -party)': '"working class" -party',
     "word only in notes (marginalia)": "marginalia",
