@@ -36,7 +36,7 @@ from sessions_app.models import Membership, Session, User
 from sessions_app.selectors import sessions_for_user
 
 from .models import Note, Passage, ReadingAssignment, Text
-from .selectors import _visible_in_group, readings_of, session_passages_q
+from .selectors import notes_visible_to, readings_of, session_passages_q
 
 # The text search configuration of the indexes (migration readings.0010): a query must use the same
 # one for PostgreSQL to use them.
@@ -262,10 +262,7 @@ def _kind(kind: str) -> tuple[Value, Value]:
 
 def _note_hits(scope: SearchScope, session_q: Q | None) -> QuerySet:
     """Notes and replies, in one part of the union: the visibility rule is planned once."""
-    visible = Q(pk__in=[])
-    for membership in scope.memberships:
-        visible |= _visible_in_group(scope.user, membership)
-    notes = Note.objects.filter(visible, deleted_at__isnull=True)
+    notes = notes_visible_to(scope.user, memberships=scope.memberships).filter(deleted_at__isnull=True)
     if scope.kind in (KIND_NOTE, KIND_REPLY):
         notes = notes.filter(parent__isnull=scope.kind == KIND_NOTE)
     if scope.text is not None:
@@ -378,6 +375,25 @@ def _shown(raw: str, scope: SearchScope) -> SafeString:
     return mark_terms(raw, scope.alternatives)
 
 
+def _passage(pk: int, anchor: str, position: int) -> dict:
+    return {"id": pk, "anchor": anchor, "position": position}
+
+
+def _result(
+    scope: SearchScope, kind: str, pk: int, group: tuple[int, str], text: tuple[int, str], row: dict, **details
+) -> SearchResult:
+    """One hit of `kind`, in its group (id, name) and text (id, title), with `row`'s headline shown; ranked later."""
+    return SearchResult(
+        kind=kind,
+        id=pk,
+        rank=0.0,
+        group={"id": group[0], "name": group[1]},
+        text={"id": text[0], "title": text[1]},
+        headline=_shown(row["headline"], scope),
+        **details,
+    )
+
+
 def search_results(scope: SearchScope, hits: list[tuple]) -> list[SearchResult]:
     """The page's hits with their details and headlines, in the hits' order. Four queries at most.
 
@@ -393,13 +409,8 @@ def search_results(scope: SearchScope, hits: list[tuple]) -> list[SearchResult]:
             "pk", "title", "headline", "group_id", "group__name"
         )
         for row in rows:
-            found[KIND_TEXT, row["pk"]] = SearchResult(
-                kind=KIND_TEXT,
-                id=row["pk"],
-                rank=0.0,
-                group={"id": row["group_id"], "name": row["group__name"]},
-                text={"id": row["pk"], "title": row["title"]},
-                headline=_shown(row["headline"], scope),
+            found[KIND_TEXT, row["pk"]] = _result(
+                scope, KIND_TEXT, row["pk"], (row["group_id"], row["group__name"]), (row["pk"], row["title"]), row
             )
     options = {"max_words": HEADLINE_WORDS, "min_words": HEADLINE_WORDS // 2}
     if ids := wanted.get(KIND_PASSAGE):
@@ -407,38 +418,40 @@ def search_results(scope: SearchScope, hits: list[tuple]) -> list[SearchResult]:
             "pk", "anchor", "position", "headline", "text_id", "text__title", "text__group_id", "text__group__name"
         )
         for row in rows:
-            found[KIND_PASSAGE, row["pk"]] = SearchResult(
-                kind=KIND_PASSAGE,
-                id=row["pk"],
-                rank=0.0,
-                group={"id": row["text__group_id"], "name": row["text__group__name"]},
-                text={"id": row["text_id"], "title": row["text__title"]},
-                passage={"id": row["pk"], "anchor": row["anchor"], "position": row["position"]},
-                headline=_shown(row["headline"], scope),
+            group, text = (row["text__group_id"], row["text__group__name"]), (row["text_id"], row["text__title"])
+            found[KIND_PASSAGE, row["pk"]] = _result(
+                scope,
+                KIND_PASSAGE,
+                row["pk"],
+                group,
+                text,
+                row,
+                passage=_passage(row["pk"], row["anchor"], row["position"]),
             )
     note_ids = wanted.get(KIND_NOTE, []) + wanted.get(KIND_REPLY, [])
     if note_ids:
-        visible = Q(pk__in=[])
-        for membership in scope.memberships:
-            visible |= _visible_in_group(scope.user, membership)
-        notes = Note.objects.filter(visible, pk__in=note_ids).select_related("author", "passage__text__group")
+        notes = (
+            notes_visible_to(scope.user, memberships=scope.memberships)
+            .filter(pk__in=note_ids)
+            .select_related("author", "passage__text__group")
+        )
         notes = _with_headlines(notes, "body", scope, **options).prefetch_related("tags")
         for note in notes:
             kind = KIND_NOTE if note.parent_id is None else KIND_REPLY
             passage, text = note.passage, note.passage.text
-            found[kind, note.pk] = SearchResult(
-                kind=kind,
-                id=note.pk,
-                rank=0.0,
-                group={"id": text.group_id, "name": text.group.name},
-                text={"id": text.pk, "title": text.title},
-                passage={"id": passage.pk, "anchor": passage.anchor, "position": passage.position},
+            found[kind, note.pk] = _result(
+                scope,
+                kind,
+                note.pk,
+                (text.group_id, text.group.name),
+                (text.pk, text.title),
+                {"headline": note.headline},
+                passage=_passage(passage.pk, passage.anchor, passage.position),
                 author={"id": note.author_id, "name": note.author.name},
                 tags=[tag.name for tag in note.tags.all()],
                 visibility=note.visibility,
                 reply_to=note.parent_id,
                 created_at=note.created_at,
-                headline=_shown(note.headline, scope),
             )
     results = []
     for kind, pk, rank, *_rest in hits:

@@ -195,6 +195,19 @@ def _posted_by(user: User) -> QuerySet[Note]:
     return Note.objects.filter(counts, author=user)
 
 
+def in_threads_for(*audiences: str, author: User | None = None) -> Q:
+    """Notes of threads whose audience is one of `audiences`, or (with `author`) that `author` started.
+
+    The thread part of the visibility rule (`_visible_in_group`), read from
+    each note's own copies of its root (`visibility`, `thread_author`), so no
+    query joins a reply to its root to learn its audience.
+    """
+    condition = Q(visibility__in=audiences)
+    if author is not None:
+        condition |= Q(thread_author=author)
+    return condition
+
+
 def _visible_in_group(user: User, membership: Membership) -> Q:
     """The notes of one group that `user`, with this membership, may see: DESIGN.md's table.
 
@@ -218,7 +231,7 @@ def _visible_in_group(user: User, membership: Membership) -> Q:
     audiences = [NoteVisibility.GROUP]
     if membership.has_facilitator_rights:
         audiences.append(NoteVisibility.FACILITATORS)
-    visible = Q(passage__text__group_id=membership.group_id) & (Q(visibility__in=audiences) | Q(thread_author=user))
+    visible = Q(passage__text__group_id=membership.group_id) & in_threads_for(*audiences, author=user)
     if not membership.is_organizer:  # the organizers moderate, so they see what they hid
         visible &= Q(hidden_root__isnull=True) | Q(hidden_author=user)
     if membership.role == Role.MEMBER:
@@ -301,6 +314,20 @@ def answers_by_question(user: User, session: Session) -> list[dict]:
     return [{"question": question, "answers": grouped[question.pk]} for question in questions]
 
 
+# What a ranking of a session's passages reads of each passage (`_passage_of` shows it).
+_PASSAGE_COLUMNS = ("passage_id", "passage__anchor", "passage__position", "passage__text_id", "passage__text__title")
+
+
+def _passage_of(row: dict) -> dict:
+    """A passage as the rankings show it, from a row of `_PASSAGE_COLUMNS`."""
+    return {
+        "passage": row["passage_id"],
+        "anchor": row["passage__anchor"],
+        "position": row["passage__position"],
+        "text": {"id": row["passage__text_id"], "title": row["passage__text__title"]},
+    }
+
+
 def busiest_passages(user: User, session: Session, *, limit: int = 10) -> list[dict]:
     """The session's passages with the most group notes the user can see (hidden ones are not counted)."""
     assignments = list(readings_of(session))
@@ -308,20 +335,11 @@ def busiest_passages(user: User, session: Session, *, limit: int = 10) -> list[d
         notes_visible_to(user)
         .filter(session_passages_q(assignments, prefix="passage__"), visibility=NoteVisibility.GROUP)
         .filter(deleted_at__isnull=True, passage__retired=False, hidden_root__isnull=True, highlight=False)
-        .values("passage_id", "passage__anchor", "passage__position", "passage__text_id", "passage__text__title")
+        .values(*_PASSAGE_COLUMNS)
         .annotate(note_count=Count("id"))
         .order_by("-note_count", "passage__text_id", "passage__position")[:limit]
     )
-    return [
-        {
-            "passage": row["passage_id"],
-            "anchor": row["passage__anchor"],
-            "position": row["passage__position"],
-            "text": {"id": row["passage__text_id"], "title": row["passage__text__title"]},
-            "note_count": row["note_count"],
-        }
-        for row in rows
-    ]
+    return [{**_passage_of(row), "note_count": row["note_count"]} for row in rows]
 
 
 ASKING_TAGS = ("question", "confused")
@@ -364,7 +382,7 @@ def stuck_passages(user: User, membership: Membership, session: Session, *, limi
     shared = shared_session_notes(user, membership, session)
     rows = list(
         shared.filter(_ASKING, highlight=False)
-        .values("passage_id", "passage__anchor", "passage__position", "passage__text_id", "passage__text__title")
+        .values(*_PASSAGE_COLUMNS)
         .annotate(asking=Count("id", distinct=True))
         .order_by("-asking", "passage__text_id", "passage__position")[:limit]
     )
@@ -379,10 +397,7 @@ def stuck_passages(user: User, membership: Membership, session: Session, *, limi
         highlighted.setdefault(span["passage_id"], (span["selector__exact"], span["times"]))
     return [
         {
-            "passage": row["passage_id"],
-            "anchor": row["passage__anchor"],
-            "position": row["passage__position"],
-            "text": {"id": row["passage__text_id"], "title": row["passage__text__title"]},
+            **_passage_of(row),
             "asking": row["asking"],
             "most_highlighted": (
                 {"words": highlighted[row["passage_id"]][0], "times": highlighted[row["passage_id"]][1]}

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from readings.enums import NoteVisibility, QuestionState
 from readings.models import DiscussionQuestion, Note, ReadingAssignment
-from readings.selectors import notes_visible_to, questions_for, readings_of
+from readings.selectors import in_threads_for, notes_visible_to, questions_for, readings_of
 from sessions_app.enums import RSVPStatus, SessionStatus
 from sessions_app.models import RSVP, Membership, Session, User
 
@@ -89,9 +89,8 @@ def _withheld_notes(user: User) -> QuerySet[Note]:
     that `notes_visible_to` leaves out is held back by "post before you peek":
     a notification about it may say that there is one, but not what it says.
     """
-    group_thread = Q(root__isnull=True, visibility=NoteVisibility.GROUP) | Q(root__visibility=NoteVisibility.GROUP)
     return Note.objects.filter(
-        group_thread,
+        in_threads_for(NoteVisibility.GROUP),
         deleted_at__isnull=True,
         hidden_root__isnull=True,
         passage__text__group__memberships__user=user,

@@ -8,7 +8,6 @@ order), so the same content always gives the same document.
 
 from datetime import UTC, datetime
 
-from django.db.models import Q
 from django.utils import timezone
 
 from readings.enums import NoteVisibility
@@ -24,6 +23,7 @@ from readings.models import (
     Text,
     TextRevision,
 )
+from readings.selectors import in_threads_for
 from sessions_app.models import RSVP, Attendance, Membership, Series, Session, StudyGroup, User
 
 GROUP_FORMAT = "studycircle.group"
@@ -179,9 +179,7 @@ def group_notes(group: StudyGroup, *, for_user: User | None):
     """The notes of `group` an export holds: all of them, or (`for_user`) all but other people's private threads."""
     notes = Note.objects.filter(passage__text__group=group)
     if for_user is not None:
-        theirs_private = Q(root__isnull=True, visibility=NoteVisibility.PRIVATE) & ~Q(author=for_user)
-        in_theirs = Q(root__visibility=NoteVisibility.PRIVATE) & ~Q(root__author=for_user)
-        notes = notes.exclude(theirs_private).exclude(in_theirs)
+        notes = notes.filter(in_threads_for(NoteVisibility.GROUP, NoteVisibility.FACILITATORS, author=for_user))
     return notes
 
 
