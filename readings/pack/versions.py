@@ -36,6 +36,7 @@ from sessions_app.versions import Audience, group_versions_bump, personal_versio
 
 from ..enums import NoteVisibility
 from ..models import Note, NoteMention, Passage, ReadingAssignment
+from .compiled import CompiledQuery
 
 __all__ = [
     "Audience",
@@ -75,9 +76,14 @@ def _guarded() -> Exists:
     )
 
 
-def note_reaches(note_ids: Iterable[int]) -> list[NoteReach]:
-    """Who is shown each of these notes now (one query). Mirrors `selectors._visible_in_group`."""
-    rows = (
+# A note's reach and the readings of its text are read on every note write: their SQL is compiled once per
+# process (`compiled`) for up to this many notes or texts at a time; more go through the ORM each time.
+_COMPILED_UP_TO = 8
+
+
+@CompiledQuery
+def _REACHES(_shape, note_ids):
+    return (
         Note.objects.filter(pk__in=list(note_ids))
         .annotate(guarded=_guarded())
         .values_list(
@@ -93,6 +99,26 @@ def note_reaches(note_ids: Iterable[int]) -> list[NoteReach]:
             "passage__text__group_id",
         )
     )
+
+
+@CompiledQuery
+def _READINGS_OF_TEXTS(_shape, text_ids):
+    return ReadingAssignment.objects.filter(text_id__in=list(text_ids)).values_list(
+        "session_id", "text_id", "start_passage__position", "end_passage__position"
+    )
+
+
+def _rows(query: CompiledQuery, ids: list[int]) -> list[tuple]:
+    if not ids:
+        return []
+    if len(ids) <= _COMPILED_UP_TO:
+        return query.rows(None, ids)
+    return list(query.build(None, ids))
+
+
+def note_reaches(note_ids: Iterable[int]) -> list[NoteReach]:
+    """Who is shown each of these notes now (one query). Mirrors `selectors._visible_in_group`."""
+    rows = _rows(_REACHES, list(dict.fromkeys(note_ids)))
     reaches = []
     for author, thread_author, visibility, hidden_root, hider, guarded, passage, text, position, group in rows:
         audience, people, peek = None, {thread_author}, None
@@ -118,9 +144,7 @@ def pack_versions_bump_for_notes(reaches: Iterable[NoteReach]) -> None:
     reaches = list(reaches)
     if not reaches:
         return
-    readings = ReadingAssignment.objects.filter(text_id__in={reach.text_id for reach in reaches}).values_list(
-        "session_id", "text_id", "start_passage__position", "end_passage__position"
-    )
+    readings = _rows(_READINGS_OF_TEXTS, sorted({reach.text_id for reach in reaches}))
     holding: dict[tuple[int, int], set[int]] = {}
     for session_id, text_id, first, last in readings:
         for reach in reaches:
