@@ -14,7 +14,9 @@ from collections import Counter
 
 from django.db.models import Exists, OuterRef
 
+from core.rules import Target
 from sessions_app.models import Membership, Session, User
+from sessions_app.rules import leads_session
 
 from .enums import NoteVisibility, QuestionState
 from .mentions import html_with_mention_names, mention_names, mention_refs
@@ -293,7 +295,9 @@ def facilitator_brief(
         "most_helpful": _most_helpful(notes),
         "most_replied": _most_replied(notes),
         "progress": _progress(session, reading),
-        "proposed": proposed,
+        # Proposals wait for those who may accept them (as the questions API shows them): a facilitator
+        # who does not lead this session sees none.
+        "proposed": proposed if leads_session(user, Target(membership, session)) else [],
     }
 
 

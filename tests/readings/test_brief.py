@@ -287,3 +287,20 @@ def test_the_reader_draws_facilitators_a_heat_strip_beside_the_passages_members_
     assert 'style="width:50%"' in lead.split('aria-label="1 note asking about passage 12"', 1)[1][:200]
     assert "about passage 20" not in lead
     assert "heat-mark" not in member
+
+
+def test_a_facilitator_who_does_not_lead_the_session_sees_no_proposals_in_its_brief(world, api, reading):
+    """Proposals are for those who lead the session (`questions_for`): the questions API answers 404 on one."""
+    from sessions_app.enums import Role
+
+    other = UserFactory(username="other-facilitator")
+    MembershipFactory(group=world.group, user=other, role=Role.FACILITATOR)
+    proposal = question_create(
+        session=world.session, author=world.member, prompt="Can we talk about rent?", propose=True
+    )
+
+    assert api(other).get(f"/api/v1/sessions/{world.session.id}/questions/{proposal.id}/").status_code == 404
+    assert the_brief(api, other, world)["proposed"] == []
+    assert api(other).get(f"/api/v1/sessions/{world.session.id}/pack/").json()["brief"]["proposed"] == []
+    assert [row["id"] for row in the_brief(api, world.facilitator, world)["proposed"]] == [proposal.id]
+    assert [row["id"] for row in the_brief(api, world.organizer, world)["proposed"]] == [proposal.id]
