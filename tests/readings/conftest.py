@@ -8,6 +8,8 @@ from readings.models import Passage, ReadingAssignment, Text
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
 
+from ..factories import MembershipFactory, UserFactory
+
 SAMPLE = Path(__file__).resolve().parents[2] / "sample-texts" / "october-revolution-study-notes.txt"
 # The works the sample essay cites, in order (its "Sources" lines), as the parser finds them.
 SAMPLE_CITED_WORKS = [
@@ -24,6 +26,14 @@ SAMPLE_CITED_WORKS = [
 @pytest.fixture
 def essay(world) -> Text:
     return text_import(group=world.group, created_by=world.organizer, data=SAMPLE.read_bytes(), filename=SAMPLE.name)
+
+
+@pytest.fixture
+def member_b(world):
+    """A second plain member of the world's group ("Bea"), for notes by someone else."""
+    user = UserFactory(username="member_b", display_name="Bea")
+    MembershipFactory(group=world.group, user=user)
+    return user
 
 
 def at(text: Text, position: int) -> Passage:

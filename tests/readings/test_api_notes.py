@@ -4,7 +4,6 @@ import pytest
 
 from readings.models import Note
 
-from ..factories import MembershipFactory, UserFactory
 from .conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +18,6 @@ def seen(api, user, **filters) -> set[str]:
     response = api(user).get(f"/api/v1/notes/?page_size=500&{query}")
     assert response.status_code == 200
     return {note["body"] for note in response.json()["results"]}
-
-
-@pytest.fixture
-def member_b(world):
-    user = UserFactory(username="member_b")
-    MembershipFactory(group=world.group, user=user)
-    return user
 
 
 @pytest.fixture

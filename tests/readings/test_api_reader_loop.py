@@ -5,7 +5,7 @@ import pytest
 from readings.models import Note, NoteHelpful
 from sessions_app.models import Membership, Session
 
-from ..factories import GroupFactory, MembershipFactory, UserFactory
+from ..factories import GroupFactory, MembershipFactory
 from .conftest import at, pack_response
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +33,6 @@ def seen_ids(api, user, query: str = "") -> list[int]:
     response = api(user).get(f"/api/v1/notes/?page_size=500&{query}")
     assert response.status_code == 200
     return [note["id"] for note in response.json()["results"]]
-
-
-@pytest.fixture
-def member_b(world):
-    user = UserFactory(username="member_b", display_name="Bea")
-    MembershipFactory(group=world.group, user=user)
-    return user
 
 
 # --- Highlights ----------------------------------------------------------------------------------

@@ -32,13 +32,6 @@ def ada(world):
 
 
 @pytest.fixture
-def member_b_of(world):
-    user = UserFactory(username="member_b", display_name="Bea")
-    MembershipFactory(group=world.group, user=user)
-    return user
-
-
-@pytest.fixture
 def mentioning(world, essay, reading, ada):
     return note_create(
         author=world.member,
@@ -175,13 +168,13 @@ def test_markdown_pack_writes_the_name_for_notes_with_and_without_markup(world, 
     assert "@ada" not in markdown
 
 
-def test_the_facilitators_brief_shows_names_in_answers_and_top_notes(world, essay, reading, ada, member_b_of):
+def test_the_facilitators_brief_shows_names_in_answers_and_top_notes(world, essay, reading, ada, member_b):
     question = question_create(session=world.session, author=world.organizer, prompt="Why?", passages=[at(essay, 12)])
     answer = note_create(
         author=world.member, passage=at(essay, 12), body="As @ada says.", visibility="group", question=question
     )
-    note_create(author=member_b_of, passage=at(essay, 12), body="Agreed.", parent=answer)
-    note_mark_helpful(note=answer, user=member_b_of)
+    note_create(author=member_b, passage=at(essay, 12), body="Agreed.", parent=answer)
+    note_mark_helpful(note=answer, user=member_b)
     profile_update(user=ada, display_name="Ada <i>L</i>")
 
     brief = facilitator_brief(world.facilitator, membership_for(world.facilitator, world.group.pk), world.session)

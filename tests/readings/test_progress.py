@@ -17,13 +17,6 @@ TEN_WORDS = "one two three four five six seven eight nine {n}."
 
 
 @pytest.fixture
-def member_b(world):
-    user = UserFactory(username="member_b", display_name="Bea")
-    MembershipFactory(group=world.group, user=user)
-    return user
-
-
-@pytest.fixture
 def reading(world):
     """Four required passages of ten words (§2–§5) and an optional one (§6, ten words)."""
     content = "Title line\n\n" + "\n\n".join(TEN_WORDS.format(n=n) for n in range(5))

@@ -8,7 +8,6 @@ from django.urls import reverse
 from readings.services.notes import note_create, note_mark_helpful
 from sessions_app.models import StudyGroup
 
-from ..factories import MembershipFactory, UserFactory
 from .conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +29,6 @@ def read(client, user, session, query: str = "") -> str:
 
 def card_ids(page: str) -> list[int]:
     return [int(i) for i in re.findall(r'<article class="note-card[^"]*" id="note-(\d+)"', page)]
-
-
-@pytest.fixture
-def member_b(world):
-    user = UserFactory(username="member_b", display_name="Bea")
-    MembershipFactory(group=world.group, user=user)
-    return user
 
 
 def test_highlight_marks_the_words_without_a_card(client, world, essay, reading):

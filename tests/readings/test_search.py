@@ -18,8 +18,6 @@ from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
 from readings.services.notes import note_create
 
-from ..factories import MembershipFactory, UserFactory
-
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,13 +36,6 @@ Bread queues in Petrograd grew longer every week of that winter.
 b) The Dictatorship
 
 The dictatorship of the proletariat rests on an alliance of workers and peasants."""
-
-
-@pytest.fixture
-def member_b(world):
-    user = UserFactory(username="member_b", display_name="Bea")
-    MembershipFactory(group=world.group, user=user)
-    return user
 
 
 @pytest.fixture

@@ -17,17 +17,9 @@ from portability.services.importing import group_import
 from readings.models import Note
 from readings.services.notes import note_create, note_delete, note_set_hidden, note_update
 
-from ..factories import MembershipFactory, UserFactory
 from .conftest import at
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def member_b(world):
-    user = UserFactory(username="member_b", display_name="Bea")
-    MembershipFactory(group=world.group, user=user)
-    return user
 
 
 def drifted() -> list[tuple]:
