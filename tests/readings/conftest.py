@@ -8,7 +8,7 @@ from readings.models import Passage, ReadingAssignment, Text
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import
 
-from ..factories import MembershipFactory, UserFactory
+from ..factories import MembershipFactory
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample-texts" / "october-revolution-study-notes.txt"
 # The works the sample essay cites, in order (its "Sources" lines), as the parser finds them.
@@ -31,9 +31,7 @@ def essay(world) -> Text:
 @pytest.fixture
 def member_b(world):
     """A second plain member of the world's group ("Bea"), for notes by someone else."""
-    user = UserFactory(username="member_b", display_name="Bea")
-    MembershipFactory(group=world.group, user=user)
-    return user
+    return MembershipFactory(group=world.group, user__username="member_b", user__display_name="Bea").user
 
 
 def at(text: Text, position: int) -> Passage:

@@ -16,7 +16,7 @@ from readings.summary import session_summary
 from sessions_app.selectors import membership_for
 from sessions_app.services.accounts import profile_update
 
-from ..factories import MembershipFactory, UserFactory
+from ..factories import MembershipFactory
 from .conftest import at, pack_response
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +26,7 @@ HOSTILE_NAME = "Ada <script>alert('x')</script> **bold** # [link](javascript:ale
 
 @pytest.fixture
 def ada(world):
-    user = UserFactory(username="ada", display_name="Ada Lovelace")
-    MembershipFactory(group=world.group, user=user)
-    return user
+    return MembershipFactory(group=world.group, user__username="ada", user__display_name="Ada Lovelace").user
 
 
 @pytest.fixture
