@@ -380,16 +380,16 @@ def _passage(pk: int, anchor: str, position: int) -> dict:
 
 
 def _result(
-    scope: SearchScope, kind: str, pk: int, group: tuple[int, str], text: tuple[int, str], row: dict, **details
+    scope: SearchScope, kind: str, pk: int, group: tuple[int, str], text: tuple[int, str], headline: str, **details
 ) -> SearchResult:
-    """One hit of `kind`, in its group (id, name) and text (id, title), with `row`'s headline shown; ranked later."""
+    """One hit of `kind`, in its group (id, name) and text (id, title), with its headline shown; ranked later."""
     return SearchResult(
         kind=kind,
         id=pk,
         rank=0.0,
         group={"id": group[0], "name": group[1]},
         text={"id": text[0], "title": text[1]},
-        headline=_shown(row["headline"], scope),
+        headline=_shown(headline, scope),
         **details,
     )
 
@@ -410,7 +410,12 @@ def search_results(scope: SearchScope, hits: list[tuple]) -> list[SearchResult]:
         )
         for row in rows:
             found[KIND_TEXT, row["pk"]] = _result(
-                scope, KIND_TEXT, row["pk"], (row["group_id"], row["group__name"]), (row["pk"], row["title"]), row
+                scope,
+                KIND_TEXT,
+                row["pk"],
+                (row["group_id"], row["group__name"]),
+                (row["pk"], row["title"]),
+                row["headline"],
             )
     options = {"max_words": HEADLINE_WORDS, "min_words": HEADLINE_WORDS // 2}
     if ids := wanted.get(KIND_PASSAGE):
@@ -425,7 +430,7 @@ def search_results(scope: SearchScope, hits: list[tuple]) -> list[SearchResult]:
                 row["pk"],
                 group,
                 text,
-                row,
+                row["headline"],
                 passage=_passage(row["pk"], row["anchor"], row["position"]),
             )
     note_ids = wanted.get(KIND_NOTE, []) + wanted.get(KIND_REPLY, [])
@@ -445,7 +450,7 @@ def search_results(scope: SearchScope, hits: list[tuple]) -> list[SearchResult]:
                 note.pk,
                 (text.group_id, text.group.name),
                 (text.pk, text.title),
-                {"headline": note.headline},
+                note.headline,
                 passage=_passage(passage.pk, passage.anchor, passage.position),
                 author={"id": note.author_id, "name": note.author.name},
                 tags=[tag.name for tag in note.tags.all()],
