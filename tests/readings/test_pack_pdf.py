@@ -70,6 +70,16 @@ def squeeze(text: str) -> str:
     return re.sub(r"[\s•‣]", "", unicodedata.normalize("NFKC", text))
 
 
+def assert_prints_sections_in_order(printed: str, sections: list[tuple[str, str]]) -> None:
+    """The squeezed PDF text is each HTML section's words, in order, and nothing else."""
+    position = 0
+    for name, text in sections:
+        expected = squeeze(text)
+        assert printed[position : position + len(expected)] == expected, f"section {name} differs"
+        position += len(expected)
+    assert printed[position:] == ""
+
+
 def printed_text(element) -> str:
     """The words a browser prints for an HTML element: its text, with ordered lists' numbers, CSS capitals.
 
@@ -177,12 +187,7 @@ def test_pdf_prints_the_same_sections_and_words_as_the_printable_html(world, dis
         "section.questions#questions",
         "footer.colophon#",
     ]
-    position = 0
-    for name, text in sections:
-        expected = squeeze(text)
-        assert printed[position : position + len(expected)] == expected, f"section {name} differs"
-        position += len(expected)
-    assert printed[position:] == ""
+    assert_prints_sections_in_order(printed, sections)
 
 
 def test_pdf_note_markers_are_separate_and_equal_the_numbers_in_the_note_lists(world, discussed, pack_of, tmp_path):
@@ -361,9 +366,4 @@ def test_facilitators_pdf_prints_the_brief_with_the_same_words_as_the_printable_
     assert "1 note asking" in brief_text
     assert "Member: " in brief_text
     assert "Shall we read §20 too? (Member)" in brief_text
-    position = 0
-    for name, text in sections:
-        expected = squeeze(text)
-        assert printed[position : position + len(expected)] == expected, f"section {name} differs"
-        position += len(expected)
-    assert printed[position:] == ""
+    assert_prints_sections_in_order(printed, sections)

@@ -36,7 +36,7 @@ from .summary_circle import (
     FOLLOW_PRIVATE,
     build_circle,
 )
-from .test_pack_pdf import html_sections, pdf_text, squeeze
+from .test_pack_pdf import assert_prints_sections_in_order, html_sections, pdf_text, squeeze
 
 pytestmark = pytest.mark.django_db
 
@@ -294,12 +294,7 @@ def test_the_printable_html_and_the_pdf_print_the_same_summary_section(world, ci
     assert FOLLOW_GROUP in summary
     assert ANSWER_PRIVATE not in summary
     assert FOLLOW_FACILITATORS not in summary
-    position = 0
-    for name, text in sections:
-        expected = squeeze(text)
-        assert printed[position : position + len(expected)] == expected, f"section {name} differs"
-        position += len(expected)
-    assert printed[position:] == ""
+    assert_prints_sections_in_order(printed, sections)
 
 
 def test_the_pack_with_a_summary_costs_the_same_queries_with_more_notes(world, circle, api):
