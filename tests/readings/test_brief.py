@@ -14,13 +14,6 @@ from .conftest import at
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def member_b(world):
-    user = UserFactory(username="member_b")
-    MembershipFactory(group=world.group, user=user)
-    return user
-
-
 def stuck(api, user, world):
     response = api(user).get(f"/api/v1/sessions/{world.session.id}/discussion/")
     assert response.status_code == 200

@@ -52,13 +52,6 @@ def span(passage, words: str) -> dict:
     return {"start": start, "end": start + len(words), "exact": words}
 
 
-@pytest.fixture
-def member_b(world):
-    user = UserFactory(username="member_b")
-    MembershipFactory(group=world.group, user=user)
-    return user
-
-
 # --- The page -------------------------------------------------------------------------------------
 
 
