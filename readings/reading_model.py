@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
+from django.db import connections
 from django.db.models import (
     BooleanField,
     CharField,
@@ -55,7 +56,7 @@ from sessions_app.models import Membership, User
 from .enums import AnchorState, NoteVisibility
 from .mentions import html_with_mention_names, mention_map
 from .models import Note, NoteHelpful, NoteMention, NoteTag, Passage, ReadingAssignment
-from .pack.compiled import CompiledQuery
+from .pack.compiled import CompiledQuery, any_of
 from .selectors import PassageRange, notes_visible_to, session_passages_q
 
 
@@ -278,9 +279,12 @@ def _NOTES(shape, args):
     return notes.values_list(*columns)
 
 
-def _notes_in(shape, args) -> Q:
-    """Tags and mentions of every note in the ranges (a join, not a list of ids); the visible ones' are used."""
-    count, one_passage = shape
+def _notes_in(shape, args):
+    """Tags and mentions of the notes loaded: by their ids (`args[0]`, PostgreSQL), else of every note in the
+    ranges (a join; the visible ones' are used)."""
+    by_ids, count, one_passage = shape
+    if by_ids:  # PostgreSQL: the notes already loaded, by id (no second join of the notes to their passages)
+        return any_of("note_id", args[0])
     ranges = session_passages_q(_ranges_of(args, count), prefix="note__passage__")
     if one_passage:
         ranges &= Q(note__passage_id=args[count * 3])
@@ -306,18 +310,23 @@ def _MENTIONS(shape, args):
 def _load_notes(
     user: User, membership: Membership, readings: list[ReadingView], *, passage_id: int | None, for_page: bool
 ) -> tuple[list[NoteView], dict[int, NoteView]]:
-    """The visible notes as threads: (top-level notes, every note by id). Three queries (notes, tags, mentions),
-    their SQL compiled once per process and shape (`pack.compiled`)."""
+    """The visible notes as threads: (top-level notes, every note by id). Three queries (notes, then the tags and
+    mentions of those notes), their SQL compiled once per process and shape (`pack.compiled`)."""
     args = [user.pk, membership.group_id, *_range_args(readings)]
     if passage_id is not None:
         args.append(passage_id)
     shape = (len(readings), passage_id is not None)
     rows = _NOTES.rows((membership.role, *shape, for_page), args)
+    if connections[Note.objects.db].vendor == "postgresql":
+        # By the ids of the notes just read: PostgreSQL reads their tags and mentions by the note index alone.
+        of_notes = ((True, 0, False), [[row[0] for row in rows]])
+    else:
+        of_notes = ((False, *shape), args[2:])
     tags: dict[int, list[str]] = defaultdict(list)
-    for note_id, name in _TAGS.rows(shape, args[2:]):
+    for note_id, name in _TAGS.rows(*of_notes):
         tags[note_id].append(name)
     mentions: dict[int, list[dict]] = defaultdict(list)
-    for note_id, user_id, username, display_name, first_name, last_name in _MENTIONS.rows(shape, args[2:]):
+    for note_id, user_id, username, display_name, first_name, last_name in _MENTIONS.rows(*of_notes):
         name = person_name(display_name, first_name, last_name, username)
         mentions[note_id].append({"id": user_id, "username": username, "name": name})
     loads, private = orjson.loads, NoteVisibility.PRIVATE
