@@ -8,6 +8,7 @@ the number of members or passages.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connections
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -15,6 +16,7 @@ from sessions_app.models import Membership, Session, User
 
 from .enums import NoteVisibility, ProgressStatus
 from .models import Passage, PassageRead, ReadingAssignment, ReadingVisit
+from .pack.compiled import CompiledQuery, any_of
 from .reading_model import SessionReading, person_name
 from .selectors import notes_visible_to, readings_of, session_passages_q
 
@@ -209,33 +211,27 @@ class MemberReading:
     status: str
 
 
-def reading_progress_of_members(session: Session, reading: SessionReading) -> list[MemberReading]:
-    """Every member's progress on the session, by username, from its loaded `reading` (`session_reading`):
-    one query (the members, each with the words of the required readings they read and whether they opened it).
-    """
-    required = [one.range for one in reading.readings if one.required]
-    words_of = {
-        passage.id: passage.word_count
-        for one in reading.readings
-        for passage in one.passages  # each current passage once
-        if any(r.text_id == passage.text_id and r.first <= passage.position <= r.last for r in required)
-    }
-    required_words = sum(words_of.values())
+def _members_reading(shape, args):
+    """Each member of group `args[0]` with the words they read of the passages (`args[2]`, one list as an array,
+    or `args[2:]`) and whether they opened session `args[1]`."""
+    (array,) = shape
+    group_id, session_id, *passages = args
     read_words = Value(0)
-    if words_of:
+    if array or passages:
         # By the reader's reads (an index on user, passage), not by the passages: a few rows per member.
+        of = any_of("passage_id", passages[0]) if array else Q(passage_id__in=passages)
         read = (
-            PassageRead.objects.filter(user_id=OuterRef("user_id"), passage_id__in=list(words_of))
+            PassageRead.objects.filter(of, user_id=OuterRef("user_id"))
             .values("user_id")
             .annotate(words=Sum("passage__word_count"))
             .values("words")
         )
         read_words = Coalesce(Subquery(read, output_field=IntegerField()), Value(0))
-    rows = (
-        Membership.objects.filter(group_id=session.group_id)
+    return (
+        Membership.objects.filter(group_id=group_id)
         .annotate(
             read_words=read_words,
-            opened=Exists(ReadingVisit.objects.filter(session_id=session.pk, user_id=OuterRef("user_id"))),
+            opened=Exists(ReadingVisit.objects.filter(session_id=session_id, user_id=OuterRef("user_id"))),
         )
         .order_by("user__username")
         .values_list(
@@ -248,6 +244,28 @@ def reading_progress_of_members(session: Session, reading: SessionReading) -> li
             "opened",
         )
     )
+
+
+_MEMBERS_READING = CompiledQuery(_members_reading)
+
+
+def reading_progress_of_members(session: Session, reading: SessionReading) -> list[MemberReading]:
+    """Every member's progress on the session, by username, from its loaded `reading` (`session_reading`):
+    one query (the members, each with the words of the required readings they read and whether they opened it).
+    """
+    required = [one.range for one in reading.readings if one.required]
+    words_of = {
+        passage.id: passage.word_count
+        for one in reading.readings
+        for passage in one.passages  # each current passage once
+        if any(r.text_id == passage.text_id and r.first <= passage.position <= r.last for r in required)
+    }
+    required_words = sum(words_of.values())
+    if connections[Membership.objects.db].vendor == "postgresql":
+        # SQL compiled once per process (`pack.compiled`), the passages one array: no ORM per request.
+        rows = _MEMBERS_READING.rows((True,), [session.group_id, session.pk, list(words_of)])
+    else:
+        rows = _MEMBERS_READING.build((False,), [session.group_id, session.pk, *words_of])
     members = []
     for user_id, display_name, first_name, last_name, username, words, opened in rows:
         percent = percent_of(words, required_words)
