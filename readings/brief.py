@@ -21,9 +21,10 @@ from sessions_app.rules import leads_session
 from .enums import NoteVisibility, QuestionState
 from .mentions import html_with_mention_names, mention_names, mention_refs
 from .models import DiscussionQuestion, Note, Passage
+from .pack.compiled import CompiledQuery
 from .progress import IN_PROGRESS, NOT_OPENED, progress_totals, reading_progress_of_members
 from .reading_model import NoteView, PassageView, SessionReading, person_name, session_reading
-from .selectors import ASKING_TAGS, answers_by_question, passage_heat, session_passages_q
+from .selectors import ASKING_TAGS, PassageRange, answers_by_question, passage_heat, session_passages_q
 
 TOP_NOTES = 5
 STUCK_PASSAGES = 10
@@ -171,13 +172,20 @@ def _most_replied(notes: _BriefNotes, *, limit: int = TOP_NOTES) -> list[dict]:
     return [notes.ref(note, replies=count) for note, count in ranked]
 
 
-def _session_questions(session: Session, reading: SessionReading) -> tuple[list[tuple], list[dict], bool]:
-    """(accepted questions as (id, prompt), proposed ones as the brief lists them, whether an answer lies
-    outside the loaded readings): one query."""
-    ranges = session_passages_q([one.range for one in reading.readings], prefix="passage__")
-    rows = (
-        DiscussionQuestion.objects.filter(session=session, state__in=[QuestionState.ACCEPTED, QuestionState.PROPOSED])
-        .annotate(outside=Exists(Note.objects.filter(question_id=OuterRef("pk")).exclude(ranges)))
+@CompiledQuery
+def _QUESTIONS(count, args):
+    """Session `args[0]`'s accepted and proposed questions, each saying whether a note answering it lies outside
+    the `count` ranges of `args[1:]` (text, first, last each)."""
+    ranges = [PassageRange(*args[1 + n * 3 : 4 + n * 3]) for n in range(count)]
+    return (
+        DiscussionQuestion.objects.filter(
+            session_id=args[0], state__in=[QuestionState.ACCEPTED, QuestionState.PROPOSED]
+        )
+        .annotate(
+            outside=Exists(
+                Note.objects.filter(question_id=OuterRef("pk")).exclude(session_passages_q(ranges, prefix="passage__"))
+            )
+        )
         .order_by("position", "id")
         .values_list(
             "id",
@@ -191,6 +199,14 @@ def _session_questions(session: Session, reading: SessionReading) -> tuple[list[
             "proposed_by__username",
         )
     )
+
+
+def _session_questions(session: Session, reading: SessionReading) -> tuple[list[tuple], list[dict], bool]:
+    """(accepted questions as (id, prompt), proposed ones as the brief lists them, whether an answer lies
+    outside the loaded readings): one query, its SQL compiled once per process (`pack.compiled`)."""
+    ranges = [one.range for one in reading.readings]
+    args = [session.pk, *(value for one in ranges for value in (one.text_id, one.first, one.last))]
+    rows = _QUESTIONS.rows(len(ranges), args)
     accepted, proposed, outside = [], [], False
     for pk, state, prompt, elsewhere, by_id, *name in rows:
         if state == QuestionState.ACCEPTED:
