@@ -130,3 +130,26 @@ def test_the_model_costs_five_queries_whatever_its_size(world, passages, notes, 
         model = session_reading(world.member, membership, world.session.pk, for_page=True)
 
     assert (len(model.top), len(model.notes)) == (notes, 2 * notes)
+
+
+def test_each_note_carries_its_own_tags_by_name_and_mentions_in_order_replies_too(world, text):
+    assignment_create(session=world.session, text=text, start_passage=passage(text, 1), end_passage=passage(text, 4))
+    root = note_create(
+        author=world.member,
+        passage=passage(text, 2),
+        body=f"Ask @{world.organizer.username} and @{world.facilitator.username}.",
+        visibility="group",
+        tags=["zeta", "alpha"],
+    )
+    reply = note_create(author=world.facilitator, passage=root.passage, body="Noted.", parent=root, tags=["middle"])
+    note_create(author=world.member, passage=passage(text, 3), body="Mine alone.", visibility="private", tags=["own"])
+
+    model = model_for(world.facilitator, world)
+
+    mentioned = [mention["username"] for mention in model.notes[root.pk].mentions]
+    assert (model.notes[root.pk].tags, mentioned) == (
+        ["alpha", "zeta"],
+        [world.organizer.username, world.facilitator.username],
+    )
+    assert (model.notes[reply.pk].tags, model.notes[reply.pk].mentions) == (["middle"], [])
+    assert sorted(tag for note in model.notes.values() for tag in note.tags) == ["alpha", "middle", "zeta"]
