@@ -16,11 +16,11 @@ whom they mention one more.
 
 from datetime import UTC, datetime
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 
 from sessions_app.enums import SummaryAttendance
-from sessions_app.models import Membership, Session, User
-from sessions_app.selectors import attendees_of, next_session, previous_session
+from sessions_app.models import Membership, Session, StudyGroup, User
+from sessions_app.selectors import attendees_of, next_session, sessions_before
 
 from .enums import NoteVisibility, QuestionState
 from .mentions import html_with_mention_names, mention_map
@@ -203,7 +203,28 @@ def session_summary(user: User, membership: Membership, session: Session) -> dic
     }
 
 
+_SESSION_FIELDS = [field.attname for field in Session._meta.concrete_fields]
+_GROUP_FIELDS = [field.attname for field in StudyGroup._meta.concrete_fields]
+
+
+@CompiledQuery
+def _PREVIOUS(_shape, args):
+    """`previous_session` of session `args[0]` (in group `args[1]`), as its fields' and its group's values."""
+    starts_at = Subquery(Session.objects.filter(pk=args[0]).values("starts_at")[:1])
+    return sessions_before(args[1], starts_at)[:1].values_list(
+        *_SESSION_FIELDS, *(f"group__{name}" for name in _GROUP_FIELDS)
+    )
+
+
 def previous_summary(user: User, membership: Membership, session: Session) -> dict | None:
-    """For `session`'s pack: the summary of the group's session before it, or None when there is none."""
-    before = previous_session(session)
-    return None if before is None else session_summary(user, membership, before)
+    """For `session`'s pack: the summary of the group's session before it, or None when there is none.
+
+    `previous_session` with SQL compiled once per process (`pack.compiled`), by the session's stored start.
+    """
+    rows = _PREVIOUS.rows(None, [session.pk, session.group_id])
+    if not rows:
+        return None
+    count = len(_SESSION_FIELDS)
+    before = Session.from_db("default", _SESSION_FIELDS, rows[0][:count])
+    before.group = StudyGroup.from_db("default", _GROUP_FIELDS, rows[0][count:])
+    return session_summary(user, membership, before)

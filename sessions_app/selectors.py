@@ -196,14 +196,19 @@ def attendance_sheet(session: Session) -> dict:
     return {"present": sorted(present), "members": members}
 
 
-def previous_session(session: Session) -> Session | None:
-    """The group's session before `session` (by start), whose summary `session`'s pack shows; None if none."""
+def sessions_before(group_id: int, starts_at) -> QuerySet[Session]:
+    """The group's sessions whose summary a later one shows, starting before `starts_at` (a moment, or an
+    expression: the pack compiles it with the session's own start), the latest first, with their group."""
     return (
-        Session.objects.filter(group_id=session.group_id, status__in=SUMMARY_STATUSES, starts_at__lt=session.starts_at)
+        Session.objects.filter(group_id=group_id, status__in=SUMMARY_STATUSES, starts_at__lt=starts_at)
         .select_related("group")
         .order_by("-starts_at", "-id")
-        .first()
     )
+
+
+def previous_session(session: Session) -> Session | None:
+    """The group's session before `session` (by start), whose summary `session`'s pack shows; None if none."""
+    return sessions_before(session.group_id, session.starts_at).first()
 
 
 def next_session(session: Session) -> Session | None:
