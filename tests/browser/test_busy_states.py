@@ -20,20 +20,35 @@ pytestmark = pytest.mark.browser
 
 
 class Held(list):
-    """Requests held by `page.route`, released one by one with `release()`."""
+    """Requests held by `page.route`, released one by one with `release()`.
+
+    The page shows its busy state before its request reaches the router, so `take()` lets Playwright
+    deliver the held request first (it waits for the request, at most 10 s, and asserts nothing about time).
+    """
+
+    def __init__(self, page) -> None:
+        super().__init__()
+        self.page = page
 
     def __call__(self, route) -> None:
         self.append(route)
 
-    def release(self) -> None:
+    def take(self):
+        for _ in range(400):
+            if self:
+                break
+            self.page.wait_for_timeout(25)  # lets Playwright's event loop hand over the routed request
         assert len(self) == 1, f"expected one request held, got {len(self)}"
-        self.pop().continue_()
+        return self.pop()
+
+    def release(self) -> None:
+        self.take().continue_()
 
 
 def test_rsvp_shows_it_is_sending_and_cannot_be_pressed_twice(world, page, login):
     login(page, "member", PASSWORD)
     page.goto(f"/sessions/{world.session.pk}/")
-    held = Held()
+    held = Held(page)
     page.route("**/rsvp/", held)
     form = page.get_by_role("form", name=f"Your answer for {world.session.title}")
     counts = page.locator(f"#rsvp-{world.session.pk} .rsvp-counts")
@@ -57,14 +72,14 @@ def test_rsvp_shows_it_is_sending_and_cannot_be_pressed_twice(world, page, login
 def test_rsvp_that_cannot_reach_the_server_is_no_longer_busy(world, page, login):
     login(page, "member", PASSWORD)
     page.goto(f"/sessions/{world.session.pk}/")
-    held = Held()
+    held = Held(page)
     page.route("**/rsvp/", held)
     form = page.get_by_role("form", name=f"Your answer for {world.session.title}")
     counts = page.locator(f"#rsvp-{world.session.pk} .rsvp-counts")
 
     form.get_by_role("button", name="Maybe").click()
     expect(counts).to_have_text("Sending your answer…")
-    held.pop().abort("connectionrefused")
+    held.take().abort("connectionrefused")
 
     expect(counts).to_have_text("0 going · 0 maybe")
     expect(form.get_by_role("button", name="Maybe")).to_be_enabled()
@@ -80,7 +95,7 @@ def test_saving_a_note_shows_saving_until_the_server_answers(world, page, login)
     assignment_create(session=world.session, text=text, start_passage=passages[0], end_passage=passages[-1])
     login(page, "member", PASSWORD)
     page.goto(f"/sessions/{world.session.pk}/read/")
-    held = Held()
+    held = Held(page)
     page.route("**/api/v1/notes/", lambda route: held(route) if route.request.method == "POST" else route.continue_())
 
     drag_select(page, "#p-2", "peace")
@@ -107,7 +122,7 @@ def test_a_note_that_cannot_be_saved_is_kept_and_can_be_sent_again(world, page, 
     assignment_create(session=world.session, text=text, start_passage=passages[0], end_passage=passages[-1])
     login(page, "member", PASSWORD)
     page.goto(f"/sessions/{world.session.pk}/read/")
-    held = Held()
+    held = Held(page)
     page.route("**/api/v1/notes/", lambda route: held(route) if route.request.method == "POST" else route.continue_())
 
     drag_select(page, "#p-2", "bread")
@@ -116,7 +131,7 @@ def test_a_note_that_cannot_be_saved_is_kept_and_can_be_sent_again(world, page, 
     form.get_by_label("Your note").fill("Bread last.")
     form.get_by_role("button", name="Save note").click()
     expect(form.get_by_role("button", name="Saving…")).to_be_disabled()
-    held.pop().abort("connectionrefused")
+    held.take().abort("connectionrefused")
 
     save = form.get_by_role("button", name="Save note")
     expect(save).to_be_enabled()
