@@ -2,6 +2,9 @@
 
 from playwright.sync_api import Page, expect
 
+from readings.services.assignments import assignment_create
+from readings.services.importing import text_import
+
 # The viewport rectangles of the first and last character of `phrase` inside an element's text
 # (its first occurrence), found with a DOM Range; null if the phrase is not there.
 _PHRASE_BOUNDS = """([selector, phrase]) => {
@@ -63,3 +66,27 @@ def annotate_selection(page: Page) -> None:
     expect(toolbar).to_be_visible()
     expect(page.locator("#note-form")).to_be_hidden()
     toolbar.get_by_role("button", name="Annotate").click()
+
+
+ELEVEN_WORDS = "The peasants seized the land in the summer {n} of revolt."
+
+
+def slow_reading(world, settings, *, heading: str, passages: int) -> dict:
+    """ "Land and Bread" for the world's session: `heading` then `passages` passages of eleven words (§2 on).
+
+    §2–§5 are the required reading, any passages after them an optional one. Nothing counts as read
+    on screen (a pace of one word a minute, uncapped for an hour), so only "mark read" moves progress.
+    Returns {position: passage}.
+    """
+    settings.READING_PACE_WORDS_PER_MINUTE = 1
+    settings.READING_CAP_SECONDS = 3600
+    settings.READING_BATCH_SECONDS = 1
+    content = heading + "\n\n" + "\n\n".join(ELEVEN_WORDS.format(n=n) for n in range(passages))
+    text = text_import(group=world.group, created_by=world.organizer, content=content, title="Land and Bread")
+    p = {passage.position: passage for passage in text.passages.all()}
+    assignment_create(session=world.session, text=text, start_passage=p[2], end_passage=p[5])
+    if passages > 4:
+        assignment_create(
+            session=world.session, text=text, start_passage=p[6], end_passage=p[passages + 1], required=False
+        )
+    return p

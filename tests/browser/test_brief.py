@@ -3,31 +3,20 @@
 import pytest
 from playwright.sync_api import expect
 
-from readings.services.assignments import assignment_create
-from readings.services.importing import text_import
 from readings.services.notes import note_create
 from readings.services.questions import question_create
 
 from ..factories import PASSWORD, MembershipFactory, UserFactory
 from .axe import check_page
+from .helpers import slow_reading
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SENTENCE = "The peasants seized the land in the summer {n} of revolt."
 
 
 @pytest.fixture
 def reading(world, settings):
     """Required §2–§5 (four passages of eleven words), optional §6–§17 to talk about. Nothing counts on screen."""
-    settings.READING_PACE_WORDS_PER_MINUTE = 1
-    settings.READING_CAP_SECONDS = 3600
-    settings.READING_BATCH_SECONDS = 1
-    content = "Land and Bread\n\n" + "\n\n".join(SENTENCE.format(n=n) for n in range(16))
-    text = text_import(group=world.group, created_by=world.organizer, content=content, title="Land and Bread")
-    p = {passage.position: passage for passage in text.passages.all()}
-    assignment_create(session=world.session, text=text, start_passage=p[2], end_passage=p[5])
-    assignment_create(session=world.session, text=text, start_passage=p[6], end_passage=p[17], required=False)
-    return p
+    return slow_reading(world, settings, heading="Land and Bread", passages=16)
 
 
 def test_the_brief_shows_who_is_reading_who_has_not_opened_and_puts_14_at_the_top_of_the_stuck_map(

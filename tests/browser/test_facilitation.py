@@ -3,28 +3,18 @@
 import pytest
 from playwright.sync_api import expect
 
-from readings.services.assignments import assignment_create
-from readings.services.importing import text_import
 from readings.services.notes import note_create
 
 from ..factories import PASSWORD, MembershipFactory, UserFactory
+from .helpers import slow_reading
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-TEN_WORDS = "The peasants seized the land in the summer {n} of revolt."
 
 
 @pytest.fixture
 def reading(world, settings):
     """Four required passages of eleven words each (§2–§5). On screen, none counts as read (a slow pace)."""
-    settings.READING_PACE_WORDS_PER_MINUTE = 1
-    settings.READING_CAP_SECONDS = 3600
-    settings.READING_BATCH_SECONDS = 1
-    content = "Title line\n\n" + "\n\n".join(TEN_WORDS.format(n=n) for n in range(4))
-    text = text_import(group=world.group, created_by=world.organizer, content=content, title="Land and Bread")
-    p = {passage.position: passage for passage in text.passages.all()}
-    assignment_create(session=world.session, text=text, start_passage=p[2], end_passage=p[5])
-    return p
+    return slow_reading(world, settings, heading="Title line", passages=4)
 
 
 def test_member_reads_half_and_the_facilitator_sees_who_is_in_progress(
