@@ -9,7 +9,7 @@ from django.http import Http404
 from sessions_app.enums import Role
 from sessions_app.models import Membership, Session, User
 from sessions_app.rules import facilitates
-from sessions_app.selectors import membership_for
+from sessions_app.selectors import membership_for, sessions_for_user
 
 from .enums import NoteVisibility, QuestionState
 from .models import (
@@ -170,6 +170,21 @@ def access_question(user: User, session: Session, question_id: int | str, *, see
         return questions_for(user, session, sees_all=sees_all).get(pk=int(question_id))
     except (DiscussionQuestion.DoesNotExist, TypeError, ValueError):
         raise Http404("No such question.") from None
+
+
+def answerable_question(user: User, question_id: int, *, group_id: int) -> DiscussionQuestion | None:
+    """The accepted question `question_id` of a session of group `group_id` that `user` may see, for a note
+    to answer; None if there is none (a draft's questions are unknown to members, as everywhere)."""
+    return (
+        DiscussionQuestion.objects.filter(
+            pk=question_id,
+            session__group_id=group_id,
+            session__in=sessions_for_user(user),
+            state=QuestionState.ACCEPTED,
+        )
+        .select_related("session")
+        .first()
+    )
 
 
 def _peek_guarded(group_id: int) -> Exists:

@@ -26,7 +26,7 @@ from sessions_app.rules import CHANGE_SESSION, facilitates
 from sessions_app.selectors import access_session, membership_for, sessions_for_user
 
 from .. import brief, progress, rules, search, selectors
-from ..enums import AnchorState, NoteVisibility, QuestionState
+from ..enums import AnchorState, NoteVisibility
 from ..models import DiscussionQuestion, Note, Passage, ReadingAssignment, Text, TextImport
 from ..pack.builder import access_pack_scope, build_pack, live_notes, notes_version, pack_version
 from ..pack.document import filename as pack_filename
@@ -651,17 +651,7 @@ class NoteViewSet(viewsets.GenericViewSet):
     def _question(self, question_id: int | None, passage: Passage) -> DiscussionQuestion | None:
         if question_id is None:
             return None
-        # Only a question of a session the writer may see: a draft's are unknown to members (as everywhere).
-        question = (
-            DiscussionQuestion.objects.filter(
-                pk=question_id,
-                session__group_id=passage.text.group_id,
-                session__in=sessions_for_user(self.request.user),
-                state=QuestionState.ACCEPTED,
-            )
-            .select_related("session")
-            .first()
-        )
+        question = selectors.answerable_question(self.request.user, question_id, group_id=passage.text.group_id)
         if question is None:
             raise serializers.ValidationError({"question": "No such question for this passage's group."})
         return question
