@@ -1,6 +1,7 @@
 """Addresses of a session's pages and files, absolute (they leave the request: emails, feeds, API) or relative."""
 
 import functools
+from collections.abc import Callable
 
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -17,13 +18,28 @@ def session_url(session_id: int) -> str:
 
 def pack_urls(session_id: int, *, absolute_urls: bool = True) -> dict[str, str]:
     """The pack in each format, and the session's calendar entry (relative paths for a page's own links)."""
+    return pack_urls_of(absolute_urls=absolute_urls)(session_id)
+
+
+def pack_urls_of(*, absolute_urls: bool = True) -> Callable[[int], dict[str, str]]:
+    """`pack_urls` for many sessions (a list's): the addresses reversed and made absolute once, then per
+    session only its id written into them."""
     pack_path, calendar_path = _session_paths(get_script_prefix(), get_urlconf())
-    pack = pack_path.format(int(session_id))
-    calendar = calendar_path.format(int(session_id))
     if absolute_urls:
-        pack, calendar = absolute(pack), absolute(calendar)
-    urls = {"json": pack, **{fmt: f"{pack}?format={fmt}" for fmt in PACK_FORMATS}}
-    urls["ics"] = calendar
+        site = absolute("").replace("{", "{{").replace("}", "}}")
+        pack_path, calendar_path = site + pack_path, site + calendar_path
+    formats = [(fmt, f"?format={fmt}") for fmt in PACK_FORMATS]
+    pack_of, calendar_of = pack_path.format, calendar_path.format
+
+    def urls(session_id: int) -> dict[str, str]:
+        session_id = int(session_id)
+        pack = pack_of(session_id)
+        answer = {"json": pack}
+        for fmt, query in formats:
+            answer[fmt] = pack + query
+        answer["ics"] = calendar_of(session_id)
+        return answer
+
     return urls
 
 

@@ -1,11 +1,13 @@
 """Permission-scoped reads. Anything outside a user's groups is a 404 here."""
 
-from functools import cache
+from functools import cache, cached_property
 
 from django.db import connections, router
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+
+from core.compiled import CompiledQuery, any_of
 
 from .enums import SUMMARY_STATUSES, Role, RSVPStatus, SessionStatus
 from .models import RSVP, ApiToken, Attendance, Invitation, Membership, Series, Session, StudyGroup, User
@@ -56,7 +58,11 @@ def access_invitation(token: str) -> Invitation:
 
 def sessions_for_user(user: User) -> QuerySet[Session]:
     """Sessions of the user's groups; drafts only for those with facilitator rights."""
-    memberships = Membership.objects.filter(user=user)
+    return _sessions_visible_to(user.pk)
+
+
+def _sessions_visible_to(user_id: int) -> QuerySet[Session]:
+    memberships = Membership.objects.filter(user_id=user_id)
     all_groups = memberships.values("group_id")
     leading_groups = memberships.filter(role__in=[Role.ORGANIZER, Role.FACILITATOR]).values("group_id")
     return Session.objects.filter(
@@ -104,43 +110,109 @@ SESSION_LIST_FIELDS = (
 
 
 def session_list_rows(sessions: QuerySet[Session]) -> QuerySet:
-    """`sessions` (a filtered `sessions_for_user`) as the list reads them: values in the list's order, no model
-    instances; their RSVPs and facilitators come for the page apart (`rsvps_of_sessions`,
-    `facilitators_of_sessions`). A list of 40 sessions spent most of its time instantiating sessions and
-    their facilitators' per-session managers, and compiling the RSVP subqueries."""
-    return sessions.order_by("starts_at", "id").values(*SESSION_LIST_FIELDS)
+    """`sessions` (a filtered `sessions_for_user`) as the list reads them: `values_list` rows of
+    `SESSION_LIST_FIELDS` in the list's order, no model instances; their RSVPs and facilitators come for the
+    page apart (`rsvps_of_sessions`, `facilitators_of_sessions`). A list of 40 sessions spent most of its time
+    instantiating sessions and their facilitators' per-session managers, and compiling the RSVP subqueries."""
+    return sessions.order_by("starts_at", "id").values_list(*SESSION_LIST_FIELDS)
+
+
+class SessionListRows:
+    """`session_list_rows(sessions_for_user(user))` for the paginator, the first page read with SQL compiled
+    once per process (`core.compiled`): building the visibility rule's queryset and compiling it cost more
+    CPU than PostgreSQL spent answering it. Any other slice, and the count, go through the ORM as before.
+
+    For a list with no filter asked for (`SessionViewSet.list`); the paginator slices the first page as
+    `[:n]` (`core.api.pagination.Paginator`).
+    """
+
+    def __init__(self, user: User) -> None:
+        self.user_id = user.pk
+
+    @cached_property
+    def queryset(self) -> QuerySet:
+        return session_list_rows(_sessions_visible_to(self.user_id))
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, index):
+        first = isinstance(index, slice) and not index.start and index.step is None and index.stop is not None
+        if first and 0 < index.stop <= _FIRST_PAGE_MOST_ROWS:
+            return _FIRST_PAGE.rows(index.stop, [self.user_id])
+        return self.queryset[index]
+
+
+# The first pages compiled: up to the API's largest page, its orphans and the one row more that tells
+# whether the list goes on (`core.api.pagination`); a slice is part of the SQL, so each length is a shape.
+_FIRST_PAGE_MOST_ROWS = 1000
+
+
+@CompiledQuery
+def _FIRST_PAGE(rows: int, args):
+    return session_list_rows(_sessions_visible_to(args[0]))[:rows]
 
 
 def rsvps_of_sessions(user: User, session_ids: list[int]) -> tuple[dict[int, dict[str, int]], dict[int, str]]:
-    """For each session: how many answered each status, and the user's own answer (absent if none). One query."""
-    counts = {pk: dict.fromkeys(RSVPStatus.values, 0) for pk in session_ids}
+    """For each session: how many answered each status, and the user's own answer (absent if none). One query,
+    its SQL compiled once per process (PostgreSQL: the ids one array parameter)."""
+    counts = {pk: dict.fromkeys(_RSVP_STATUSES, 0) for pk in session_ids}
     mine: dict[int, str] = {}
-    rows = (
-        RSVP.objects.filter(session_id__in=session_ids)
-        .order_by()
-        .values_list("session_id", "status")
-        .annotate(n=Count("id"), mine=Count("id", filter=Q(user_id=user.pk)))
-    )
-    for session_id, status, n, own in rows:
+    if not session_ids:
+        return counts, mine
+    for session_id, status, n, own in _RSVP_COUNTS.rows(_by_array(), [session_ids, user.pk]):
         counts[session_id][status] = n
         if own:
             mine[session_id] = status
     return counts, mine
 
 
+_RSVP_STATUSES = tuple(RSVPStatus.values)
+
+
+def _of_sessions(by_array: bool, session_ids) -> Q | Func:
+    return any_of("session_id", session_ids) if by_array else Q(session_id__in=session_ids)
+
+
+def _by_array() -> bool:
+    """Whether a list of ids goes to the database as one array parameter (PostgreSQL): one SQL for any number."""
+    return connections[router.db_for_read(Session)].vendor == "postgresql"
+
+
+@CompiledQuery
+def _RSVP_COUNTS(by_array: bool, args):
+    session_ids, user_id = args
+    return (
+        RSVP.objects.filter(_of_sessions(by_array, session_ids))
+        .order_by()
+        .values_list("session_id", "status")
+        .annotate(n=Count("id"), mine=Count("id", filter=Q(user_id=user_id)))
+    )
+
+
 def facilitators_of_sessions(session_ids: list[int]) -> dict[int, list[dict]]:
-    """Each session's facilitators as `{"id", "name"}`, by id, in one query of the columns `User.name` reads."""
+    """Each session's facilitators as `{"id", "name"}`, by id, in one query of the columns `User.name` reads,
+    its SQL compiled once per process."""
     facilitators: dict[int, list[dict]] = {pk: [] for pk in session_ids}
-    rows = (
-        Session.facilitators.through.objects.filter(session_id__in=session_ids)
+    if not session_ids:
+        return facilitators
+    name_from = User.name_from
+    for session_id, user_id, display_name, first_name, last_name, username in _FACILITATORS.rows(
+        _by_array(), [session_ids]
+    ):
+        facilitators[session_id].append(
+            {"id": user_id, "name": name_from(display_name, first_name, last_name, username)}
+        )
+    return facilitators
+
+
+@CompiledQuery
+def _FACILITATORS(by_array: bool, args):
+    return (
+        Session.facilitators.through.objects.filter(_of_sessions(by_array, args[0]))
         .order_by("user_id")
         .values_list("session_id", *(f"user__{name}" for name in USER_NAME_FIELDS))
     )
-    for session_id, user_id, display_name, first_name, last_name, username in rows:
-        facilitators[session_id].append(
-            {"id": user_id, "name": User.name_from(display_name, first_name, last_name, username)}
-        )
-    return facilitators
 
 
 def _rsvps_answering(status: str) -> Coalesce:

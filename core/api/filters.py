@@ -47,6 +47,21 @@ class FilterBackend(filters.DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+def names_a_filter(request, view) -> bool:
+    """Whether `view.filter_queryset` could change a list for this request: the query string names one of the
+    view's filters, or the view has a filter backend other than ours. A list that answers False may read its
+    rows without building the queryset the backends would be given (`sessions_app`'s session list)."""
+    for backend_class in view.filter_backends:
+        if not issubclass(backend_class, FilterBackend):
+            return True
+        filterset_class = backend_class().get_filterset_class(view, None)
+        # Without a queryset, django-filter makes no FilterSet of `filterset_fields`: their names then.
+        names = filterset_class.base_filters if filterset_class else getattr(view, "filterset_fields", None) or ()
+        if _names_a_filter(request.query_params, names):
+            return True
+    return False
+
+
 def _names_a_filter(params, names) -> bool:
     # A filter of several fields (a range) reads `<name>_<suffix>`: any parameter starting with a name counts.
     return any(param == name or param.startswith(f"{name}_") for param in params for name in names)

@@ -362,38 +362,63 @@ class SessionSerializer(serializers.ModelSerializer):
         holds it to what the declared fields answer.
         """
         return session_json(
-            {name: getattr(session, name) for name in SESSION_LIST_FIELDS},
+            tuple(getattr(session, name) for name in SESSION_LIST_FIELDS),
             facilitators=[{"id": user.pk, "name": user.name} for user in session.facilitators.all()],
             rsvp_counts=self.get_rsvp_counts(session),
             my_rsvp=session.my_rsvp,
+            pack_urls=pack_urls(session.pk),
         )
 
 
-def session_json(values: dict, *, facilitators: list[dict], rsvp_counts: dict[str, int], my_rsvp: str | None) -> dict:
-    """A session as `SessionSerializer` answers it, from its columns (`selectors.SESSION_LIST_FIELDS`)."""
+def session_json(
+    row: tuple, *, facilitators: list[dict], rsvp_counts: dict[str, int], my_rsvp: str | None, pack_urls: dict
+) -> dict:
+    """A session as `SessionSerializer` answers it, from its columns: a row of `selectors.SESSION_LIST_FIELDS`
+    (in that order, as `values_list` reads them) and its `links.pack_urls`. The list's test
+    (`test_session_list_answers_what_its_declared_fields_answer`) fails if the two orders part."""
+    (
+        pk,
+        group_id,
+        series_id,
+        occurrence_index,
+        detached,
+        title,
+        description,
+        starts_at,
+        ends_at,
+        timezone,
+        location,
+        online_url,
+        status,
+        sequence,
+        post_before_peek,
+        reading_lead_minutes,
+        starting_lead_minutes,
+        reading_minutes,
+    ) = row
     return {
-        "id": values["id"],
-        "group": values["group_id"],
-        "series": values["series_id"],
-        "occurrence_index": values["occurrence_index"],
-        "detached": values["detached"],
-        "title": values["title"],
-        "description": values["description"],
-        "starts_at": _instant(values["starts_at"]),
-        "ends_at": _instant(values["ends_at"]),
-        "timezone": values["timezone"],
-        "location": values["location"],
-        "online_url": values["online_url"],
-        "status": values["status"],
+        "id": pk,
+        "group": group_id,
+        "series": series_id,
+        "occurrence_index": occurrence_index,
+        "detached": detached,
+        "title": title,
+        "description": description,
+        "starts_at": _instant(starts_at),
+        "ends_at": _instant(ends_at),
+        "timezone": timezone,
+        "location": location,
+        "online_url": online_url,
+        "status": status,
         "facilitators": facilitators,
-        "sequence": values["sequence"],
-        "post_before_peek": values["post_before_peek"],
-        "reading_lead_minutes": values["reading_lead_minutes"],
-        "starting_lead_minutes": values["starting_lead_minutes"],
-        "reading_minutes": values["reading_minutes"],
+        "sequence": sequence,
+        "post_before_peek": post_before_peek,
+        "reading_lead_minutes": reading_lead_minutes,
+        "starting_lead_minutes": starting_lead_minutes,
+        "reading_minutes": reading_minutes,
         "rsvp_counts": rsvp_counts,
         "my_rsvp": my_rsvp,
-        "pack_urls": pack_urls(values["id"]),
+        "pack_urls": pack_urls,
     }
 
 
