@@ -16,17 +16,18 @@ whom they mention one more.
 
 from datetime import UTC, datetime
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db import connections
+from django.db.models import BooleanField, Exists, ExpressionWrapper, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
-from sessions_app.enums import SummaryAttendance
-from sessions_app.models import Membership, Session, StudyGroup, User
-from sessions_app.selectors import attendees_of, next_session, sessions_before
+from sessions_app.enums import SUMMARY_STATUSES, SummaryAttendance
+from sessions_app.models import Membership, Session, User
+from sessions_app.selectors import next_session, sessions_before
 
 from .enums import NoteVisibility, QuestionState
 from .mentions import html_with_mention_names, mention_map
 from .models import DiscussionQuestion, NoteMention, NoteTag
 from .pack.compiled import CompiledQuery
-from .reading_model import person_name, reading_ranges
+from .reading_model import _MENTIONS, ReadingView, person_name, reading_ranges
 from .selectors import PassageRange, notes_visible_to, session_passages_q
 
 # The answers a summary shows for each question: the most helpful first.
@@ -88,6 +89,19 @@ def _SUMMARY_NOTES(shape, args):
     )
 
 
+def _mentions_of(note_ids: list[int]) -> list[tuple]:
+    """(note, user, username, display, first and last name) of whom these notes mention, by note and order."""
+    if connections[NoteMention.objects.db].vendor == "postgresql":  # the reader's query, by the ids (one array)
+        return _MENTIONS.rows((True, 0, False), [note_ids])
+    return list(
+        NoteMention.objects.filter(note_id__in=note_ids)
+        .order_by("note_id", "id")
+        .values_list(
+            "note_id", "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
+        )
+    )
+
+
 def _summary_notes(
     user: User, membership: Membership, readings: list, question_ids: list[int]
 ) -> tuple[dict[int, list[dict]], list[dict]]:
@@ -102,13 +116,7 @@ def _summary_notes(
     if not rows:
         return answers, []
     mentions: dict[int, list[dict]] = {}
-    for note_id, user_id, username, *name in (
-        NoteMention.objects.filter(note_id__in=[row[0] for row in rows])
-        .order_by("note_id", "id")
-        .values_list(
-            "note_id", "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
-        )
-    ):
+    for note_id, user_id, username, *name in _mentions_of([row[0] for row in rows]):
         name = person_name(*name, username)
         mentions.setdefault(note_id, []).append({"id": user_id, "username": username, "name": name})
     answered, follow_ups = [], []
@@ -135,13 +143,26 @@ def _summary_notes(
     return answers, [note for _key, note in sorted(follow_ups, key=lambda item: item[0])]
 
 
+@CompiledQuery
+def _ATTENDEES(_shape, args):
+    """Who was marked present at session `args[0]` and is still a member of its group `args[1]`
+    (`selectors.attendees_of`), by the columns of their name."""
+    return User.objects.filter(attendance__session_id=args[0], memberships__group_id=args[1]).values_list(
+        "id", "display_name", "first_name", "last_name", "username"
+    )
+
+
 def _attendance(session: Session) -> dict:
-    attendees = attendees_of(session)
+    # `selectors.attendees_of`'s people in its order (by name, then id), read as values.
+    attendees = sorted(
+        ((person_name(*name), pk) for pk, *name in _ATTENDEES.rows(None, [session.pk, session.group_id])),
+        key=lambda item: (item[0].casefold(), item[1]),
+    )
     names = session.group.summary_attendance == SummaryAttendance.NAMES
     return {
         "shown_as": session.group.summary_attendance,
         "present": len(attendees),
-        "names": [user.name for user in attendees] if names else None,
+        "names": [name for name, _pk in attendees] if names else None,
     }
 
 
@@ -168,8 +189,8 @@ def _questions(rows: list[tuple], answers: dict[int, list[dict]]) -> list[dict]:
     ]
 
 
-def _next(session: Session) -> dict | None:
-    upcoming = next_session(session)
+def _next(upcoming: Session | None, readings: list[ReadingView] | None = None) -> dict | None:
+    """The `next_session` part: `upcoming`'s head and its readings (`readings`, when loaded already)."""
     if upcoming is None:
         return None
     return {
@@ -182,49 +203,118 @@ def _next(session: Session) -> dict | None:
                 "required": reading.required,
                 "reading_minutes": reading.reading_minutes,
             }
-            for reading in reading_ranges(upcoming.pk)
+            for reading in (reading_ranges(upcoming.pk) if readings is None else readings)
         ],
     }
 
 
-def session_summary(user: User, membership: Membership, session: Session) -> dict:
+_UNKNOWN = object()
+
+
+def session_summary(
+    user: User, membership: Membership, session: Session, *, upcoming=_UNKNOWN, upcoming_readings=None
+) -> dict:
     """The summary of `session` as `user` (with `membership` in its group) may see it now.
 
-    The caller has checked that `user` may see the session (`access_session`).
+    The caller has checked that `user` may see the session (`access_session`). `upcoming`, when the
+    caller knows it: the group's next session (`selectors.next_session`), or None; `upcoming_readings`
+    its `reading_ranges`, when loaded already.
     """
     questions = _QUESTIONS.rows(None, [session.pk])
     answers, follow_ups = _summary_notes(user, membership, reading_ranges(session.pk), [pk for pk, _ in questions])
+    if upcoming is _UNKNOWN:
+        upcoming = next_session(session)
     return {
         "session": _session_head(session),
         "attendance": _attendance(session),
         "questions": _questions(questions, answers),
         "follow_ups": follow_ups,
-        "next_session": _next(session),
+        "next_session": _next(upcoming, upcoming_readings),
     }
 
 
-_SESSION_FIELDS = [field.attname for field in Session._meta.concrete_fields]
-_GROUP_FIELDS = [field.attname for field in StudyGroup._meta.concrete_fields]
+# The previous session as a pack's version and summary read it: its id, what the summary shows of its own
+# fields, its role counters, and the id of the session its summary points to as the next one.
+_PREVIOUS_FIELDS = [
+    "id",
+    "title",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "members_version",
+    "facilitators_version",
+    "organizers_version",
+]
+PREVIOUS_COLUMNS = (*(f"previous__{name}" for name in _PREVIOUS_FIELDS), "previous_next_id")
+
+
+def with_previous(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """`sessions` with the group's session before each (`previous`: one join; `selectors.previous_session`'s
+    rule, `sessions_before`) and `previous_next_id`: the session that one's summary shows as the next.
+
+    That is `selectors.next_session` of the previous session, read from this one's start: no session
+    whose summary shows (a status of SUMMARY_STATUSES) starts between the two (or it would be the
+    previous one), so it is the first of those starting at or after this one (this one, mostly).
+    Read `PREVIOUS_COLUMNS` and make the previous session with `previous_from`.
+    """
+    before = sessions_before(OuterRef("group_id"), OuterRef("starts_at")).values("pk")[:1]
+    following = (
+        Session.objects.filter(
+            group_id=OuterRef("group_id"), status__in=SUMMARY_STATUSES, starts_at__gte=OuterRef("starts_at")
+        )
+        .order_by("starts_at", "id")
+        .values("pk")[:1]
+    )
+    return sessions.annotate(
+        previous=FilteredRelation("group__sessions", condition=Q(group__sessions__pk=Subquery(before))),
+        previous_next_id=Subquery(following),
+    )
+
+
+def previous_from(values, session: Session) -> Session | None:
+    """The previous session of `session` from `PREVIOUS_COLUMNS`' values (None when there is none): the
+    fields read only, its group `session`'s, and `next_id`."""
+    if values[0] is None:
+        return None
+    previous = Session.from_db(Session.objects.db, _PREVIOUS_FIELDS, values[: len(_PREVIOUS_FIELDS)])
+    previous.group_id, previous.group = session.group_id, session.group
+    previous.next_id = values[len(_PREVIOUS_FIELDS)]
+    return previous
 
 
 @CompiledQuery
 def _PREVIOUS(_shape, args):
-    """`previous_session` of session `args[0]` (in group `args[1]`), as its fields' and its group's values."""
-    starts_at = Subquery(Session.objects.filter(pk=args[0]).values("starts_at")[:1])
-    return sessions_before(args[1], starts_at)[:1].values_list(
-        *_SESSION_FIELDS, *(f"group__{name}" for name in _GROUP_FIELDS)
-    )
+    return with_previous(Session.objects.filter(pk=args[0])).order_by().values_list(*PREVIOUS_COLUMNS)
 
 
-def previous_summary(user: User, membership: Membership, session: Session) -> dict | None:
+def load_previous(session: Session) -> Session | None:
+    """`previous_from` for `session` (loaded with its group): one query, its SQL compiled once per process."""
+    rows = _PREVIOUS.rows(None, [session.pk])
+    return previous_from(rows[0], session) if rows else None
+
+
+def previous_summary(
+    user: User,
+    membership: Membership,
+    session: Session,
+    *,
+    previous=_UNKNOWN,
+    readings: list[ReadingView] | None = None,
+) -> dict | None:
     """For `session`'s pack: the summary of the group's session before it, or None when there is none.
 
-    `previous_session` with SQL compiled once per process (`pack.compiled`), by the session's stored start.
+    `previous`, when the caller read it (`with_previous`: the pack's scope does); `readings`, the
+    session's own `reading_ranges` when loaded (its summary's next session is mostly `session` itself).
     """
-    rows = _PREVIOUS.rows(None, [session.pk, session.group_id])
-    if not rows:
+    if previous is _UNKNOWN:
+        previous = load_previous(session)
+    if previous is None:
         return None
-    count = len(_SESSION_FIELDS)
-    before = Session.from_db("default", _SESSION_FIELDS, rows[0][:count])
-    before.group = StudyGroup.from_db("default", _GROUP_FIELDS, rows[0][count:])
-    return session_summary(user, membership, before)
+    if previous.next_id == session.pk:
+        upcoming = session
+    else:
+        upcoming, readings = (
+            (Session.objects.filter(pk=previous.next_id).first() if previous.next_id is not None else None),
+            None,
+        )
+    return session_summary(user, membership, previous, upcoming=upcoming, upcoming_readings=readings)

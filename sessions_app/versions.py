@@ -24,15 +24,22 @@ forgetting one serves a stale pack until the next change, so every service
 that writes something a pack shows calls one of these. The session's own
 fields (title, times, place, status) and the group's (name, slug, timezone)
 enter the version directly, so editing them needs no call here.
+
+The pack also shows the summary of the session before (`previous_summary`):
+its version reads that session's id, own fields and counter for the same role
+with its scope (one join), so a change there raises that session's counters
+only, never those of the sessions after it; which session is the previous one
+is read afresh each time.
 """
 
 from collections.abc import Iterable
 from datetime import datetime
 from enum import IntEnum
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db import connections, router
+from django.db.models import F, Q, QuerySet
 
-from .enums import SUMMARY_STATUSES, Role
+from .enums import Role
 from .models import Membership, Session
 
 
@@ -57,35 +64,42 @@ _REACHED = {
 }
 
 
-def _and_the_sessions_after(sessions: QuerySet[Session]) -> QuerySet[Session]:
-    """`sessions` and those whose pack shows the summary of one of them (`selectors.previous_session`).
+def _bump_sql(connection, audience: Audience) -> str:
+    """The UPDATE that raises `audience`'s counters of the sessions whose ids are its one parameter (PostgreSQL:
+    an array), written once per process: every note write runs it, and the ORM took longer to compile it than
+    PostgreSQL to run it."""
+    key = (connection.alias, audience)
+    if key not in _BUMP_SQL:
+        quote = connection.ops.quote_name
+        raised = ", ".join(f"{quote(name)} = {quote(name)} + 1" for name in _REACHED[audience])
+        _BUMP_SQL[key] = (
+            f"UPDATE {quote(Session._meta.db_table)} SET {raised} "  # noqa: S608 (names from the model, quoted)
+            f"WHERE {quote(Session._meta.pk.column)} = ANY(%s::bigint[])"
+        )
+    return _BUMP_SQL[key]
 
-    A session S shows the summary of P when P is the latest held-or-to-be-held session of the group
-    before it: S starts after P with no such session in between. One query, with subqueries.
-    """
-    between = Session.objects.filter(
-        group_id=OuterRef(OuterRef("group_id")),
-        status__in=SUMMARY_STATUSES,
-        starts_at__gt=OuterRef("starts_at"),
-        starts_at__lt=OuterRef(OuterRef("starts_at")),
-    )
-    before = sessions.filter(
-        group_id=OuterRef("group_id"), status__in=SUMMARY_STATUSES, starts_at__lt=OuterRef("starts_at")
-    ).filter(~Exists(between))
-    return Session.objects.filter(group_id__in=sessions.values("group_id")).filter(
-        Q(pk__in=sessions.values("pk")) | Exists(before)
-    )
+
+_BUMP_SQL: dict[tuple[str, Audience], str] = {}
 
 
 def session_versions_bump(*, sessions: QuerySet[Session] | Iterable[int], audience: Audience) -> int:
     """Raise the counters of `sessions` (a queryset or ids) for `audience`; one UPDATE. Returns the rows changed.
 
-    The session after each one (whose pack shows its summary: who came, its questions and answers, its
-    follow-ups) is raised with it, for the same audience.
+    Only these sessions: the pack of the session after one of them, which shows its summary (who came, its
+    questions and answers, its follow-ups), reads that session's counter with its own scope
+    (`version_parts`' `previous`), so its version moves without a write here.
     """
-    if not isinstance(sessions, QuerySet):
-        sessions = Session.objects.filter(pk__in=list(sessions))
-    return _and_the_sessions_after(sessions).update(**{field: F(field) + 1 for field in _REACHED[audience]})
+    if isinstance(sessions, QuerySet):
+        return sessions.update(**{field: F(field) + 1 for field in _REACHED[audience]})
+    ids = sorted({int(pk) for pk in sessions})
+    if not ids:
+        return 0
+    connection = connections[router.db_for_write(Session)]
+    if connection.vendor != "postgresql":
+        return Session.objects.filter(pk__in=ids).update(**{field: F(field) + 1 for field in _REACHED[audience]})
+    with connection.cursor() as cursor:
+        cursor.execute(_bump_sql(connection, audience), ["{" + ",".join(map(str, ids)) + "}"])
+        return cursor.rowcount
 
 
 def group_versions_bump(*, group_ids: Iterable[int] | QuerySet, audience: Audience = Audience.EVERYONE) -> int:
@@ -96,10 +110,12 @@ def group_versions_bump(*, group_ids: Iterable[int] | QuerySet, audience: Audien
 def following_versions_bump(*, group_id: int, after: datetime) -> int:
     """Raise every counter of the group's sessions that start after `after`; one UPDATE.
 
-    A session's pack shows the summary of the session before it (`selectors.previous_session`):
-    its title and time, who came, its questions and follow-ups. A change to a session (its
-    attendance, its time or status, a new session in between) may alter or replace the summary
-    later sessions show, so it raises theirs. Raising a few more than the next one is harmless.
+    A session's pack shows the summary of the session before it (`selectors.previous_session`): its
+    title and time, who came, its questions and follow-ups. Which session that is, its own fields and
+    its role counter are read with the pack's scope (`version_parts`' `previous`), so a new session
+    in between, a change of time or status, or anything raising the previous session's counters moves
+    the later pack's version without this. Who came is neither: attendance (`attendance_set`) still
+    raises the sessions after through here. Raising a few more than the next one is harmless.
     """
     return session_versions_bump(
         sessions=Session.objects.filter(group_id=group_id, starts_at__gt=after), audience=Audience.EVERYONE
@@ -120,18 +136,22 @@ def personal_versions_bump(*, group_id: int, user_ids: Iterable[int] | QuerySet 
     return Membership.objects.filter(people, group_id=group_id).update(personal_version=F("personal_version") + 1)
 
 
-def version_parts(*, session: Session, membership: Membership) -> tuple:
-    """What the version of `membership`'s view of `session` is made of, from the two rows (no query).
+def version_parts(*, session: Session, membership: Membership, previous: Session | None = None) -> tuple:
+    """What the version of `membership`'s view of `session` is made of, from the loaded rows (no query).
 
-    `session.group` must be loaded (`access_session` does).
+    `session.group` must be loaded (`access_session` does). `previous`, for the pack (which shows its
+    summary): the group's session before `session` (`selectors.previous_session`) with its own fields
+    and role counters, and `next_id`, the session its summary points to; None when there is none.
+    The live reader leaves it out (it shows no summary).
     """
     group = session.group
-    return (
+    counter = ROLE_COUNTER.get(membership.role, "members_version")
+    parts = (
         membership.pk,
         membership.user_id,
         membership.role,
         membership.personal_version,
-        getattr(session, ROLE_COUNTER.get(membership.role, "members_version")),
+        getattr(session, counter),
         session.pk,
         session.title,
         session.description,
@@ -145,4 +165,17 @@ def version_parts(*, session: Session, membership: Membership) -> tuple:
         group.name,
         group.slug,
         group.timezone,
+    )
+    if previous is None:
+        return parts
+    return (
+        *parts,
+        group.summary_attendance,
+        previous.pk,
+        getattr(previous, counter),
+        previous.title,
+        previous.starts_at.isoformat(),
+        previous.ends_at.isoformat(),
+        previous.timezone,
+        previous.next_id,
     )

@@ -26,7 +26,7 @@ from ..brief import facilitator_brief
 from ..enums import QuestionState
 from ..models import DiscussionQuestion
 from ..reading_model import NoteView, ReadingView, person_name, reading_ranges, session_reading, visible_session_notes
-from ..summary import previous_summary
+from ..summary import PREVIOUS_COLUMNS, load_previous, previous_from, previous_summary, with_previous
 from .compiled import CompiledQuery
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
@@ -34,15 +34,29 @@ from .compiled import CompiledQuery
 PACK_FORMAT = 7
 
 
-class PackScope:
-    """Whose pack, of which session: shared by the version and the pack."""
+_UNLOADED = object()
 
-    def __init__(self, *, user: User, session: Session, membership: Membership) -> None:
+
+class PackScope:
+    """Whose pack, of which session: shared by the version and the pack.
+
+    `previous`: the group's session before this one, whose summary the pack shows (`summary.with_previous`),
+    or None; read with the scope (`access_pack_scope`) or, for a scope made from loaded rows, when first asked.
+    """
+
+    def __init__(self, *, user: User, session: Session, membership: Membership, previous=_UNLOADED) -> None:
         self.user, self.session, self.membership = user, session, membership
+        self._previous = previous
+
+    @property
+    def previous(self) -> Session | None:
+        if self._previous is _UNLOADED:
+            self._previous = load_previous(self.session)
+        return self._previous
 
 
 def pack_scope(*, user: User, session: Session, membership: Membership) -> PackScope:
-    """The scope of `user`'s pack of `session` (loaded with its group)."""
+    """The scope of `user`'s pack of `session` (loaded with its group); the previous session is read when asked."""
     return PackScope(user=user, session=session, membership=membership)
 
 
@@ -53,13 +67,19 @@ _SCOPE_DB = "default"
 
 @CompiledQuery
 def _SCOPE(_shape, args):
-    """Session `args[0]` with its group and the membership of user `args[1]` in it (as model fields' values)."""
-    return Session.objects.filter(pk=args[0], group__memberships__user_id=args[1]).values_list(
-        *_SESSION_FIELDS,
-        *(f"group__{name}" for name in _GROUP_FIELDS),
-        "group__memberships__id",
-        "group__memberships__role",
-        "group__memberships__personal_version",
+    """Session `args[0]` with its group, the membership of user `args[1]` in it (as model fields' values) and
+    the session before it (`summary.PREVIOUS_COLUMNS`)."""
+    return (
+        with_previous(Session.objects.filter(pk=args[0], group__memberships__user_id=args[1]))
+        .order_by()
+        .values_list(
+            *_SESSION_FIELDS,
+            *(f"group__{name}" for name in _GROUP_FIELDS),
+            "group__memberships__id",
+            "group__memberships__role",
+            "group__memberships__personal_version",
+            *PREVIOUS_COLUMNS,
+        )
     )
 
 
@@ -67,7 +87,8 @@ def access_pack_scope(user: User, session_id: int | str) -> PackScope:
     """The scope of `user`'s pack of the session, in one indexed read (session, group, membership); else 404.
 
     The same rule as `sessions_app.selectors.access_session` (the user's groups; drafts only for
-    those with facilitator rights), read together with the membership, whose counters the version needs;
+    those with facilitator rights), read together with the membership, whose counters the version needs,
+    and the session before (whose summary the pack shows: its fields and counters are in the version);
     its SQL compiled once per process (`compiled`: the 304 and every pack request run it).
     """
     try:
@@ -80,13 +101,14 @@ def access_pack_scope(user: User, session_id: int | str) -> PackScope:
     sessions, groups = len(_SESSION_FIELDS), len(_GROUP_FIELDS)
     session = Session.from_db(_SCOPE_DB, _SESSION_FIELDS, row[:sessions])
     session.group = StudyGroup.from_db(_SCOPE_DB, _GROUP_FIELDS, row[sessions : sessions + groups])
-    membership_id, role, personal_version = row[sessions + groups :]
+    membership_id, role, personal_version = row[sessions + groups : sessions + groups + 3]
     membership = Membership(
         pk=membership_id, user=user, group=session.group, role=role, personal_version=personal_version
     )
     if session.status == SessionStatus.DRAFT and not facilitates(membership):
         raise Http404("No such session.")
-    return PackScope(user=user, session=session, membership=membership)
+    previous = previous_from(row[sessions + groups + 3 :], session)
+    return PackScope(user=user, session=session, membership=membership, previous=previous)
 
 
 def pack_version(scope: PackScope) -> str:
@@ -95,22 +117,28 @@ def pack_version(scope: PackScope) -> str:
     It hashes the session's and group's own fields and the counters of
     `sessions_app.versions` (the user's role's counter on the session, their
     personal counter in the group), which every service raises in the
-    transaction of a change to what the pack shows (`readings.pack.versions`).
-    Nobody else's private note, hidden note or facilitator notes move this
-    person's counters, so the version cannot leak one.
+    transaction of a change to what the pack shows (`readings.pack.versions`),
+    and the session before (its id, the fields its summary shows, its counter
+    for the same role), read with the scope. Nobody else's private note, hidden
+    note or facilitator notes move this person's counters, so the version
+    cannot leak one.
     """
-    parts = (PACK_FORMAT, *version_parts(session=scope.session, membership=scope.membership))
+    parts = (
+        PACK_FORMAT,
+        *version_parts(session=scope.session, membership=scope.membership, previous=scope.previous),
+    )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 def notes_version(scope: PackScope) -> str:
-    """The key the live reader's poll answers 304 under: the pack's version (no query).
+    """The key the live reader's poll answers 304 under, and the reader page starts from (no query).
 
-    It changes with every note this user may see (and with anything else the
-    pack shows, which costs the poll one small fetch); nobody else's private
-    note can change it.
+    The pack's version without the session before (the reader shows no summary): it changes with
+    every note this user may see (and with anything else of the session the pack shows, which costs
+    the poll one small fetch); nobody else's private note can change it.
     """
-    return pack_version(scope)
+    parts = (PACK_FORMAT, "notes", *version_parts(session=scope.session, membership=scope.membership))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 def live_notes(scope: PackScope) -> list[dict]:
@@ -295,6 +323,9 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
     if facilitator_rights:
         pack["brief"] = facilitator_brief(scope.user, scope.membership, session, reading=reading)
     # The group's session before this one, as this person may see it (readings.summary); absent when none.
-    if (summary := previous_summary(scope.user, scope.membership, session)) is not None:
+    summary = previous_summary(
+        scope.user, scope.membership, session, previous=scope.previous, readings=reading.readings
+    )
+    if summary is not None:
         pack["previous_summary"] = summary
     return pack

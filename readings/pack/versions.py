@@ -139,7 +139,8 @@ def note_reaches(note_ids: Iterable[int]) -> list[NoteReach]:
 def pack_versions_bump_for_notes(reaches: Iterable[NoteReach]) -> None:
     """Raise the versions of everyone these notes reach(ed) in the sessions whose readings hold them.
 
-    One query for the readings of the notes' texts, then one UPDATE per audience and per group.
+    One query for the readings of the notes' texts, then one UPDATE per audience and per group (none for the
+    people of a group note: nobody beyond its audience).
     """
     reaches = list(reaches)
     if not reaches:
@@ -167,7 +168,8 @@ def pack_versions_bump_for_notes(reaches: Iterable[NoteReach]) -> None:
         writers = None
         if passages := peeks.get(group_id):
             writers = Q(user_id__in=Note.objects.filter(passage_id__in=passages).values("author_id"))
-        personal_versions_bump(group_id=group_id, user_ids=user_ids, members=writers)
+        if user_ids or writers is not None:  # a group note reaches everyone through the sessions' counters alone
+            personal_versions_bump(group_id=group_id, user_ids=user_ids, members=writers)
 
 
 def pack_versions_bump_for_text(*, text_id: int) -> None:

@@ -11,10 +11,12 @@ cover cannot hide: adding a field to the pack without a step here fails.
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from readings.models import Note, Passage
-from readings.pack.builder import build_pack, pack_scope, pack_version
+from readings.pack.builder import access_pack_scope, build_pack, notes_version, pack_scope, pack_version
 from readings.services.assignments import assignment_create, assignment_update
 from readings.services.importing import text_import, text_revise, text_update
 from readings.services.notes import (
@@ -33,7 +35,7 @@ from readings.services.questions import (
     question_update,
     questions_reorder,
 )
-from sessions_app.models import StudyGroup
+from sessions_app.models import Session, StudyGroup
 from sessions_app.selectors import access_session, membership_for
 from sessions_app.services.accounts import profile_update
 from sessions_app.services.groups import group_update, membership_add, membership_end
@@ -77,11 +79,18 @@ def field_paths(pack: dict) -> set[str]:
 
 
 def view(user, session_id: int) -> tuple[str, dict]:
-    """The user's version and pack as a request would build them now (fresh rows)."""
+    """The user's version and pack as a request would build them now (fresh rows).
+
+    The version read with a request's scope (`access_pack_scope`, the session before in the same read) must be
+    the one made from loaded rows (`pack_scope`, which reads the session before when asked), and the pack the same.
+    """
     session = access_session(user, session_id)
     scope = pack_scope(user=user, session=session, membership=membership_for(user, session.group_id))
     version = pack_version(scope)
     pack = build_pack(scope, version=version)
+    requested = access_pack_scope(user, session_id)
+    assert pack_version(requested) == version
+    assert {**build_pack(requested, version=version), "generated_at": None} == {**pack, "generated_at": None}
     return version, {key: value for key, value in pack.items() if key not in UNCHANGEABLE}
 
 
@@ -303,10 +312,16 @@ def test_the_version_covers_the_summary_of_the_previous_session_exactly(world, p
         "a facilitators follow-up": lambda: note_create(
             author=facilitator, passage=passage[4], body="Bring maps.", visibility="facilitators", tags=["follow-up"]
         ),
+        "a facilitators answer": lambda: note_create(
+            author=facilitator, passage=passage[2], body="Steer.", visibility="facilitators", question=first
+        ),
         "a follow-up tag": lambda: note_update(note=answer, tags=["follow-up"]),
+        "a helpful mark taken back": lambda: note_unmark_helpful(note=answer, user=facilitator),
         "an answer hidden": lambda: note_set_hidden(note=answer, hidden=True, by=organizer),
         "a question added": lambda: question_create(session=previous, author=organizer, prompt="And then?"),
         "a question reworded": lambda: question_update(question=first, prompt="What happened first?"),
+        "a question deleted": lambda: question_delete(question=previous.questions.get(prompt="And then?")),
+        "an answer deleted": lambda: note_delete(note=Note.objects.get(body="Hunger.")),
         "the previous session's title": lambda: session_update(session=previous, title="October, week one"),
         "the previous session's time": lambda: session_update(
             session=previous, starts_at=when - timedelta(hours=1), ends_at=when
@@ -315,6 +330,15 @@ def test_the_version_covers_the_summary_of_the_previous_session_exactly(world, p
         "the group shows counts": lambda: group_update(group=world.group, summary_attendance="counts"),
         "the next reading": lambda: assignment_update(assignment=upcoming, required=False),
         "the next reading's text": lambda: text_update(text=text, title="Ten Days That Shook", author="Reed"),
+        "a session in between": lambda: session_create(
+            group=world.group,
+            title="October, week one and a half",
+            starts_at=now - timedelta(minutes=30),
+            ends_at=now - timedelta(minutes=10),
+        ),
+        "the session in between cancelled": lambda: session_cancel(
+            session=Session.objects.get(title="October, week one and a half")
+        ),
         "the previous session cancelled": lambda: session_cancel(session=previous),
     }
 
@@ -382,3 +406,50 @@ def test_a_former_members_new_name_moves_only_the_versions_of_those_shown_his_no
     shown = {name for name in VIEWERS if changed_fields(before[name][1], after[name][1])}
     moved = {name for name in VIEWERS if before[name][0] != after[name][0]}
     assert (shown, moved) == (moves, moves)
+
+
+def test_a_change_in_the_previous_session_raises_its_own_counters_and_moves_the_next_pack_by_the_scope(world, people):
+    """A note in the session before raises that session's counters only (one UPDATE, no subquery over the later
+    sessions): the next session's pack version moves through the scope's read of the session before, for the roles
+    that see the note there, and the live reader's version of the next session (no summary) does not move."""
+    member, facilitator = people["member"], people["facilitator"]
+    now = timezone.now()
+    previous = session_create(
+        group=world.group, title="Week zero", starts_at=now - timedelta(hours=2), ends_at=now - timedelta(hours=1)
+    )
+    content = "Title line\n\n" + "\n\n".join(f"Paragraph {n} of the essay." for n in range(1, 4))
+    text = text_import(group=world.group, created_by=world.organizer, content=content, title="Ten Days")
+    passage = text.passages.get(position=2)
+    assignment_create(session=previous, text=text, start_passage=passage, end_passage=passage)
+    question = question_create(session=previous, author=world.organizer, prompt="Why?")
+
+    def state():
+        counters = Session.objects.filter(pk=world.session.pk).values_list(
+            "members_version", "facilitators_version", "organizers_version"
+        )
+        return (
+            counters.get(),
+            {name: pack_version(access_pack_scope(people[name], world.session.pk)) for name in VIEWERS},
+            notes_version(access_pack_scope(member, world.session.pk)),
+        )
+
+    before = state()
+    with CaptureQueriesContext(connection) as captured:
+        note_create(author=facilitator, passage=passage, body="Steer.", visibility="facilitators", question=question)
+    between = state()
+    note_create(author=member, passage=passage, body="Because.", visibility="group", question=question)
+    after = state()
+
+    updates = [query["sql"] for query in captured if query["sql"].startswith('UPDATE "sessions_app_session"')]
+    assert len(updates) == 1
+    assert "SELECT" not in updates[0]
+    assert between[0] == after[0] == before[0]  # the next session's own counters never moved
+    assert {name for name in VIEWERS if between[1][name] != before[1][name]} == {"facilitator", "organizer"}
+    assert {name for name in VIEWERS if after[1][name] != between[1][name]} == set(VIEWERS)
+    assert before[2] == between[2] == after[2]
+    assert [
+        answer["body"]
+        for answer in build_pack(access_pack_scope(facilitator, world.session.pk))["previous_summary"]["questions"][0][
+            "answers"
+        ]
+    ] == ["Steer.", "Because."]
