@@ -173,18 +173,36 @@ class SessionReading:
 
 def reading_ranges(session_id: int) -> list[ReadingView]:
     """The session's readings with their texts and ranges, no passages yet: one query."""
-    rows = _READINGS.rows(None, [session_id])
-    return [
-        ReadingView(
-            id=reading_id,
-            text=TextView(id=text_id, title=title, author=author, source=source),
-            required=required,
-            instructions=instructions,
-            reading_minutes=minutes,
-            range=PassageRange(text_id=text_id, first=first, last=last),
+    return readings_of_sessions([session_id]).get(session_id, [])
+
+
+def readings_of_sessions(session_ids: Sequence[int]) -> dict[int, list[ReadingView]]:
+    """`reading_ranges` of each of these sessions (a pack's and the one before it), by session: one query."""
+    by_session: dict[int, list[ReadingView]] = {}
+    for (
+        session_id,
+        reading_id,
+        text_id,
+        title,
+        author,
+        source,
+        required,
+        instructions,
+        minutes,
+        first,
+        last,
+    ) in _READINGS.rows(None, list(session_ids)):
+        by_session.setdefault(session_id, []).append(
+            ReadingView(
+                id=reading_id,
+                text=TextView(id=text_id, title=title, author=author, source=source),
+                required=required,
+                instructions=instructions,
+                reading_minutes=minutes,
+                range=PassageRange(text_id=text_id, first=first, last=last),
+            )
         )
-        for reading_id, text_id, title, author, source, required, instructions, minutes, first, last in rows
-    ]
+    return by_session
 
 
 def _ranges_of(args: Sequence[int], count: int) -> list[PassageRange]:
@@ -198,10 +216,12 @@ def _range_args(readings: list[ReadingView]) -> list[int]:
 
 @CompiledQuery
 def _READINGS(_shape, args):
+    """The readings of the sessions `args`, each session's in its order."""
     return (
-        ReadingAssignment.objects.filter(session_id=args[0])
+        ReadingAssignment.objects.filter(session_id__in=list(args))
         .order_by("position", "id")
         .values_list(
+            "session_id",
             "id",
             "text_id",
             "text__title",
@@ -409,15 +429,18 @@ def session_reading(
     *,
     passage_id: int | None = None,
     for_page: bool = False,
+    readings: list[ReadingView] | None = None,
 ) -> SessionReading:
     """The session's readings, their passages and the notes `user` (with `membership`) may see, as threads.
 
     `passage_id` narrows it to that passage and its notes (a reader
     fragment; the passage stays under the reading that shows it). Five
     queries whatever the number of passages and notes (one for a session
-    without readings).
+    without readings); four when the caller read its `readings`
+    (`readings_of_sessions`).
     """
-    readings = reading_ranges(session_id)
+    if readings is None:
+        readings = reading_ranges(session_id)
     if not readings:
         return SessionReading(readings=[], notes={}, top=[])
     args = _range_args(readings)

@@ -212,16 +212,27 @@ _UNKNOWN = object()
 
 
 def session_summary(
-    user: User, membership: Membership, session: Session, *, upcoming=_UNKNOWN, upcoming_readings=None
+    user: User,
+    membership: Membership,
+    session: Session,
+    *,
+    upcoming=_UNKNOWN,
+    upcoming_readings: list[ReadingView] | None = None,
+    readings: list[ReadingView] | None = None,
+    questions: list[tuple[int, str]] | None = None,
 ) -> dict:
     """The summary of `session` as `user` (with `membership` in its group) may see it now.
 
-    The caller has checked that `user` may see the session (`access_session`). `upcoming`, when the
-    caller knows it: the group's next session (`selectors.next_session`), or None; `upcoming_readings`
-    its `reading_ranges`, when loaded already.
+    The caller has checked that `user` may see the session (`access_session`). What the caller read
+    already (the pack, with its own session's): `upcoming`, the group's next session
+    (`selectors.next_session`) or None, and `upcoming_readings` its `reading_ranges`; the session's
+    `readings` (`reading_ranges`) and accepted `questions` ((id, prompt) by position, as `_QUESTIONS`).
     """
-    questions = _QUESTIONS.rows(None, [session.pk])
-    answers, follow_ups = _summary_notes(user, membership, reading_ranges(session.pk), [pk for pk, _ in questions])
+    if questions is None:
+        questions = _QUESTIONS.rows(None, [session.pk])
+    if readings is None:
+        readings = reading_ranges(session.pk)
+    answers, follow_ups = _summary_notes(user, membership, readings, [pk for pk, _ in questions])
     if upcoming is _UNKNOWN:
         upcoming = next_session(session)
     return {
@@ -300,11 +311,14 @@ def previous_summary(
     *,
     previous=_UNKNOWN,
     readings: list[ReadingView] | None = None,
+    previous_readings: list[ReadingView] | None = None,
+    previous_questions: list[tuple[int, str]] | None = None,
 ) -> dict | None:
     """For `session`'s pack: the summary of the group's session before it, or None when there is none.
 
     `previous`, when the caller read it (`with_previous`: the pack's scope does); `readings`, the
-    session's own `reading_ranges` when loaded (its summary's next session is mostly `session` itself).
+    session's own `reading_ranges` when loaded (its summary's next session is mostly `session` itself);
+    `previous_readings` and `previous_questions`, the previous session's (`session_summary`).
     """
     if previous is _UNKNOWN:
         previous = load_previous(session)
@@ -317,4 +331,12 @@ def previous_summary(
             (Session.objects.filter(pk=previous.next_id).first() if previous.next_id is not None else None),
             None,
         )
-    return session_summary(user, membership, previous, upcoming=upcoming, upcoming_readings=readings)
+    return session_summary(
+        user,
+        membership,
+        previous,
+        upcoming=upcoming,
+        upcoming_readings=readings,
+        readings=previous_readings,
+        questions=previous_questions,
+    )

@@ -25,7 +25,15 @@ from sessions_app.versions import version_parts
 from ..brief import facilitator_brief
 from ..enums import QuestionState
 from ..models import DiscussionQuestion
-from ..reading_model import NoteView, ReadingView, person_name, reading_ranges, session_reading, visible_session_notes
+from ..reading_model import (
+    NoteView,
+    ReadingView,
+    person_name,
+    reading_ranges,
+    readings_of_sessions,
+    session_reading,
+    visible_session_notes,
+)
 from ..summary import PREVIOUS_COLUMNS, load_previous, previous_from, previous_summary, with_previous
 from .compiled import CompiledQuery
 
@@ -193,10 +201,11 @@ def _QUESTION_PASSAGES(_shape, args):
 
 @CompiledQuery
 def _QUESTIONS(_shape, args):
+    """The accepted questions of the sessions `args` (the pack's, and the one before it for its summary)."""
     return (
-        DiscussionQuestion.objects.filter(session_id=args[0], state=QuestionState.ACCEPTED)
+        DiscussionQuestion.objects.filter(session_id__in=list(args), state=QuestionState.ACCEPTED)
         .order_by("position", "id")
-        .values_list("id", "position", "prompt", "kind", "minutes", "facilitator_notes")
+        .values_list("session_id", "id", "position", "prompt", "kind", "minutes", "facilitator_notes")
     )
 
 
@@ -285,8 +294,14 @@ def build_pack(scope: PackScope, *, version: str | None = None) -> dict:
 
 
 def _build_pack(scope: PackScope, *, version: str | None) -> dict:
-    session = scope.session
-    reading = session_reading(scope.user, scope.membership, session.pk)
+    session, previous = scope.session, scope.previous
+    # The session's readings and questions, and the previous one's for its summary: one query each.
+    sessions = [session.pk] if previous is None else [session.pk, previous.pk]
+    readings_of = readings_of_sessions(sessions)
+    questions_of: dict[int, list[tuple]] = {pk: [] for pk in sessions}
+    for row in _QUESTIONS.rows(None, sessions):
+        questions_of[row[0]].append(row[1:])
+    reading = session_reading(scope.user, scope.membership, session.pk, readings=readings_of.get(session.pk, []))
     readings = [_reading(one) for one in reading.readings]
 
     facilitator_rights = facilitates(scope.membership)
@@ -295,7 +310,7 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
         question_passages[question_id].append(passage_id)
     questions = []
     columns = ("id", "position", "prompt", "kind", "minutes", "facilitator_notes")
-    for number, values in enumerate(_QUESTIONS.rows(None, [session.pk]), start=1):
+    for number, values in enumerate(questions_of[session.pk], start=1):
         row = dict(zip(columns, values, strict=True))
         question = {
             "id": row["id"],
@@ -324,7 +339,13 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
         pack["brief"] = facilitator_brief(scope.user, scope.membership, session, reading=reading)
     # The group's session before this one, as this person may see it (readings.summary); absent when none.
     summary = previous_summary(
-        scope.user, scope.membership, session, previous=scope.previous, readings=reading.readings
+        scope.user,
+        scope.membership,
+        session,
+        previous=previous,
+        readings=reading.readings,
+        previous_readings=None if previous is None else readings_of.get(previous.pk, []),
+        previous_questions=None if previous is None else [(row[0], row[2]) for row in questions_of[previous.pk]],
     )
     if summary is not None:
         pack["previous_summary"] = summary
