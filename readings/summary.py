@@ -259,20 +259,23 @@ _PREVIOUS_FIELDS = [
 PREVIOUS_COLUMNS = (*(f"previous__{name}" for name in _PREVIOUS_FIELDS), "previous_next_id")
 
 
-def with_previous(sessions: QuerySet[Session]) -> QuerySet[Session]:
-    """`sessions` with the group's session before each (`previous`: one join; `selectors.previous_session`'s
-    rule, `sessions_before`) and `previous_next_id`: the session that one's summary shows as the next.
+def with_previous(sessions: QuerySet[Session], session_id) -> QuerySet[Session]:
+    """`sessions` (the one whose id is `session_id`) with the group's session before it (`previous`: one join;
+    `selectors.previous_session`'s rule, `sessions_before`) and `previous_next_id`: the session that one's
+    summary shows as the next.
 
     That is `selectors.next_session` of the previous session, read from this one's start: no session
     whose summary shows (a status of SUMMARY_STATUSES) starts between the two (or it would be the
     previous one), so it is the first of those starting at or after this one (this one, mostly).
-    Read `PREVIOUS_COLUMNS` and make the previous session with `previous_from`.
+    Both look the session up by `session_id`, not the outer row: PostgreSQL runs each once (an InitPlan)
+    and joins the previous session by its primary key, where a correlated subquery ran again for every
+    session of the group. Read `PREVIOUS_COLUMNS` and make the previous session with `previous_from`.
     """
-    before = sessions_before(OuterRef("group_id"), OuterRef("starts_at")).values("pk")[:1]
+    this = Session.objects.filter(pk=session_id).order_by()
+    group_id, starts_at = Subquery(this.values("group_id")[:1]), Subquery(this.values("starts_at")[:1])
+    before = sessions_before(group_id, starts_at).values("pk")[:1]
     following = (
-        Session.objects.filter(
-            group_id=OuterRef("group_id"), status__in=SUMMARY_STATUSES, starts_at__gte=OuterRef("starts_at")
-        )
+        Session.objects.filter(group_id=group_id, status__in=SUMMARY_STATUSES, starts_at__gte=starts_at)
         .order_by("starts_at", "id")
         .values("pk")[:1]
     )
@@ -295,7 +298,7 @@ def previous_from(values, session: Session) -> Session | None:
 
 @CompiledQuery
 def _PREVIOUS(_shape, args):
-    return with_previous(Session.objects.filter(pk=args[0])).order_by().values_list(*PREVIOUS_COLUMNS)
+    return with_previous(Session.objects.filter(pk=args[0]), args[0]).order_by().values_list(*PREVIOUS_COLUMNS)
 
 
 def load_previous(session: Session) -> Session | None:

@@ -78,7 +78,7 @@ def _SCOPE(_shape, args):
     """Session `args[0]` with its group, the membership of user `args[1]` in it (as model fields' values) and
     the session before it (`summary.PREVIOUS_COLUMNS`)."""
     return (
-        with_previous(Session.objects.filter(pk=args[0], group__memberships__user_id=args[1]))
+        with_previous(Session.objects.filter(pk=args[0], group__memberships__user_id=args[1]), args[0])
         .order_by()
         .values_list(
             *_SESSION_FIELDS,

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from readings.models import Note, NoteMention, NoteTag
-from readings.pack import formats, typesetting
+from readings.pack import builder, formats, typesetting
 from readings.pack.builder import build_pack, pack_scope
 from readings.services.assignments import assignment_create
 from readings.services.importing import text_import, text_revise
@@ -25,7 +25,7 @@ from readings.services.questions import question_create, question_decide, questi
 from sessions_app.selectors import membership_for
 
 from ..conftest import service_unavailable
-from ..factories import MembershipFactory, UserFactory
+from ..factories import MembershipFactory, SessionFactory, UserFactory
 from .conftest import at, pack_response
 
 pytestmark = pytest.mark.django_db
@@ -473,6 +473,23 @@ def test_pack_query_count_is_constant(world, api, passages, notes, django_assert
 
     assert len(pack["readings"][0]["passages"]) == passages
     assert len(all_notes(pack)) == notes
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_the_scope_finds_the_session_before_once_not_again_for_each_session_of_the_group(world):
+    """The pack's scope joins the session before (whose summary the pack shows) through subqueries that look the
+    session up by its id: PostgreSQL runs each once (InitPlan), where a subquery on the outer row ran again for
+    every session of the group (SubPlan, the join's filter)."""
+    for weeks in range(1, 6):
+        SessionFactory(group=world.group, starts_at=world.session.starts_at - timedelta(weeks=weeks))
+    sql, params = builder._SCOPE.build(None, [world.session.pk, world.member.pk]).query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "InitPlan" in plan
+    assert "SubPlan" not in plan, plan
 
 
 def _discussed_session(world, notes: int):
