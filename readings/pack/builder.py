@@ -11,7 +11,6 @@ a 304 never builds the pack and costs no query of its own.
 
 import gc
 import hashlib
-from collections import defaultdict
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -189,24 +188,28 @@ def _FACILITATORS(_shape, args):
 
 
 @CompiledQuery
-def _QUESTION_PASSAGES(_shape, args):
-    return (
-        DiscussionQuestion.passages.through.objects.filter(
-            discussionquestion__session_id=args[0], discussionquestion__state=QuestionState.ACCEPTED
-        )
-        .order_by("passage__text_id", "passage__position")
-        .values_list("discussionquestion_id", "passage_id")
-    )
-
-
-@CompiledQuery
 def _QUESTIONS(_shape, args):
-    """The accepted questions of the sessions `args` (the pack's, and the one before it for its summary)."""
+    """The accepted questions of the sessions `args` (the pack's, and the one before it for its summary), one row
+    per passage each asks about (a question about none: one row, its passage None), those in reading order."""
     return (
         DiscussionQuestion.objects.filter(session_id__in=list(args), state=QuestionState.ACCEPTED)
-        .order_by("position", "id")
-        .values_list("session_id", "id", "position", "prompt", "kind", "minutes", "facilitator_notes")
+        .order_by("position", "id", "passages__text_id", "passages__position")
+        .values_list("session_id", "id", "position", "prompt", "kind", "minutes", "facilitator_notes", "passages__id")
     )
+
+
+def _questions_of(session_ids: list[int]) -> dict[int, list[tuple]]:
+    """Each session's accepted questions in order: (id, position, prompt, kind, minutes, facilitator notes,
+    [passage ids]). One query."""
+    by_session: dict[int, list[tuple]] = {pk: [] for pk in session_ids}
+    passages: dict[int, list[int]] = {}
+    for session_id, question_id, *row, passage_id in _QUESTIONS.rows(None, session_ids):
+        if question_id not in passages:
+            passages[question_id] = []
+            by_session[session_id].append((question_id, *row, passages[question_id]))
+        if passage_id is not None:
+            passages[question_id].append(passage_id)
+    return by_session
 
 
 def _session_part(session: Session) -> dict:
@@ -298,18 +301,13 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
     # The session's readings and questions, and the previous one's for its summary: one query each.
     sessions = [session.pk] if previous is None else [session.pk, previous.pk]
     readings_of = readings_of_sessions(sessions)
-    questions_of: dict[int, list[tuple]] = {pk: [] for pk in sessions}
-    for row in _QUESTIONS.rows(None, sessions):
-        questions_of[row[0]].append(row[1:])
+    questions_of = _questions_of(sessions)
     reading = session_reading(scope.user, scope.membership, session.pk, readings=readings_of.get(session.pk, []))
     readings = [_reading(one) for one in reading.readings]
 
     facilitator_rights = facilitates(scope.membership)
-    question_passages: dict[int, list[int]] = defaultdict(list)
-    for question_id, passage_id in _QUESTION_PASSAGES.rows(None, [session.pk]):
-        question_passages[question_id].append(passage_id)
     questions = []
-    columns = ("id", "position", "prompt", "kind", "minutes", "facilitator_notes")
+    columns = ("id", "position", "prompt", "kind", "minutes", "facilitator_notes", "passages")
     for number, values in enumerate(questions_of[session.pk], start=1):
         row = dict(zip(columns, values, strict=True))
         question = {
@@ -318,7 +316,7 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
             "position": row["position"],
             "prompt": row["prompt"],
             "kind": row["kind"],
-            "passages": question_passages.get(row["id"], []),
+            "passages": row["passages"],
             "minutes": row["minutes"],
         }
         if facilitator_rights:

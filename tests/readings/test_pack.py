@@ -467,8 +467,8 @@ def test_pack_query_count_is_constant(world, api, passages, notes, django_assert
     )
 
     # One of them reads whom the notes mention, by name; the session before (whose summary it shows) comes with
-    # the session, its group and the membership, in the scope's one read.
-    with django_assert_num_queries(11):
+    # the session, its group and the membership, in the scope's one read; the questions come with their passages.
+    with django_assert_num_queries(10):
         pack = api(world.member).get(pack_url(world)).json()
 
     assert len(pack["readings"][0]["passages"]) == passages
