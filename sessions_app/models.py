@@ -197,6 +197,11 @@ class Session(models.Model):
 
     class Meta:
         ordering = ["starts_at", "id"]
+        # The notes visibility rule asks, for every note it reads, whether the group has a "post before you
+        # peek" session reading its passage (readings.selectors._peek_guarded): this index holds only those
+        # sessions, so in a group with none the answer is one probe of an empty index, not a walk through all
+        # of the group's sessions per note (docs/benchmarks.md, Load: the pack's notes query).
+        indexes = [models.Index(fields=["group"], condition=Q(post_before_peek=True), name="session_peek_by_group")]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
             models.CheckConstraint(condition=Q(status__in=SessionStatus.values), name="session_status_valid"),
