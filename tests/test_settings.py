@@ -172,3 +172,34 @@ def test_postgresql_connections_do_not_jit_compile_queries():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.parametrize(
+    ("switch", "expected"),
+    [
+        (None, {"server_side_binding": True, "prepare_threshold": 5}),
+        ("true", {"server_side_binding": True, "prepare_threshold": 5}),
+        # A pooler in transaction mode hands each transaction another server connection, where the statements
+        # prepared on the last one are unknown: the switch sends every query unprepared, as Django's default does.
+        ("false", {}),
+    ],
+)
+def test_postgresql_prepares_statements_unless_told_not_to(tmp_path, switch, expected):
+    """Planning the visibility rule's joins cost PostgreSQL more than running them (docs/benchmarks.md, Load)."""
+    extra = {"DATABASE_PREPARED_STATEMENTS": switch} if switch is not None else {}
+    environment = clean_environ(
+        DATABASE_URL="postgres://studycircle:secret@db.invalid:5432/studycircle",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        STUDYCIRCLE_VAR_DIR=str(tmp_path / "var"),
+        **extra,
+    )
+    show = (
+        "import json, django; django.setup(); from django.conf import settings as s;"
+        "o = s.DATABASES['default']['OPTIONS'];"
+        "print(json.dumps({k: o[k] for k in ('server_side_binding', 'prepare_threshold') if k in o}))"
+    )
+
+    result = run_python(show, env=environment, cwd=ROOT)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected

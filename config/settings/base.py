@@ -152,6 +152,16 @@ else:
         # jit_above_cost (docs/benchmarks.md, Search).
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = " ".join(filter(None, [options.get("options", ""), "-c jit=off"]))
+        # Prepared statements: a query a connection has run 5 times (psycopg's prepare_threshold) is prepared
+        # on it, and PostgreSQL plans it no more once its generic plan costs no more than planning it each time
+        # (plan_cache_mode auto). Planning the visibility rule's joins cost PostgreSQL more CPU than running
+        # them: about three quarters of a pack's time there, a third of a note's (docs/benchmarks.md, Load).
+        # Needs server-side binding (parameters sent apart from the SQL): psycopg never prepares what Django's
+        # default client-side binding sends. DATABASE_PREPARED_STATEMENTS=false turns both off, for a pooler
+        # in transaction mode that cannot keep a connection's prepared statements (PgBouncer before 1.21).
+        if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+            options.setdefault("server_side_binding", True)
+            options.setdefault("prepare_threshold", 5)
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
