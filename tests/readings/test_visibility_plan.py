@@ -1,11 +1,13 @@
-"""The notes visibility rule as PostgreSQL runs it: "post before you peek" without walking the group's sessions.
+"""The notes visibility rule as PostgreSQL runs it: "post before you peek" costs a lookup per query, not per note.
 
 `readings.selectors._visible_in_group` hides a group note from a plain member on
 a passage that a "post before you peek" session reads, until they have posted
-there. PostgreSQL looked for such a session among all of the group's sessions
-(their group index, then a filter), for every note it read: most of a pack's
-database time, growing with notes times sessions. An index holds only the
-sessions that guard (migration sessions_app.0012).
+there. PostgreSQL first ran that test as a subquery per note (an EXISTS on the
+note's passage), which walked the group's sessions again for every note: most of
+a pack's database time, and growing with notes times sessions. The guarded
+passages are now one subquery that does not depend on the note, found once and
+hashed, through an index holding only the sessions that guard (migration
+sessions_app.0012).
 """
 
 import json
@@ -46,6 +48,20 @@ def many_notes(world, reading, member_b):
         NoteFactory(author=member_b, passage=passages[n % len(passages)], visibility="group", body=f"note {n}")
         for n in range(40)
     ]
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_the_peek_rule_is_looked_up_once_per_query_not_once_per_note(world, many_notes, guarded):
+    Session.objects.filter(pk=world.session.pk).update(post_before_peek=guarded)
+    membership = world.member.memberships.get(group=world.group)
+    queryset = notes_visible_to(world.member, membership=membership)
+
+    plan = plan_of(queryset)
+
+    subplans = [node for node in nodes(plan) if node.get("Parent Relationship") == "SubPlan"]
+    assert subplans, "the member's rule has the peek subqueries"
+    assert {node["Subplan Name"]: node["Actual Loops"] for node in subplans if node["Actual Loops"] > 1} == {}
+    assert queryset.count() == (0 if guarded else 40)  # the rule itself, unchanged
 
 
 def test_a_groups_peek_sessions_are_found_through_their_own_index(world, many_notes):
