@@ -20,6 +20,14 @@ Each worker freezes what it holds once Django is loaded (`gc.freeze()`): the
 130,000 objects of the app and its libraries live as long as the worker, and
 without it every full garbage collection walked them all again (about 1 ms a
 request on average here, about 90 ms each time one ran; docs/benchmarks.md, Load).
+It then collects its young objects after 10,000 allocations instead of
+Python's 700: a request leaves almost everything it makes to reference
+counting, and at 700 a collection ran nearly every request and passed on to
+the older generations what the request was about to free anyway. Measured
+through the WSGI handler (300 requests a kind, CPU of collections per
+request): pack 0.74 -> 0.19 ms, note create 0.62 -> 0.31 ms, session list
+0.57 -> 0.59 ms (its cyclic garbage is collected either way); a young
+collection then takes about 10 ms, once every 20 to 70 requests.
 
 gunicorn believes no forwarded header itself (by default it takes
 X-Forwarded-Proto and friends from 127.0.0.1, so a client on the same machine
@@ -38,6 +46,12 @@ forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 
 
+# Python's (700, 10, 10), the youngest generation's threshold raised (see above).
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
 def post_worker_init(worker):
-    """The worker has loaded the app: leave its long-lived objects out of every garbage collection from now on."""
+    """The worker has loaded the app: leave its long-lived objects out of every garbage collection from now on,
+    and collect the young ones less often."""
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
