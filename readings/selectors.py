@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from sessions_app.enums import Role
-from sessions_app.models import Membership, Session, User
+from sessions_app.models import Membership, Session, StudyGroup, User
 from sessions_app.rules import facilitates
 from sessions_app.selectors import membership_for, sessions_for_user
 
@@ -23,6 +23,7 @@ from .models import (
     TextImport,
     TextRevision,
 )
+from .pack.compiled import CompiledQuery
 
 
 def texts_for_user(user: User) -> QuerySet[Text]:
@@ -316,6 +317,59 @@ def access_passage(user: User, passage_id: int | str) -> Passage:
         )
     except (Passage.DoesNotExist, TypeError, ValueError):
         raise Http404("No such passage.") from None
+
+
+@CompiledQuery
+def _PASSAGE_TO_WRITE_ON(_shape, args):
+    user_id, passage_id = args
+    return (
+        Passage.objects.filter(pk=passage_id, text__group__memberships__user_id=user_id)
+        .order_by()
+        .values_list(
+            "text_id",
+            "body",
+            "retired",
+            "text__group_id",
+            "text__group__default_note_visibility",
+            "text__group__memberships__id",
+            "text__group__memberships__role",
+            "text__group__memberships__note_visibility",
+        )
+    )
+
+
+# What a passage's id may be: the range of its column (bigint); any other number is no passage.
+_IDS = range(-(2**63), 2**63)
+
+
+def passage_to_write_on(user: User, passage_id: int) -> tuple[Passage, Membership] | None:
+    """A passage of one of `user`'s groups, for a note, and their membership there; None if it is not one.
+
+    One query, its SQL compiled once per process (`pack.compiled`): writing a note built the ORM's query
+    for the passage on every request. The passage holds what a new note needs of it (its text and the
+    text's group, its body for a selector, whether it is retired); any other field is read when used.
+    The membership holds its group's default audience (`Membership.default_note_visibility`).
+    """
+    if passage_id not in _IDS:
+        return None
+    rows = _PASSAGE_TO_WRITE_ON.rows(None, [user.pk, passage_id])
+    if not rows:
+        return None
+    text_id, body, retired, group_id, default_visibility, membership_id, role, note_visibility = rows[0]
+    db = Passage.objects.db
+    group = StudyGroup.from_db(db, ["id", "default_note_visibility"], [group_id, default_visibility])
+    text = Text.from_db(db, ["id", "group_id"], [text_id, group_id])
+    passage = Passage.from_db(db, ["id", "text_id", "body", "retired"], [passage_id, text_id, body, retired])
+    membership = Membership.from_db(
+        db,
+        ["id", "user_id", "group_id", "role", "note_visibility"],
+        [membership_id, user.pk, group_id, role, note_visibility],
+    )
+    Text.group.field.set_cached_value(text, group)
+    Passage.text.field.set_cached_value(passage, text)
+    Membership.group.field.set_cached_value(membership, group)
+    Membership.user.field.set_cached_value(membership, user)
+    return passage, membership
 
 
 def answers_by_question(user: User, session: Session) -> list[dict]:

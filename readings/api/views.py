@@ -661,14 +661,17 @@ class NoteViewSet(viewsets.GenericViewSet):
         data = s.NoteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        passage = self._visible_passage(fields.pop("passage"))
+        found = selectors.passage_to_write_on(request.user, fields.pop("passage"))
+        if found is None:
+            raise serializers.ValidationError({"passage": "No such passage in your groups."})
+        passage, membership = found
         parent = None
         if (parent_id := fields.pop("parent")) is not None:
             parent = selectors.notes_visible_to(request.user).filter(pk=parent_id).first()
             if parent is None:
                 raise serializers.ValidationError({"parent": "No such note to reply to."})
         fields["question"] = self._question(fields.pop("question"), passage)
-        note = note_create(author=request.user, passage=passage, parent=parent, **fields)
+        note = note_create(author=request.user, passage=passage, parent=parent, membership=membership, **fields)
         # The note as written (its author sees it): no second read through the visibility rules; whom it
         # mentions, with their names, read once for `mentions` and `body_html`.
         prefetch_related_objects([note], selectors.mentions_prefetch())

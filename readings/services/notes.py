@@ -131,11 +131,18 @@ def _check_visibility(visibility: str) -> None:
         raise ValidationError({"visibility": f"“{visibility}” is not one of: {', '.join(NoteVisibility.values)}."})
 
 
-def _remember_audience(*, author_id: int, group_id: int, visibility: str) -> None:
-    """The person's note form in this group starts at the audience they chose last (one UPDATE, often none)."""
-    Membership.objects.filter(user_id=author_id, group_id=group_id).exclude(note_visibility=visibility).update(
-        note_visibility=visibility
-    )
+def _remember_audience(*, author_id: int, group_id: int, visibility: str, membership: Membership | None = None) -> None:
+    """The person's note form in this group starts at the audience they chose last (one UPDATE, often none).
+
+    With their `membership` as read in this transaction, none when it holds that audience already.
+    """
+    if membership is None:
+        Membership.objects.filter(user_id=author_id, group_id=group_id).exclude(note_visibility=visibility).update(
+            note_visibility=visibility
+        )
+    elif membership.note_visibility != visibility:
+        Membership.objects.filter(pk=membership.pk).update(note_visibility=visibility)
+        membership.note_visibility = visibility
 
 
 def _check_highlight(*, body: str, selector: dict | None, parent: Note | None, question) -> None:
@@ -149,7 +156,6 @@ def _check_highlight(*, body: str, selector: dict | None, parent: Note | None, q
         raise ValidationError({"question": "A highlight has no words, so it cannot answer a question."})
 
 
-@transaction.atomic
 def note_create(
     *,
     author: User,
@@ -161,6 +167,7 @@ def note_create(
     question: DiscussionQuestion | None = None,
     tags: Iterable[str] = (),
     highlight: bool = False,
+    membership: Membership | None = None,
 ) -> Note:
     """Write a note on `passage` (or on the quoted span given by `selector`), or a highlight.
 
@@ -175,7 +182,13 @@ def note_create(
     in this group, else the group's default (`Membership.default_note_visibility`);
     a top-level note remembers the audience it was written for. A
     `highlight` marks words with no body: private unless asked otherwise,
-    never a reply, and it changes no remembered audience.
+    never a reply, and it changes no remembered audience. `membership`, the
+    author's in the passage's group if the caller has read it (with its group),
+    saves reading it again.
+
+    Everything is checked before anything is written, and the writes need no
+    savepoint of their own (`_writing`): a refused note leaves the caller's
+    transaction as it was.
     """
     if visibility is not None:
         _check_visibility(visibility)
@@ -187,13 +200,8 @@ def note_create(
     else:
         _check_body(body, required=True)
     group_id = passage.text.group_id
-    if visibility is None:
-        membership = Membership.objects.select_related("group").filter(user=author, group_id=group_id).first()
-        visibility = membership.default_note_visibility if membership else NoteVisibility.PRIVATE
-    elif parent is None and not highlight:
-        _remember_audience(author_id=author.pk, group_id=group_id, visibility=visibility)
-    root_id = hidden_root_id = hidden_author_id = None
-    thread_author_id = author.pk
+    if membership is not None and (membership.user_id, membership.group_id) != (author.pk, group_id):
+        membership = None
     if parent is not None:
         if parent.passage_id != passage.pk:
             raise ValidationError({"parent": "A reply belongs on the same passage as the note it answers."})
@@ -201,44 +209,68 @@ def note_create(
             raise ValidationError({"parent": "That note was deleted; it takes no new replies."})
         if parent.highlight:
             raise ValidationError({"parent": "A highlight takes no replies."})
-        root_id = parent.root_id or parent.pk
-        current = {
-            pk: row
-            for pk, *row in Note.objects.select_for_update()
-            .filter(pk__in={root_id, parent.pk})
-            .values_list("pk", "visibility", "author_id", "hidden_root_id", "hidden_author_id")
-        }
-        visibility, thread_author_id = current[root_id][0], current[root_id][1]
-        hidden_root_id, hidden_author_id = current[parent.pk][2], current[parent.pk][3]
         selector = None
     _check_question(question, passage)
-    mentioned = _mentioned_members(body, passage.text.group_id)
-    note = Note.objects.create(
-        author=author,
-        passage=passage,
-        selector=_selector(passage, selector),
-        body=body,
-        body_html=render_markdown(body),
-        visibility=visibility,
-        parent=parent,
-        root_id=root_id,
-        thread_author_id=thread_author_id,
-        hidden_root_id=hidden_root_id,
-        hidden_author_id=hidden_author_id,
-        question=question,
-        highlight=highlight,
-    )
-    tag_rows = _set_tags(note, _clean_tags(tags), new=True)
-    newly_mentioned = _set_mentions(note, mentioned, new=True)
-    # What the answer shows of a new note is known: no tag or one (several are ordered by the database's
-    # collation, so they are read back), and no mention (mentions are read back with their people).
-    if len(tag_rows) <= 1:
-        _keep_as_read(note, "tags", tag_rows)
-    if not mentioned:
-        _keep_as_read(note, "mentions", [])
-    note_written.send(sender=Note, note=note, created=True, mentioned=newly_mentioned)
-    pack_versions_bump_for_notes(note_reaches([note.pk]))
+    mentioned = _mentioned_members(body, group_id)
+    selector = _selector(passage, selector)
+    tag_names = _clean_tags(tags)
+    remember = visibility is not None and parent is None and not highlight
+    if visibility is None:
+        if membership is None:
+            membership = Membership.objects.select_related("group").filter(user=author, group_id=group_id).first()
+        visibility = membership.default_note_visibility if membership else NoteVisibility.PRIVATE
+    with _writing():
+        if remember:
+            _remember_audience(author_id=author.pk, group_id=group_id, visibility=visibility, membership=membership)
+        root_id = hidden_root_id = hidden_author_id = None
+        thread_author_id = author.pk
+        if parent is not None:
+            root_id = parent.root_id or parent.pk
+            current = {
+                pk: row
+                for pk, *row in Note.objects.select_for_update()
+                .filter(pk__in={root_id, parent.pk})
+                .values_list("pk", "visibility", "author_id", "hidden_root_id", "hidden_author_id")
+            }
+            visibility, thread_author_id = current[root_id][0], current[root_id][1]
+            hidden_root_id, hidden_author_id = current[parent.pk][2], current[parent.pk][3]
+        note = Note.objects.create(
+            author=author,
+            passage=passage,
+            selector=selector,
+            body=body,
+            body_html=render_markdown(body),
+            visibility=visibility,
+            parent=parent,
+            root_id=root_id,
+            thread_author_id=thread_author_id,
+            hidden_root_id=hidden_root_id,
+            hidden_author_id=hidden_author_id,
+            question=question,
+            highlight=highlight,
+        )
+        tag_rows = _set_tags(note, tag_names, new=True)
+        newly_mentioned = _set_mentions(note, mentioned, new=True)
+        # What the answer shows of a new note is known: no tag or one (several are ordered by the database's
+        # collation, so they are read back), and no mention (mentions are read back with their people).
+        if len(tag_rows) <= 1:
+            _keep_as_read(note, "tags", tag_rows)
+        if not mentioned:
+            _keep_as_read(note, "mentions", [])
+        note_written.send(sender=Note, note=note, created=True, mentioned=newly_mentioned)
+        pack_versions_bump_for_notes(note_reaches([note.pk]))
     return note
+
+
+def _writing() -> transaction.Atomic:
+    """The writes of a service that has checked everything first: atomic, and inside the caller's
+    transaction (a request's) with no savepoint, two round trips fewer.
+
+    Without a savepoint, an error raised in here marks the caller's whole
+    transaction for rollback; only a failure of the database itself can be
+    raised here, and it fails the request.
+    """
+    return transaction.atomic(savepoint=False)
 
 
 @transaction.atomic

@@ -1,0 +1,111 @@
+"""What writing a note costs (queries), and that the cheaper ways of writing one answer and refuse as before."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from readings.models import Note
+from readings.services.notes import note_create
+from sessions_app.models import Membership
+
+from .conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def post_note(api, user, passage, body="Why *here*?", **fields):
+    return api(user).post("/api/v1/notes/", {"passage": passage.id, "body": body, **fields}, format="json")
+
+
+# bench/load.py's note: a group note on a passage of a session's reading, no tag, no mention, for the audience
+# the member chose last. SAVEPOINT and RELEASE of the request's transaction (in the test's); the passage with the
+# member's membership (one query); the note written; who it reaches, the readings holding its passage and their
+# sessions' pack versions raised (three). No UPDATE of the remembered audience (the membership read says it
+# already), no savepoint of the service's (it checks everything before it writes). It was ten.
+MIX_NOTE_QUERIES = 7
+
+
+def test_the_load_mix_note_costs_seven_queries_and_answers_as_it_reads_back(
+    world, api, essay, reading, django_assert_num_queries
+):
+    passage = at(essay, 12)
+    assert post_note(api, world.member, passage, "First.", visibility="group").status_code == 201
+
+    with django_assert_num_queries(MIX_NOTE_QUERIES):
+        created = post_note(api, world.member, passage, "A thought: *why* does the author say so?", visibility="group")
+
+    assert created.status_code == 201
+    assert created.json() == api(world.member).get(f"/api/v1/notes/{created.json()['id']}/").json()
+    assert created.json()["visibility"] == "group"
+
+
+def test_a_new_audience_is_remembered_with_one_update_and_the_same_one_with_none(
+    world, api, essay, reading, django_assert_num_queries
+):
+    passage = at(essay, 12)
+    for visibility, queries in (("private", MIX_NOTE_QUERIES + 1), ("private", MIX_NOTE_QUERIES)):
+        with django_assert_num_queries(queries):
+            assert post_note(api, world.member, passage, visibility=visibility).status_code == 201
+        assert Membership.objects.get(user=world.member, group=world.group).note_visibility == visibility
+
+    # Without an audience, the note is for the one remembered, read with the passage: no query more.
+    with django_assert_num_queries(MIX_NOTE_QUERIES):
+        created = post_note(api, world.member, passage)
+    assert created.json()["visibility"] == "private"
+
+
+def test_without_an_audience_remembered_a_note_takes_the_groups_default(world, api, essay, reading):
+    world.group.default_note_visibility = "facilitators"
+    world.group.save()
+
+    created = post_note(api, world.member, at(essay, 12))
+
+    assert created.status_code == 201
+    assert created.json()["visibility"] == "facilitators"
+    assert Membership.objects.get(user=world.member, group=world.group).note_visibility == ""
+
+
+@pytest.mark.parametrize("passage_id", [0, -1, 2**63, -(2**63) - 1, 10**40])
+def test_a_passage_id_no_passage_has_is_no_such_passage(world, api, essay, reading, passage_id):
+    response = api(world.member).post("/api/v1/notes/", {"passage": passage_id, "body": "Hm."}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"passage": ["No such passage in your groups."]}
+
+
+def test_nobody_writes_on_a_passage_of_a_group_they_are_not_in(world, api, essay, reading):
+    response = post_note(api, world.outsider, at(essay, 12), visibility="group")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"passage": ["No such passage in your groups."]}
+    assert not Note.objects.exists()
+
+
+def test_a_refused_note_leaves_the_callers_transaction_usable(world, essay, reading, member_b):
+    """The service writes with no savepoint of its own, so it must refuse before it writes anything: after each
+    refusal the caller (here the test's transaction) goes on querying, and nothing was written."""
+    passage = at(essay, 12)
+    top = note_create(author=member_b, passage=passage, body="Top.", visibility="group")
+    deleted = note_create(author=member_b, passage=passage, body="Gone.", visibility="group")
+    Note.objects.filter(pk=deleted.pk).update(deleted_at=reading.session.starts_at)
+    deleted.refresh_from_db()
+    retired = at(essay, 13)
+    retired.retired = True
+    refusals = [
+        {"passage": passage, "body": ""},
+        {"passage": passage, "body": "x" * 100_000},
+        {"passage": passage, "body": "Hm.", "visibility": "everyone"},
+        {"passage": retired, "body": "Hm."},
+        {"passage": passage, "body": "Hm.", "selector": {"start": 0, "end": 3, "exact": "not there"}},
+        {"passage": passage, "body": "Hm.", "tags": ["not a tag!"]},
+        {"passage": passage, "body": "Hm. @nobody"},
+        {"passage": passage, "body": "Hm.", "parent": deleted},
+        {"passage": at(essay, 14), "body": "Hm.", "parent": top},
+        {"passage": passage, "body": "Hm.", "highlight": True},
+    ]
+    before = Note.objects.count()
+    membership = Membership.objects.get(user=world.member, group=world.group)
+    for fields in refusals:
+        with pytest.raises(ValidationError):
+            note_create(author=world.member, membership=membership, **fields)
+        assert Note.objects.count() == before, fields
+    assert Membership.objects.get(pk=membership.pk).note_visibility == ""
