@@ -658,9 +658,7 @@ class NoteViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=s.NoteInputSerializer, responses={201: s.NoteSerializer})
     def create(self, request):
-        data = s.NoteInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = s.validated_input(s.NoteInputSerializer, request.data)
         found = selectors.passage_to_write_on(request.user, fields.pop("passage"))
         if found is None:
             raise serializers.ValidationError({"passage": "No such passage in your groups."})
@@ -685,9 +683,7 @@ class NoteViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.NoteUpdateSerializer, responses={200: s.NoteSerializer})
     def partial_update(self, request, pk=None):
         note = self._own(pk)
-        data = s.NoteUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
+        changes = s.validated_input(s.NoteUpdateSerializer, request.data, partial=True)
         if "passage" in changes:
             changes["passage"] = self._visible_passage(changes["passage"])
         if "question" in changes:

@@ -109,3 +109,118 @@ def test_a_refused_note_leaves_the_callers_transaction_usable(world, essay, read
             note_create(author=world.member, membership=membership, **fields)
         assert Note.objects.count() == before, fields
     assert Membership.objects.get(pk=membership.pk).note_visibility == ""
+
+
+def test_a_note_answers_what_its_declared_fields_answer(world, api, essay, reading, member_b):
+    """`NoteSerializer` writes each note directly (readings.api.serializers): the same JSON as DRF's fields give,
+    for notes of every kind: quoted, tagged and mentioning, marked helpful, private, hidden, orphaned with
+    candidates, a highlight, and a deleted one kept for its reply."""
+    from rest_framework import serializers as drf
+
+    from readings.api.serializers import NoteSerializer
+    from readings.selectors import notes_for_api
+
+    passage = at(essay, 12)
+    exact = "(who were hungry for land)"
+    start = passage.body.index(exact)
+    quoted = post_note(
+        api,
+        member_b,
+        passage,
+        "**Key**, @organizer?",
+        visibility="group",
+        selector={"start": start, "end": start + len(exact), "exact": exact},
+        tags=["land", "Peasants"],
+    ).json()
+    api(world.organizer).post(f"/api/v1/notes/{quoted['id']}/helpful/")
+    post_note(api, world.organizer, passage, "Mine alone.", visibility="private")
+    hidden = post_note(api, member_b, passage, "Off topic.", visibility="group").json()
+    api(world.organizer).post(f"/api/v1/notes/{hidden['id']}/hide/", {"hidden": True}, format="json")
+    orphan = post_note(api, member_b, at(essay, 13), "Lost.", visibility="group").json()
+    Note.objects.filter(pk=orphan["id"]).update(
+        anchor_state="orphaned",
+        candidates=[{"passage": passage.id, "anchor": passage.anchor, "position": 12, "start": 3, "end": 9}],
+    )
+    highlight = {
+        "passage": passage.id,
+        "highlight": True,
+        "selector": {"start": start, "end": start + 4, "exact": "(who"},
+    }
+    assert api(world.organizer).post("/api/v1/notes/", highlight, format="json").status_code == 201
+    gone = post_note(api, member_b, passage, "Soon gone.", visibility="group").json()
+    post_note(api, world.organizer, passage, "Still here.", parent=gone["id"])
+    api(member_b).delete(f"/api/v1/notes/{gone['id']}/")
+
+    answered = api(world.organizer).get("/api/v1/notes/?page_size=500").json()["results"]
+
+    notes = list(notes_for_api(world.organizer))
+    declared = [drf.ModelSerializer.to_representation(NoteSerializer(), note) for note in notes]
+    assert answered == declared
+    assert len(answered) == 7
+    kinds = {(note["deleted"], note["hidden"], note["highlight"], note["anchor_state"]) for note in answered}
+    assert kinds >= {
+        (True, False, False, "anchored"),
+        (False, True, False, "anchored"),
+        (False, False, True, "anchored"),
+    }
+    assert {(note["helpful_by_me"], bool(note["mentions"]), len(note["candidates"])) for note in answered} >= {
+        (True, True, 0),
+        (False, False, 1),
+    }
+
+
+NOTE_INPUTS = [
+    {"passage": 5, "body": "A thought: *why*?", "visibility": "group"},
+    {"passage": "5", "body": "x", "visibility": "private", "tags": [" #Land ", "land"], "parent": "7"},
+    {"passage": 5, "highlight": True, "selector": {"start": 1, "end": 4, "exact": "abc"}},
+    {"passage": 5, "body": "x", "selector": None, "parent": None, "question": None, "tags": [], "extra": 1},
+    {"passage": 5, "body": ""},
+    {"passage": 5, "body": "a\x00b"},
+    {"passage": 5, "body": "a\ud800b"},
+    {"passage": 5, "body": "a\x07b"},
+    {"passage": 5, "body": 12},
+    {"passage": 5, "visibility": None},
+    {"passage": 5, "visibility": "everyone"},
+    {"passage": True},
+    {"passage": 5.5},
+    {"passage": None},
+    {},
+    None,
+    [],
+    "text",
+    {"passage": 5, "tags": ["a\nb", "  "]},
+    {"passage": 5, "tags": "land"},
+    {"passage": 5, "tags": ["x" * 61]},
+    {"passage": 5, "selector": {"start": 1, "end": 2, "exact": ""}},
+    {"passage": 5, "selector": {"start": "a"}},
+    {"passage": 5, "selector": []},
+    {"passage": 5, "highlight": "maybe"},
+    {"passage": 5, "parent": "x", "question": [1]},
+]
+NOTE_CHANGES = [{}, {"body": "x"}, {"body": ""}, {"visibility": None}, {"tags": ["ok"]}, {"passage": "x"}, None, []]
+
+
+def test_note_input_is_validated_as_a_new_serializer_would(db):
+    """`validated_input` checks with fields built once per process; what it accepts and every error it gives
+    are those of a new serializer's `is_valid`, whatever came before."""
+    from rest_framework.exceptions import ValidationError as DRFValidationError
+
+    from readings.api.serializers import NoteInputSerializer, NoteUpdateSerializer, validated_input
+
+    def outcome(check):
+        try:
+            return "valid", check()
+        except DRFValidationError as error:
+            return "invalid", error.detail
+
+    def by_is_valid(serializer_class, data, partial):
+        serializer = serializer_class(data=data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    cases = [(NoteInputSerializer, data, False) for data in NOTE_INPUTS]
+    cases += [(NoteUpdateSerializer, data, True) for data in NOTE_CHANGES]
+    for serializer_class, data, partial in cases * 2:
+        expected = outcome(lambda: by_is_valid(serializer_class, data, partial))  # noqa: B023
+        assert outcome(lambda: validated_input(serializer_class, data, partial=partial)) == expected, data  # noqa: B023
+    assert outcome(lambda: validated_input(NoteInputSerializer, None))[1] == {"non_field_errors": ["No data provided"]}
