@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core.api.permissions import ActionRules
 from core.api.renderers import OptionsInJSONMixin
 from core.rules import ANYONE
+from core.transactions import every_view_writes_in_transaction
 from pages.rules import anyone
 from pages.views.accounts import admin_login
 
@@ -37,6 +38,7 @@ api = [
     path("docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+# Every view runs its writes (POST, PUT, PATCH, DELETE) in one transaction, its reads in none (core/transactions.py).
 urlpatterns = [
     # Before the admin's own URLs: its login, limited per client address.
     path("admin/login/", anyone(admin_login), name="admin-login"),
@@ -44,6 +46,7 @@ urlpatterns = [
     path("api/v1/", include(api)),
     path("", include("pages.urls")),
 ]
+every_view_writes_in_transaction(urlpatterns)
 
 # Unknown addresses under /api/ answer with the API's JSON error, as the schema declares.
 handler404 = "core.api.errors.page_not_found"

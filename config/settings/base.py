@@ -162,7 +162,9 @@ else:
         if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
             options.setdefault("server_side_binding", True)
             options.setdefault("prepare_threshold", 5)
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# The request's transaction covers writes only, for every view: core/transactions.py (config/urls.py), not
+# ATOMIC_REQUESTS, which would also wrap each read in BEGIN and COMMIT.
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and shared cache -------------------------------------------

@@ -8,15 +8,15 @@ by services are translated here, so services stay free of HTTP.
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DEFAULT_DB_ALIAS
+from django.db import transaction
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
-from rest_framework.views import set_rollback
 
 from ..exceptions import Gone
+from ..transactions import in_request_transaction
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -48,21 +48,18 @@ def validation_response(detail) -> Response:
 
 
 def exception_handler(exc, context):
-    """Translate `exc` into our JSON error; the request's transaction is rolled back.
+    """Translate `exc` into our JSON error; a write's transaction is rolled back (nothing half-written).
 
-    A view that runs outside the request transaction (`non_atomic_requests`,
-    e.g. the token view, whose failed logins must stay recorded) has none to
-    roll back, and must not mark an enclosing one (a test's) as broken.
+    The request's transaction is `core.transactions`'s, for writes only: a read
+    has none, and neither has a view that runs outside it (`non_atomic_requests`,
+    e.g. the token view, whose failed logins must stay recorded); those must
+    not mark an enclosing one (a test's) as broken. DRF's own `set_rollback`
+    reads `ATOMIC_REQUESTS`, which is off, and does nothing.
     """
     response = _handle(exc, context)
-    if response is not None and _runs_in_request_transaction(context.get("view")):
-        set_rollback()
+    if response is not None and in_request_transaction(context.get("request")):
+        transaction.set_rollback(True)
     return response
-
-
-def _runs_in_request_transaction(view) -> bool:
-    dispatch = getattr(type(view), "dispatch", None)
-    return DEFAULT_DB_ALIAS not in getattr(dispatch, "_non_atomic_requests", ())
 
 
 def _handle(exc, context):
