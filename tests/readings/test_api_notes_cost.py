@@ -224,3 +224,59 @@ def test_note_input_is_validated_as_a_new_serializer_would(db):
         expected = outcome(lambda: by_is_valid(serializer_class, data, partial))  # noqa: B023
         assert outcome(lambda: validated_input(serializer_class, data, partial=partial)) == expected, data  # noqa: B023
     assert outcome(lambda: validated_input(NoteInputSerializer, None))[1] == {"non_field_errors": ["No data provided"]}
+
+
+def test_a_note_is_written_as_saving_it_would_write_it(world, essay, reading, member_b):
+    """The service INSERTs a note with SQL made once per process: the row holds what `save()` would have written,
+    and the note it returns is that row (its id, its times, the thread's copies)."""
+    passage = at(essay, 12)
+    exact = "(who were hungry for land)"
+    start = passage.body.index(exact)
+    top = note_create(author=member_b, passage=passage, body="Top.", visibility="facilitators")
+    written = note_create(
+        author=world.member,
+        passage=passage,
+        body="**Why** @member_b?",
+        selector={"start": start, "end": start + len(exact), "exact": exact},
+        parent=top,
+    )
+    saved = Note(
+        author=world.member,
+        passage=passage,
+        body=written.body,
+        body_html=written.body_html,
+        selector=written.selector,
+        visibility=written.visibility,
+        parent=top,
+        root=top,
+    )
+    saved.save()
+
+    def columns(note):
+        row = {field.attname: getattr(note, field.attname) for field in Note._meta.concrete_fields}
+        return row, {key: value for key, value in row.items() if key not in ("id", "created_at", "updated_at")}
+
+    assert columns(Note.objects.get(pk=written.pk))[0] == columns(written)[0]
+    assert columns(Note.objects.get(pk=saved.pk))[1] == columns(written)[1]
+    assert written.thread_author_id == member_b.pk
+    assert written.visibility == "facilitators"  # a reply takes its thread's audience
+    assert written.selector is None  # and its parent's place
+    assert not written._state.adding
+
+
+def test_a_note_written_is_still_heard_by_whoever_listens_to_its_saving(world, essay, reading):
+    from django.db.models.signals import post_save
+
+    heard = []
+
+    def listen(sender, instance, created, **kwargs):
+        heard.append((instance.body, created))
+
+    post_save.connect(listen, sender=Note)
+    try:
+        note = note_create(author=world.member, passage=at(essay, 12), body="Hm.", visibility="group")
+    finally:
+        post_save.disconnect(listen, sender=Note)
+
+    assert heard == [("Hm.", True)]
+    assert Note.objects.get(pk=note.pk).body == "Hm."
