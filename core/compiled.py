@@ -11,8 +11,8 @@ request's ids in place of the placeholders and runs the SQL. Rows come back
 exactly as `values_list` gives them (the fields' and the backend's
 conversions are applied).
 
-Here in `core` so that every app may use it (`sessions_app` may not import `readings`, where it was
-written first: `readings/pack/compiled.py` holds the same code until it imports it from here).
+Here in `core` so that every app may use it (the pack, the notes, the session list; `sessions_app` may not
+import `readings`, where it was written first).
 
 Only whole numbers can be parameters (ids, positions), or lists of them passed
 as one parameter (PostgreSQL's `= ANY(%s)`, `any_of`). The placeholders are

@@ -14,6 +14,7 @@ from collections import Counter
 
 from django.db.models import Exists, OuterRef
 
+from core.compiled import CompiledQuery
 from core.rules import Target
 from sessions_app.models import Membership, Session, User
 from sessions_app.rules import leads_session
@@ -21,7 +22,6 @@ from sessions_app.rules import leads_session
 from .enums import NoteVisibility, QuestionState
 from .mentions import html_with_mention_names, mention_names, mention_refs
 from .models import DiscussionQuestion, Note, Passage
-from .pack.compiled import CompiledQuery
 from .progress import IN_PROGRESS, NOT_OPENED, progress_totals, reading_progress_of_members
 from .reading_model import NoteView, PassageView, SessionReading, person_name, session_reading
 from .selectors import ASKING_TAGS, PassageRange, answers_by_question, passage_heat, session_passages_q

@@ -12,11 +12,11 @@ from django.db import connections
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core.compiled import CompiledQuery, any_of
 from sessions_app.models import Membership, Session, User
 
 from .enums import NoteVisibility, ProgressStatus
 from .models import Passage, PassageRead, ReadingAssignment, ReadingVisit
-from .pack.compiled import CompiledQuery, any_of
 from .reading_model import SessionReading, person_name
 from .selectors import notes_visible_to, readings_of, session_passages_q
 

@@ -51,12 +51,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 
+from core.compiled import CompiledQuery, any_of
 from sessions_app.models import Membership, User
 
 from .enums import AnchorState, NoteVisibility
 from .mentions import html_with_mention_names, mention_map
 from .models import Note, NoteHelpful, NoteMention, NoteTag, Passage, ReadingAssignment
-from .pack.compiled import CompiledQuery, any_of
 from .selectors import PassageRange, notes_visible_to, session_passages_q
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from core.compiled import CompiledQuery
 from sessions_app.enums import Role
 from sessions_app.models import Membership, Session, StudyGroup, User
 from sessions_app.rules import facilitates
@@ -23,7 +24,6 @@ from .models import (
     TextImport,
     TextRevision,
 )
-from .pack.compiled import CompiledQuery
 
 
 def texts_for_user(user: User) -> QuerySet[Text]:

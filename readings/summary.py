@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from django.db import connections
 from django.db.models import BooleanField, Exists, ExpressionWrapper, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
+from core.compiled import CompiledQuery
 from sessions_app.enums import SUMMARY_STATUSES, SummaryAttendance
 from sessions_app.models import Membership, Session, User
 from sessions_app.selectors import next_session, sessions_before
@@ -26,7 +27,6 @@ from sessions_app.selectors import next_session, sessions_before
 from .enums import NoteVisibility, QuestionState
 from .mentions import html_with_mention_names, mention_map
 from .models import DiscussionQuestion, NoteMention, NoteTag
-from .pack.compiled import CompiledQuery
 from .reading_model import _MENTIONS, ReadingView, person_name, reading_ranges
 from .selectors import PassageRange, notes_visible_to, session_passages_q
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from django.http import Http404
 
+from core.compiled import CompiledQuery
 from sessions_app.enums import SessionStatus
 from sessions_app.models import Membership, Session, StudyGroup, User
 from sessions_app.rules import facilitates
@@ -34,7 +35,6 @@ from ..reading_model import (
     visible_session_notes,
 )
 from ..summary import PREVIOUS_COLUMNS, load_previous, previous_from, previous_summary, with_previous
-from .compiled import CompiledQuery
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
 # ETags from before do not outlive it. (6: overlapping readings show a passage once; 7: the previous session's summary.)

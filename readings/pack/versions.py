@@ -31,12 +31,12 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
 
+from core.compiled import CompiledQuery
 from sessions_app.models import Membership, Session
 from sessions_app.versions import Audience, group_versions_bump, personal_versions_bump, session_versions_bump
 
 from ..enums import NoteVisibility
 from ..models import Note, NoteMention, Passage, ReadingAssignment
-from .compiled import CompiledQuery
 
 __all__ = [
     "Audience",
