@@ -20,14 +20,22 @@ Each worker freezes what it holds once Django is loaded (`gc.freeze()`): the
 130,000 objects of the app and its libraries live as long as the worker, and
 without it every full garbage collection walked them all again (about 1 ms a
 request on average here, about 90 ms each time one ran; docs/benchmarks.md, Load).
-It then collects its young objects after 10,000 allocations instead of
-Python's 700: a request leaves almost everything it makes to reference
-counting, and at 700 a collection ran nearly every request and passed on to
-the older generations what the request was about to free anyway. Measured
-through the WSGI handler (300 requests a kind, CPU of collections per
-request): pack 0.74 -> 0.19 ms, note create 0.62 -> 0.31 ms, session list
-0.57 -> 0.59 ms (its cyclic garbage is collected either way); a young
-collection then takes about 10 ms, once every 20 to 70 requests.
+
+Garbage collection then runs between requests, never inside one. A request
+leaves almost everything it makes to reference counting; what it leaves in
+cycles (request, response and resolver objects refer to each other) waits
+for the collector. Python starts a collection every 700 net allocations,
+inside whichever request makes the 700th: nearly every request then paid
+for a collection that passed on to the older generations what the request
+was about to free anyway, and with a larger threshold fewer requests paid
+more each (a young collection about 3 ms of CPU and 6 ms on a busy machine
+every 20 requests, a middle one 6.5 ms of CPU and up to 35 ms every 200:
+the slowest answers of the load benchmark). So `post_request`, which gunicorn
+calls once the answer has been written, collects when 10,000 objects are
+pending, the generation Python itself would have chosen, while the client
+already has its answer; the threshold Python keeps is a safety net for a
+request that makes 100,000 objects on its own (a pack build turns the
+collector off while it runs: `readings.pack.builder`).
 
 gunicorn believes no forwarded header itself (by default it takes
 X-Forwarded-Proto and friends from 127.0.0.1, so a client on the same machine
@@ -46,12 +54,30 @@ forwarded_allow_ips = ""
 secure_scheme_headers: dict[str, str] = {}
 
 
-# Python's (700, 10, 10), the youngest generation's threshold raised (see above).
-GC_THRESHOLDS = (10_000, 10, 10)
+# Collect between requests once this many objects are pending (see above); each tenth young collection is a
+# middle one, each tenth middle one a full one, as Python's own (700, 10, 10) would.
+YOUNG_BETWEEN_REQUESTS = 10_000
+OLDER_EVERY = 10
+# Python's own collections: only for a request that makes this many objects by itself.
+GC_THRESHOLDS = (100_000, OLDER_EVERY, OLDER_EVERY)
 
 
 def post_worker_init(worker):
     """The worker has loaded the app: leave its long-lived objects out of every garbage collection from now on,
-    and collect the young ones less often."""
+    and let Python collect only in a request that makes a great many objects (`post_request` does the rest)."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def post_request(worker, req, environ, resp):
+    """The answer is written: collect the garbage of the last requests now, if enough is pending, so that no
+    request waits for a collection."""
+    young, middle, old = gc.get_count()
+    if young < YOUNG_BETWEEN_REQUESTS:
+        return
+    if old >= OLDER_EVERY:
+        gc.collect(2)
+    elif middle >= OLDER_EVERY:
+        gc.collect(1)
+    else:
+        gc.collect(0)
