@@ -25,8 +25,8 @@ person sees or how a thread hangs together:
   count anywhere) and, when asked for (`for_page`), whether the viewer
   marked it helpful, its times and the places its old words appear now.
 
-Speed: it is the pack's core. Five flat queries (readings with their texts,
-passages, notes with their authors, tags, mentions), rows as tuples, the
+Speed: it is the pack's core. Four flat queries (readings with their texts,
+passages, notes with their authors, the notes' tags and mentions in one), rows as tuples, the
 selector decoded by orjson, one small slotted object per row.
 """
 
@@ -300,38 +300,83 @@ def _NOTES(shape, args):
 
 
 def _notes_in(shape, args):
-    """Tags and mentions of the notes loaded: by their ids (`args[0]`, PostgreSQL), else of every note in the
-    ranges (a join; the visible ones' are used)."""
-    by_ids, count, one_passage = shape
-    if by_ids:  # PostgreSQL: the notes already loaded, by id (no second join of the notes to their passages)
-        return any_of("note_id", args[0])
+    """Tags and mentions of the notes loaded: by their ids (`args[0]`), else of every note in the ranges (a join;
+    the visible ones' are used: SQLite, where a list of ids is a parameter each)."""
+    by_ids, count, one_passage, _tags = shape
+    if by_ids:  # the notes already loaded, by id (no second join of the notes to their passages)
+        if connections[NoteTag.objects.db].vendor == "postgresql":
+            return any_of("note_id", args[0])
+        return Q(note_id__in=args[0])  # one parameter per id: not compiled, the ORM runs it
     ranges = session_passages_q(_ranges_of(args, count), prefix="note__passage__")
     if one_passage:
         ranges &= Q(note__passage_id=args[count * 3])
     return ranges
 
 
-@CompiledQuery
-def _TAGS(shape, args):
-    return NoteTag.objects.filter(_notes_in(shape, args)).order_by("name").values_list("note_id", "name")
+_TAG, _MENTION = 0, 1
+_BY_IDS = (True, 0, False)
 
 
 @CompiledQuery
-def _MENTIONS(shape, args):
-    return (
+def _TAGS_AND_MENTIONS(shape, args):
+    """The notes' tags and whom they mention, one UNION ALL of rows (kind, note, text, user, display name, first
+    and last name): a tag (`_TAG`, its name in text) by name, a mention (`_MENTION`, the username in text, the
+    rest the user's) in the order written; only the mentions when the shape says no tags (the summary)."""
+    *_notes, tags = shape
+    mentions = (
         NoteMention.objects.filter(_notes_in(shape, args))
-        .order_by("note_id", "id")
+        .order_by()  # a part of a UNION has no order of its own (SQLite refuses one)
+        .annotate(kind=Value(_MENTION), text=F("user__username"), order=F("id"))
         .values_list(
-            "note_id", "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
+            "kind", "note_id", "text", "user_id", "user__display_name", "user__first_name", "user__last_name", "order"
         )
     )
+    if not tags:
+        return mentions.order_by("note_id", "order")
+    return (
+        NoteTag.objects.filter(_notes_in(shape, args))
+        .order_by()
+        .annotate(
+            kind=Value(_TAG),
+            text=F("name"),
+            user=Value(0),
+            display=Value(""),
+            first=Value(""),
+            last=Value(""),
+            order=Value(0),
+        )
+        .values_list("kind", "note_id", "text", "user", "display", "first", "last", "order")
+        .union(mentions, all=True)
+        .order_by("kind", "note_id", "order", "text")
+    )
+
+
+def tags_and_mentions(shape: tuple, args: list) -> tuple[dict[int, list[str]], dict[int, list[dict]]]:
+    """(each note's tags, by name; whom it mentions, `{"id", "username", "name"}` in the order written) for the
+    notes `_TAGS_AND_MENTIONS`'s shape and arguments name: one query, its SQL compiled once per process."""
+    tags: dict[int, list[str]] = defaultdict(list)
+    mentions: dict[int, list[dict]] = defaultdict(list)
+    for kind, note_id, text, user_id, display_name, first_name, last_name, _order in _TAGS_AND_MENTIONS.rows(
+        shape, args
+    ):
+        if kind == _TAG:
+            tags[note_id].append(text)
+        else:
+            name = person_name(display_name, first_name, last_name, text)
+            mentions[note_id].append({"id": user_id, "username": text, "name": name})
+    return tags, mentions
+
+
+def mentions_of(note_ids: list[int]) -> dict[int, list[dict]]:
+    """Whom these notes mention (`tags_and_mentions`' mentions): one query, by the notes' ids."""
+    return tags_and_mentions((*_BY_IDS, False), [note_ids])[1]
 
 
 def _load_notes(
     user: User, membership: Membership, readings: list[ReadingView], *, passage_id: int | None, for_page: bool
 ) -> tuple[list[NoteView], dict[int, NoteView]]:
-    """The visible notes as threads: (top-level notes, every note by id). Three queries (notes, then the tags and
-    mentions of those notes), their SQL compiled once per process and shape (`pack.compiled`)."""
+    """The visible notes as threads: (top-level notes, every note by id). Two queries (notes, then the tags and
+    mentions of those notes in one), their SQL compiled once per process and shape (`core.compiled`)."""
     args = [user.pk, membership.group_id, *_range_args(readings)]
     if passage_id is not None:
         args.append(passage_id)
@@ -339,16 +384,9 @@ def _load_notes(
     rows = _NOTES.rows((membership.role, *shape, for_page), args)
     if connections[Note.objects.db].vendor == "postgresql":
         # By the ids of the notes just read: PostgreSQL reads their tags and mentions by the note index alone.
-        of_notes = ((True, 0, False), [[row[0] for row in rows]])
+        tags, mentions = tags_and_mentions((*_BY_IDS, True), [[row[0] for row in rows]])
     else:
-        of_notes = ((False, *shape), args[2:])
-    tags: dict[int, list[str]] = defaultdict(list)
-    for note_id, name in _TAGS.rows(*of_notes):
-        tags[note_id].append(name)
-    mentions: dict[int, list[dict]] = defaultdict(list)
-    for note_id, user_id, username, display_name, first_name, last_name in _MENTIONS.rows(*of_notes):
-        name = person_name(display_name, first_name, last_name, username)
-        mentions[note_id].append({"id": user_id, "username": username, "name": name})
+        tags, mentions = tags_and_mentions((False, *shape, True), args[2:])
     loads, private = orjson.loads, NoteVisibility.PRIVATE
     by_id: dict[int, NoteView] = {}
     top: list[NoteView] = []
@@ -434,9 +472,9 @@ def session_reading(
     """The session's readings, their passages and the notes `user` (with `membership`) may see, as threads.
 
     `passage_id` narrows it to that passage and its notes (a reader
-    fragment; the passage stays under the reading that shows it). Five
+    fragment; the passage stays under the reading that shows it). Four
     queries whatever the number of passages and notes (one for a session
-    without readings); four when the caller read its `readings`
+    without readings); three when the caller read its `readings`
     (`readings_of_sessions`).
     """
     if readings is None:

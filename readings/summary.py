@@ -16,7 +16,6 @@ whom they mention one more.
 
 from datetime import UTC, datetime
 
-from django.db import connections
 from django.db.models import BooleanField, Exists, ExpressionWrapper, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
 from core.compiled import CompiledQuery
@@ -26,8 +25,8 @@ from sessions_app.selectors import next_session, sessions_before
 
 from .enums import NoteVisibility, QuestionState
 from .mentions import html_with_mention_names, mention_map
-from .models import DiscussionQuestion, NoteMention, NoteTag
-from .reading_model import _MENTIONS, ReadingView, person_name, reading_ranges
+from .models import DiscussionQuestion, NoteTag
+from .reading_model import ReadingView, mentions_of, person_name, reading_ranges
 from .selectors import PassageRange, notes_visible_to, session_passages_q
 
 # The answers a summary shows for each question: the most helpful first.
@@ -89,19 +88,6 @@ def _SUMMARY_NOTES(shape, args):
     )
 
 
-def _mentions_of(note_ids: list[int]) -> list[tuple]:
-    """(note, user, username, display, first and last name) of whom these notes mention, by note and order."""
-    if connections[NoteMention.objects.db].vendor == "postgresql":  # the reader's query, by the ids (one array)
-        return _MENTIONS.rows((True, 0, False), [note_ids])
-    return list(
-        NoteMention.objects.filter(note_id__in=note_ids)
-        .order_by("note_id", "id")
-        .values_list(
-            "note_id", "user_id", "user__username", "user__display_name", "user__first_name", "user__last_name"
-        )
-    )
-
-
 def _summary_notes(
     user: User, membership: Membership, readings: list, question_ids: list[int]
 ) -> tuple[dict[int, list[dict]], list[dict]]:
@@ -115,10 +101,7 @@ def _summary_notes(
     rows = _SUMMARY_NOTES.rows(shape, [user.pk, membership.group_id, *ranges, *question_ids])
     if not rows:
         return answers, []
-    mentions: dict[int, list[dict]] = {}
-    for note_id, user_id, username, *name in _mentions_of([row[0] for row in rows]):
-        name = person_name(*name, username)
-        mentions.setdefault(note_id, []).append({"id": user_id, "username": username, "name": name})
+    mentions = mentions_of([row[0] for row in rows])  # the reader's own query (`reading_model`), by the ids
     answered, follow_ups = [], []
     for row in rows:
         note_id, question_id, follow_up, author_id, *author, body, body_html, visibility, helpful = row[:12]

@@ -466,10 +466,11 @@ def test_pack_query_count_is_constant(world, api, passages, notes, django_assert
         [NoteMention(note=note, user=world.organizer, notified=True) for note in Note.objects.all()[::2]]
     )
 
-    # One of them reads whom the notes mention, by name; the session before (whose summary it shows) comes with
-    # the session, its group and the membership, in the scope's one read; the questions come with their passages.
+    # One of them reads the notes' tags and whom they mention, by name; the session before (whose summary it
+    # shows) comes with the session, its group and the membership, in the scope's one read; the questions come
+    # with their passages.
     # A GET opens no transaction (core/transactions.py).
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         pack = api(world.member).get(pack_url(world)).json()
 
     assert len(pack["readings"][0]["passages"]) == passages

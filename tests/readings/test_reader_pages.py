@@ -496,8 +496,8 @@ def test_page_queries_do_not_grow_with_passages_and_notes(
     # The live poll's starting version is the pack's version: read from rows already loaded, no query.
     # Notifications add three: the bell's unread count (memberships, count) and the members @mention offers.
     # The progress bar adds four (the readings, their passages, what was read, the visit).
-    # Mentions shown by name add one (whom the notes mention, with their names). A GET opens no transaction.
-    with django_assert_num_queries(19):
+    # The notes' tags and whom they mention (with their names) are one query. A GET opens no transaction.
+    with django_assert_num_queries(18):
         response = client.get(url)
 
     assert response.status_code == 200

@@ -418,7 +418,7 @@ def test_the_pack_with_a_summary_reads_each_sessions_readings_questions_and_rows
     assert pack["previous_summary"] == summary_for(world.member, circle.held)
     assert [tables.count(name) for name in READ_ONCE] == [1] * len(READ_ONCE), tables
     assert not [query for query in captured if '"sessions_app_user"."password"' in query["sql"]]
-    assert len(captured) == 11, tables  # a GET opens no transaction (core/transactions.py): no SAVEPOINT, RELEASE
+    assert len(captured) == 10, tables  # a GET opens no transaction (core/transactions.py): no SAVEPOINT, RELEASE
 
 
 READ_ONCE = ("sessions_app_session", "readings_readingassignment", "readings_discussionquestion")
