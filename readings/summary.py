@@ -126,21 +126,27 @@ def _summary_notes(
     return answers, [note for _key, note in sorted(follow_ups, key=lambda item: item[0])]
 
 
+def present_at(session_id, group_id) -> QuerySet[User]:
+    """Who was marked present at session `session_id` and is still a member of its group `group_id`
+    (`selectors.attendees_of`'s people); read as `ATTENDEE_COLUMNS`."""
+    return User.objects.filter(attendance__session_id=session_id, memberships__group_id=group_id).order_by()
+
+
+# An attendee's id and the columns of their name (`person_name`'s order).
+ATTENDEE_COLUMNS = ("id", "display_name", "first_name", "last_name", "username")
+
+
 @CompiledQuery
 def _ATTENDEES(_shape, args):
-    """Who was marked present at session `args[0]` and is still a member of its group `args[1]`
-    (`selectors.attendees_of`), by the columns of their name."""
-    return User.objects.filter(attendance__session_id=args[0], memberships__group_id=args[1]).values_list(
-        "id", "display_name", "first_name", "last_name", "username"
-    )
+    return present_at(args[0], args[1]).values_list(*ATTENDEE_COLUMNS)
 
 
-def _attendance(session: Session) -> dict:
+def _attendance(session: Session, rows: list[tuple] | None = None) -> dict:
+    """`rows`: the session's attendees as `ATTENDEE_COLUMNS`, when the caller read them (the pack does)."""
+    if rows is None:
+        rows = _ATTENDEES.rows(None, [session.pk, session.group_id])
     # `selectors.attendees_of`'s people in its order (by name, then id), read as values.
-    attendees = sorted(
-        ((person_name(*name), pk) for pk, *name in _ATTENDEES.rows(None, [session.pk, session.group_id])),
-        key=lambda item: (item[0].casefold(), item[1]),
-    )
+    attendees = sorted(((person_name(*name), pk) for pk, *name in rows), key=lambda item: (item[0].casefold(), item[1]))
     names = session.group.summary_attendance == SummaryAttendance.NAMES
     return {
         "shown_as": session.group.summary_attendance,
@@ -203,13 +209,15 @@ def session_summary(
     upcoming_readings: list[ReadingView] | None = None,
     readings: list[ReadingView] | None = None,
     questions: list[tuple[int, str]] | None = None,
+    attendees: list[tuple] | None = None,
 ) -> dict:
     """The summary of `session` as `user` (with `membership` in its group) may see it now.
 
     The caller has checked that `user` may see the session (`access_session`). What the caller read
     already (the pack, with its own session's): `upcoming`, the group's next session
     (`selectors.next_session`) or None, and `upcoming_readings` its `reading_ranges`; the session's
-    `readings` (`reading_ranges`) and accepted `questions` ((id, prompt) by position, as `_QUESTIONS`).
+    `readings` (`reading_ranges`) and accepted `questions` ((id, prompt) by position, as `_QUESTIONS`);
+    its `attendees` (`present_at`, as `ATTENDEE_COLUMNS`).
     """
     if questions is None:
         questions = _QUESTIONS.rows(None, [session.pk])
@@ -220,7 +228,7 @@ def session_summary(
         upcoming = next_session(session)
     return {
         "session": _session_head(session),
-        "attendance": _attendance(session),
+        "attendance": _attendance(session, attendees),
         "questions": _questions(questions, answers),
         "follow_ups": follow_ups,
         "next_session": _next(upcoming, upcoming_readings),
@@ -299,12 +307,14 @@ def previous_summary(
     readings: list[ReadingView] | None = None,
     previous_readings: list[ReadingView] | None = None,
     previous_questions: list[tuple[int, str]] | None = None,
+    previous_attendees: list[tuple] | None = None,
 ) -> dict | None:
     """For `session`'s pack: the summary of the group's session before it, or None when there is none.
 
     `previous`, when the caller read it (`with_previous`: the pack's scope does); `readings`, the
     session's own `reading_ranges` when loaded (its summary's next session is mostly `session` itself);
-    `previous_readings` and `previous_questions`, the previous session's (`session_summary`).
+    `previous_readings`, `previous_questions` and `previous_attendees`, the previous session's
+    (`session_summary`).
     """
     if previous is _UNKNOWN:
         previous = load_previous(session)
@@ -325,4 +335,5 @@ def previous_summary(
         upcoming_readings=readings,
         readings=previous_readings,
         questions=previous_questions,
+        attendees=previous_attendees,
     )

@@ -14,6 +14,7 @@ import hashlib
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from django.db.models import Value
 from django.http import Http404
 
 from core.compiled import CompiledQuery
@@ -34,7 +35,15 @@ from ..reading_model import (
     session_reading,
     visible_session_notes,
 )
-from ..summary import PREVIOUS_COLUMNS, load_previous, previous_from, previous_summary, with_previous
+from ..summary import (
+    ATTENDEE_COLUMNS,
+    PREVIOUS_COLUMNS,
+    load_previous,
+    present_at,
+    previous_from,
+    previous_summary,
+    with_previous,
+)
 
 # Bump when the pack's shape or any format's rendering changes, so caches and
 # ETags from before do not outlive it. (6: overlapping readings show a passage once; 7: the previous session's summary.)
@@ -178,13 +187,35 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
+_FACILITATOR, _ATTENDEE = 0, 1
+
+
 # The pack's own small queries, compiled once per process (`compiled`): the ORM took longer than PostgreSQL.
 @CompiledQuery
-def _FACILITATORS(_shape, args):
-    # What `session.facilitators` reads, in the same order.
-    return User.objects.filter(facilitated_sessions__id=args[0]).values_list(
-        "id", "display_name", "first_name", "last_name", "username"
+def _PEOPLE(with_attendees, args):
+    """The people a pack names, one query: the facilitators of session `args[0]` (in the order
+    `session.facilitators` reads them) and, `with_attendees`, who came to the session before it, `args[1]`, in
+    group `args[2]` (`summary.present_at`). Rows (kind, then `ATTENDEE_COLUMNS`), a UNION ALL of the two."""
+    facilitators = (
+        User.objects.filter(facilitated_sessions__id=args[0])
+        .order_by()
+        .annotate(kind=Value(_FACILITATOR))
+        .values_list("kind", *ATTENDEE_COLUMNS)
     )
+    if not with_attendees:
+        return facilitators
+    attendees = present_at(args[1], args[2]).annotate(kind=Value(_ATTENDEE)).values_list("kind", *ATTENDEE_COLUMNS)
+    return facilitators.union(attendees, all=True)
+
+
+def _people_of(session: Session, previous: Session | None) -> tuple[list[tuple], list[tuple] | None]:
+    """(the session's facilitators, who came to `previous`, None without one), as `ATTENDEE_COLUMNS`."""
+    if previous is None:
+        rows = _PEOPLE.rows(False, [session.pk])
+    else:
+        rows = _PEOPLE.rows(True, [session.pk, previous.pk, previous.group_id])
+    facilitators = [row[1:] for row in rows if row[0] == _FACILITATOR]
+    return facilitators, None if previous is None else [row[1:] for row in rows if row[0] == _ATTENDEE]
 
 
 @CompiledQuery
@@ -212,8 +243,7 @@ def _questions_of(session_ids: list[int]) -> dict[int, list[tuple]]:
     return by_session
 
 
-def _session_part(session: Session) -> dict:
-    facilitators = _FACILITATORS.rows(None, [session.pk])
+def _session_part(session: Session, facilitators: list[tuple]) -> dict:
     return {
         "id": session.pk,
         "title": session.title,
@@ -302,6 +332,7 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
     sessions = [session.pk] if previous is None else [session.pk, previous.pk]
     readings_of = readings_of_sessions(sessions)
     questions_of = _questions_of(sessions)
+    facilitators, attendees = _people_of(session, previous)
     reading = session_reading(scope.user, scope.membership, session.pk, readings=readings_of.get(session.pk, []))
     readings = [_reading(one) for one in reading.readings]
 
@@ -325,7 +356,7 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
 
     group = session.group
     pack = {
-        "session": _session_part(session),
+        "session": _session_part(session, facilitators),
         "group": {"id": group.pk, "name": group.name, "slug": group.slug, "timezone": group.timezone},
         "readings": readings,
         "questions": questions,
@@ -344,6 +375,7 @@ def _build_pack(scope: PackScope, *, version: str | None) -> dict:
         readings=reading.readings,
         previous_readings=None if previous is None else readings_of.get(previous.pk, []),
         previous_questions=None if previous is None else [(row[0], row[2]) for row in questions_of[previous.pk]],
+        previous_attendees=attendees,
     )
     if summary is not None:
         pack["previous_summary"] = summary

@@ -408,7 +408,8 @@ def test_an_epub_with_the_brief_and_the_summary_passes_epubcheck(world, circle, 
 def test_the_pack_with_a_summary_reads_each_sessions_readings_questions_and_rows_once(world, circle, api):
     """The previous session comes with the pack's scope, its readings and questions with the pack's own (one
     query each for both sessions), the next session it points to is the pack's own, and who came is read as
-    names: no session, reading or question table is read twice, and no whole user row is read."""
+    names with the session's facilitators: no session, reading or question table is read twice, and no whole
+    user row is read."""
     attendance_set(session=circle.held, marked_by=world.facilitator, present=[world.member.pk, circle.second.pk])
 
     with CaptureQueriesContext(connection) as captured:
@@ -418,7 +419,9 @@ def test_the_pack_with_a_summary_reads_each_sessions_readings_questions_and_rows
     assert pack["previous_summary"] == summary_for(world.member, circle.held)
     assert [tables.count(name) for name in READ_ONCE] == [1] * len(READ_ONCE), tables
     assert not [query for query in captured if '"sessions_app_user"."password"' in query["sql"]]
-    assert len(captured) == 10, tables  # a GET opens no transaction (core/transactions.py): no SAVEPOINT, RELEASE
+    # Scope, readings, questions, people (facilitators and who came), passages, notes, their tags and mentions,
+    # the summary's notes and whom they mention.
+    assert len(captured) == 9, tables  # a GET opens no transaction (core/transactions.py): no SAVEPOINT, RELEASE
 
 
 READ_ONCE = ("sessions_app_session", "readings_readingassignment", "readings_discussionquestion")
