@@ -203,3 +203,40 @@ def test_postgresql_prepares_statements_unless_told_not_to(tmp_path, switch, exp
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
+
+
+# A request that claims https through X-Forwarded-Proto, through production's SecurityMiddleware.
+CLAIMS_HTTPS = (
+    "import json, django; django.setup(); from django.conf import settings as s;"
+    "from django.http import HttpResponse; from django.test import RequestFactory;"
+    "from django.middleware.security import SecurityMiddleware;"
+    "request = RequestFactory().get('/sessions/', HTTP_HOST='circle.example.org', HTTP_X_FORWARDED_PROTO='https');"
+    "response = SecurityMiddleware(lambda r: HttpResponse('page'))(request);"
+    "print(json.dumps({'header': getattr(s, 'SECURE_PROXY_SSL_HEADER', None), 'secure': request.is_secure(),"
+    "'status': response.status_code, 'location': response.get('Location')}))"
+)
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        # No proxy of ours: anyone could send the header, so it is not believed and the TLS redirect applies.
+        ("0", {"header": None, "secure": False, "status": 301, "location": "https://circle.example.org/sessions/"}),
+        # Behind our TLS proxy: the proxy's header says the request came over https.
+        ("1", {"header": ["HTTP_X_FORWARDED_PROTO", "https"], "secure": True, "status": 200, "location": None}),
+    ],
+    ids=["no-proxy", "one-proxy"],
+)
+def test_production_believes_x_forwarded_proto_only_behind_a_trusted_proxy(tmp_path, count, expected):
+    environment = clean_environ(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_ALLOWED_HOSTS="circle.example.org",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        STUDYCIRCLE_VAR_DIR=str(tmp_path),
+        TRUSTED_PROXY_COUNT=count,
+    )
+
+    result = run_python(CLAIMS_HTTPS, env=environment, cwd=ROOT)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == expected
