@@ -7,7 +7,7 @@ from core.api.renderers import OptionsInJSONMixin
 from core.rules import ANYONE
 from core.transactions import every_view_writes_in_transaction
 from pages.rules import anyone
-from pages.views.accounts import admin_login
+from pages.views.accounts import admin_login, admin_password_change
 
 from .health import HealthView
 
@@ -42,6 +42,8 @@ api = [
 urlpatterns = [
     # Before the admin's own URLs: its login, limited per client address.
     path("admin/login/", anyone(admin_login), name="admin-login"),
+    # Before the admin's own URLs: a staff member changing their password also revokes their API tokens.
+    path("admin/password_change/", admin_password_change, name="admin-password-change"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api)),
     path("", include("pages.urls")),

@@ -1,5 +1,6 @@
 """Every password a person sets goes through `user_password_set` (which revokes their API tokens)."""
 
+from django.contrib.admin import forms as admin_forms
 from django.contrib.auth.forms import AdminPasswordChangeForm
 
 from .services.accounts import user_password_set
@@ -16,3 +17,7 @@ class PasswordSetThroughService:
 
 class AdminPasswordForm(PasswordSetThroughService, AdminPasswordChangeForm):
     """The admin's "change password" form for a user."""
+
+
+class OwnPasswordChangeForm(PasswordSetThroughService, admin_forms.AdminPasswordChangeForm):
+    """The admin's "change password" page, where a staff member changes their own password."""

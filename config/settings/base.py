@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     # First: its templates (registration/*) take precedence over the admin's of the same name.
     "pages",
     "django.contrib.admin",
+    # Before django.contrib.auth: its `changepassword` command (which revokes API tokens) replaces auth's.
+    "sessions_app",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -59,7 +61,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "core",
-    "sessions_app",
     "readings",
     "reminders",
     "portability",

@@ -24,6 +24,7 @@ from sessions_app.calendar import calendar_bytes
 from sessions_app.enums import SessionStatus
 from sessions_app.exceptions import InvitationUnavailable
 from sessions_app.models import CalendarFeed
+from sessions_app.passwords import OwnPasswordChangeForm
 from sessions_app.services.api_tokens import api_token_create, api_token_revoke
 from sessions_app.services.calendar_feeds import calendar_feed_rotate
 from sessions_app.services.groups import (
@@ -74,6 +75,22 @@ def admin_login(request, extra_context=None):
         message, seconds = retry_message("Too many login attempts from your address.", _in(wait))
         return refused_response(request, message, seconds)
     return admin.site.login(request, extra_context)
+
+
+def _admin_password_change(request, extra_context=None):
+    """The admin's page where a staff member changes their own password: Django's
+    (`AdminSite.password_change`), with a form that sets it through the service, which revokes their API tokens."""
+    request.current_app = admin.site.name
+    return auth_views.PasswordChangeView.as_view(
+        form_class=OwnPasswordChangeForm,
+        success_url=reverse("admin:password_change_done", current_app=admin.site.name),
+        extra_context={**admin.site.each_context(request), **(extra_context or {})},
+    )(request)
+
+
+# Signed-in staff only, as the admin's own URL is (admin_view sends anyone else to the admin's login).
+admin_password_change = admin.site.admin_view(_admin_password_change, cacheable=True)
+admin_password_change.rule = SIGNED_IN
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -1,11 +1,13 @@
 """Issue 10 §2: API tokens are stored hashed, expire, record their last use sparingly, and die with the password."""
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
@@ -396,3 +398,41 @@ def test_migration_hashes_plaintext_tokens_so_their_holders_keep_working():
         NOW,
     )
     assert with_key(old_key).get("/api/v1/me/").json()["username"] == "ada"
+
+
+def test_changepassword_command_revokes_every_token(world, monkeypatch):
+    """`manage.py changepassword member`, the prompts answered, as an operator runs it."""
+    _, key = api_token_create(user=world.member, name="Laptop")
+    assert with_key(key).get("/api/v1/me/").status_code == 200
+    answers = iter(["another long passphrase", "another long passphrase"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    out = io.StringIO()
+
+    call_command("changepassword", "member", stdout=out)
+
+    assert "Password changed successfully for user 'member'" in out.getvalue()
+    assert with_key(key).get("/api/v1/me/").status_code == 401
+    new_key = login("member", password="another long passphrase")["token"]
+    listed = with_key(new_key).get("/api/v1/me/tokens/").json()
+    assert [(token["prefix"], token["current"]) for token in listed["results"]] == [(new_key[:8], True)]
+
+
+def test_changing_my_own_password_on_the_admin_page_revokes_every_token(client):
+    root = User.objects.create_superuser("root", "root@example.org", "a long admin passphrase")
+    _, key = api_token_create(user=root, name="Laptop")
+    client.force_login(root)
+
+    response = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": "a long admin passphrase",
+            "new_password1": "another long passphrase",
+            "new_password2": "another long passphrase",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/password_change/done/"
+    assert with_key(key).get("/api/v1/me/").status_code == 401
+    assert User.objects.get(username="root").check_password("another long passphrase")
+    assert client.get("/admin/").status_code == 200  # still signed in on the page where it was changed
