@@ -7,11 +7,15 @@ session's .ics (500) and its reminders. The rule lives in one validator
 pages' forms; text that may span lines refuses the other control characters.
 """
 
+import importlib
 import inspect
+import pkgutil
 
 import pytest
+from django import forms
 from django.apps import apps
 from django.db import models
+from django.urls import get_resolver
 from rest_framework import serializers
 
 from core.validators import single_line, validate_multiline_text, validate_single_line
@@ -233,6 +237,53 @@ def test_admin_refuses_a_group_name_with_a_line_break(world, client):
     assert not StudyGroup.objects.filter(slug="tuesday").exists()
 
 
+SERIES_PAGE = {"first_starts_at": "2030-01-03T19:00", "duration_minutes": "90", "timezone": "UTC",
+               "frequency": "WEEKLY", "count": "2"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("title", "Weekly\nreading", LINE_BREAK), ("location", "Room\t4", TAB), ("title", "Weekly\x1b[31m", ESCAPE)],
+    ids=["title-line-break", "location-tab", "title-escape"],
+)
+def test_series_form_refuses_control_characters_naming_the_field(world, client, field, value, message):
+    client.force_login(world.organizer)
+    response = client.post(
+        f"/groups/{world.group.pk}/series/new/", {"title": "Weekly", "location": "Room 4", **SERIES_PAGE, field: value}
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {field: [message]}
+    assert not Series.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("display_name", "Ann\nBob", LINE_BREAK), ("display_name", "Ann\x1b", ESCAPE), ("username", "ann\tbob", TAB)],
+    ids=["display-name-line-break", "display-name-escape", "username-tab"],
+)
+def test_signup_page_refuses_control_characters_naming_the_field(world, client, field, value, message):
+    invitation = invitation_create(group=world.group, created_by=world.organizer)
+
+    response = client.post(
+        f"/join/{invitation.token}/",
+        {"username": "ann", "display_name": "Ann", "email": "ann@example.org", "password": PASSWORD, field: value},
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {field: [message]}
+    assert not User.objects.filter(email="ann@example.org").exists()
+
+
+def test_search_page_refuses_a_tag_with_a_line_break_naming_it(world, client):
+    client.force_login(world.member)
+
+    response = client.get("/search/", {"q": "revolution", "tag": "history\nlies"})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"tag": [LINE_BREAK]}
+
+
 def _upload(content: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -326,6 +377,52 @@ def test_every_api_input_text_field_says_whether_it_is_one_line_or_several():
                 plain += _plain_char_fields(serializer_class(), seen)
     assert sorted(set(plain) - set(PLAIN_ALLOWED)) == []
     assert {"SessionInputSerializer", "NoteInputSerializer", "SelectorSerializer", "MeSerializer"} <= seen
+
+
+# Plain CharFields of our own forms that are not text on one line, each with its reason. (Password fields may
+# hold any character; a model form's fields over model fields are checked by the model's validators, above.)
+FORM_PLAIN_ALLOWED = {
+    "pages.views.texts.ImportForm.upload": "hidden: an upload's id, matched against the stored ones",
+    "pages.views.texts.ImportForm.step": "hidden: compared with the step names",
+}
+
+
+def _our_forms() -> list[type[forms.BaseForm]]:
+    """Every form class defined in our apps' modules (all imported: the URLconf reaches every view)."""
+    get_resolver().url_patterns  # noqa: B018 (imports every view module)
+    for app in ("pages", "sessions_app", "readings", "reminders", "portability"):
+        for module in pkgutil.walk_packages(importlib.import_module(app).__path__, f"{app}."):
+            if ".migrations" not in module.name and ".management" not in module.name:
+                importlib.import_module(module.name)
+    found, stack = [], [forms.BaseForm]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.split(".")[0] in ("pages", "sessions_app", "readings", "reminders", "portability"):
+            found.append(cls)
+    return found
+
+
+def test_every_page_form_text_field_says_whether_it_is_one_line_or_several():
+    """A plain CharField in a form of ours carries the single-line or the multi-line validator, or says why not."""
+    classes = _our_forms()
+    assert {"SignupForm", "SeriesForm", "SessionForm", "GroupForm", "SearchForm", "ImportForm"} <= {
+        cls.__name__ for cls in classes
+    }  # the walk reached the forms
+    plain = []
+    for cls in classes:
+        for name, field in cls.base_fields.items():
+            if not isinstance(field, forms.CharField) or isinstance(field, forms.EmailField | forms.URLField):
+                continue
+            if isinstance(field.widget, forms.PasswordInput):
+                continue
+            model = getattr(getattr(cls, "_meta", None), "model", None)
+            if model is not None and name in {f.name for f in model._meta.get_fields()}:
+                continue  # validated by the model field (full_clean), whose validators are inventoried above
+            if validate_single_line in field.validators or validate_multiline_text in field.validators:
+                continue
+            plain.append(f"{cls.__module__}.{cls.__name__}.{name}")
+    assert sorted(plain) == sorted(FORM_PLAIN_ALLOWED)
 
 
 def test_validators_and_the_render_time_clean_up_agree():
