@@ -2,6 +2,7 @@
 
 import email
 import email.policy
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from reminders.emails import message_id, unsubscribe_url
 from reminders.models import Reminder
 from reminders.services.dispatch import DispatchResult, reminders_dispatch_due
 from reminders.services.preferences import preference_update
-from sessions_app.models import StudyGroup, User
+from sessions_app.models import Session, StudyGroup, User
 from sessions_app.services.schedule import session_cancel, session_update
 
 from .conftest import NOW, READING_DUE, STARTING_DUE, STARTS
@@ -207,3 +208,34 @@ def test_a_name_stored_with_a_line_break_stays_inside_its_header(world, session,
     assert sorted(address for r in smtp.received for address in r.to) == sorted(
         ["facilitator@example.org", "member@example.org", "organizer@example.org"] * 2 + ["organizer@example.org"]
     )
+
+
+def test_a_session_title_stored_with_a_line_break_still_sends_its_starting_reminders(
+    world, session, clock, smtp, client
+):
+    """The issue's own case: a title written before titles were checked (every input refuses it now), as an old
+    database holds it. Its "starting" reminders go out in a real batch, the title on one line in the subject and
+    the .ics, and the session's page still opens."""
+    Session.objects.filter(pk=session.pk).update(title="Reading Capital,\r\nweek one\x0b")
+
+    result = reminders_dispatch_due(now=STARTING_DUE)
+
+    assert result == DispatchResult(claimed=7, sent=7)  # each one's reading and starting reminder, the brief
+    assert set(Reminder.objects.values_list("state", "last_error")) == {("sent", "")}
+    starting = [r for r in smtp.received if "Starting soon" in r.subject]
+    assert sorted(r.to for r in starting) == [("facilitator@example.org",), ("member@example.org",),
+                                              ("organizer@example.org",)]  # fmt: skip
+    for received in starting:
+        assert received.subject.strip() == "Starting soon: “Reading Capital, week one ”, Thu 7 Mar, 19:00"
+        # In the plain text body the stored line break stays (it breaks nothing there).
+        assert re.search(
+            r"“Reading Capital,\s+week one\s*” with Tuesday Readers starts soon\.",
+            received.message.get_body(("plain",)).get_content(),
+        )
+        [attachment] = received.message.iter_attachments()
+        ics = attachment.get_content()
+        [event] = Calendar.from_ical(ics).walk("VEVENT")
+        assert event["SUMMARY"] == "Reading Capital, week one · Tuesday Readers"
+        assert "SUMMARY:Reading Capital\\, week one · Tuesday Readers\n" in ics.replace("\r\n", "\n")
+    client.force_login(world.member)
+    assert client.get(f"/sessions/{session.pk}/").status_code == 200
