@@ -336,6 +336,36 @@ def test_signup_page_is_limited_per_email_and_says_when(world, client):
     assert User.objects.filter(email="clara@example.org").count() == 3
 
 
+def test_signup_page_is_limited_per_address_and_says_when(world, client):
+    """A new email each time, a new X-Forwarded-For each time too: the page counts the address it sees."""
+    with time_machine.travel(NOW, tick=False):
+        invitation = invitation_create(group=world.group, created_by=world.organizer, max_uses=50)
+        codes = []
+        for n in range(21):
+            client.logout()
+            codes.append(
+                client.post(
+                    f"/join/{invitation.token}/",
+                    {"username": f"new{n}", "email": f"new{n}@example.org", "password": PASSWORD},
+                    **forwarded(n),
+                ).status_code
+            )
+        page = client.post(
+            f"/join/{invitation.token}/",
+            {"username": "late", "email": "late@example.org", "password": PASSWORD},
+            REMOTE_ADDR="127.0.0.1",
+        )
+
+    assert codes == [302] * 20 + [429]
+    assert page.status_code == 429
+    assert (
+        "Too many sign-ups from your address or with this email. Try again after 11:00 UTC (in 60 minutes)."
+        in page.content.decode()
+    )
+    assert User.objects.filter(username__startswith="new").count() == 20
+    assert not User.objects.filter(username="late").exists()
+
+
 def test_admin_unlocks_an_account_from_the_user_list(world, client):
     for address in ("192.0.2.1", "192.0.2.2"):
         for _ in range(5):
