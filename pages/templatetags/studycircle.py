@@ -12,11 +12,20 @@ from readings.mentions import html_with_mention_names, mention_names, text_with_
 register = template.Library()
 
 
-def viewer_timezone(context, fallback: str | None) -> ZoneInfo:
+def request_timezone(request, fallback: str | None) -> ZoneInfo:
     """The viewer's own timezone if they chose one (set on the request by middleware), else `fallback`."""
-    request = context.get("request")
     chosen = getattr(request, "viewer_timezone", "") if request is not None else ""
     return ZoneInfo(chosen or fallback or "UTC")
+
+
+def viewer_timezone(context, fallback: str | None) -> ZoneInfo:
+    return request_timezone(context.get("request"), fallback)
+
+
+def time_in_zone(moment: datetime, zone: ZoneInfo, fmt: str) -> str:
+    """`moment` in `zone` as `fmt`, with the zone's abbreviation: "Thu 22 Oct 2026, 19:00 EDT"."""
+    local = moment.astimezone(zone)
+    return f"{dateformat.format(local, fmt)} {local.tzname()}"
 
 
 @register.simple_tag(takes_context=True)
@@ -24,8 +33,7 @@ def local_time(context, moment: datetime | None, fallback_tz: str | None = None,
     """`moment` in the viewer's timezone (or the session's), with its abbreviation: "Thu 22 Oct 2026, 19:00 EDT"."""
     if moment is None:
         return ""
-    local = moment.astimezone(viewer_timezone(context, fallback_tz))
-    return f"{dateformat.format(local, fmt)} {local.tzname()}"
+    return time_in_zone(moment, viewer_timezone(context, fallback_tz), fmt)
 
 
 @register.simple_tag(takes_context=True)
@@ -94,9 +102,3 @@ def note_html(note) -> SafeString:
 def note_text(note) -> str:
     """The note's source text with its mentions written as each member's current name (auto-escaped)."""
     return text_with_mention_names(note.body, mention_names(note))
-
-
-@register.filter
-def heat_of(heat_by_passage: dict, passage_id: int) -> dict | None:
-    """The reader's heat strip entry of one passage (`readings.brief.heat_strip`), or None."""
-    return heat_by_passage.get(passage_id) if heat_by_passage else None

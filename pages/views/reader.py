@@ -20,6 +20,7 @@ that selectors use.
 
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
@@ -31,6 +32,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from core.rules import SIGNED_IN
 from pages.rules import rule_required
+from pages.templatetags.studycircle import request_timezone, time_in_zone
 from readings.anchoring import segments
 from readings.brief import heat_strip
 from readings.enums import NoteVisibility, QuestionState
@@ -45,6 +47,9 @@ from sessions_app.selectors import access_session, membership_for
 
 # --- What the templates show ------------------------------------------------------------------
 
+# A note's time on its card ("3 Nov, 19:05", then the zone's abbreviation).
+NOTE_TIME_FORMAT = "j M, H:i"
+
 
 @dataclass
 class NoteCard:
@@ -54,10 +59,56 @@ class NoteCard:
     own: bool
     question: DiscussionQuestion | None
     replies: list["NoteCard"] = field(default_factory=list)
+    # When it was written, in the viewer's timezone: for <time datetime="…"> and to read ("3 Nov, 19:05 GMT").
+    created_iso: str = ""
+    created_text: str = ""
+
+    @property
+    def id(self) -> int:
+        return self.note.id
 
     @property
     def tags(self) -> list[str]:
         return self.note.tags
+
+    # Display strings, so that the card's template (pages/reader/note.html, replies.html) stays a few
+    # nodes per note: a page may show hundreds of notes, and each template node costs more than these lines.
+
+    @property
+    def editable(self) -> bool:
+        """Its author's and not deleted: the card carries what the note form needs to edit it."""
+        return self.own and not self.deleted
+
+    @property
+    def card_classes(self) -> str:
+        states = (("own", self.own), ("is-hidden", self.note.hidden), ("is-deleted", self.deleted))
+        return " ".join(["note-card", *(name for name, on in states if on)])
+
+    @property
+    def card_label(self) -> str:
+        return "Deleted note" if self.deleted else f"Note by {self.note.author_name}"
+
+    @property
+    def author_label(self) -> str:
+        return "You" if self.own else self.note.author_name or ""
+
+    @property
+    def tags_text(self) -> str:
+        return ", ".join(self.tags)
+
+    @property
+    def question_ref(self) -> str:
+        """The id of the question it answers, for the edit form; "" for none."""
+        return "" if self.note.question_id is None else str(self.note.question_id)
+
+    @property
+    def helpful_pressed(self) -> str:
+        return "true" if self.note.helpful_by_me else "false"
+
+    @property
+    def helpful_text(self) -> str:
+        """The count beside "Helpful": empty for none."""
+        return str(self.helpful_count) if self.helpful_count else ""
 
     @property
     def html_id(self) -> str:
@@ -131,6 +182,8 @@ class PassageRow:
     body_html: SafeString = field(default_factory=lambda: SafeString(""))  # only for the rows shown
     page: int = 1
     highlights: list[NoteCard] = field(default_factory=list)
+    # For facilitators, the passage's heat strip entry (`readings.brief.heat_strip`): {"asking", "heat"}; else None.
+    heat: dict | None = None
 
     @property
     def note_total(self) -> int:
@@ -308,13 +361,16 @@ class ContentsEntry:
     href: str
 
 
-def _card(note: NoteView, user: User, questions: dict[int, DiscussionQuestion]) -> NoteCard:
-    """A note as a card, its replies nested under it as cards of their own."""
+def _card(note: NoteView, user: User, questions: dict[int, DiscussionQuestion], zone: ZoneInfo) -> NoteCard:
+    """A note as a card, its replies nested under it as cards of their own; its time in the viewer's `zone`."""
+    created = note.created_at
     return NoteCard(
         note=note,
         own=note.author_id == user.pk,
         question=questions.get(note.question_id),
-        replies=[_card(reply, user, questions) for reply in note.replies],
+        replies=[_card(reply, user, questions, zone) for reply in note.replies],
+        created_iso=created.astimezone(zone).isoformat() if created else "",
+        created_text=time_in_zone(created, zone, NOTE_TIME_FORMAT) if created else "",
     )
 
 
@@ -324,11 +380,14 @@ def load_reader(
     membership: Membership,
     filters: Filters,
     *,
+    zone: ZoneInfo,
     passage_id: int | None = None,
     page: int = 1,
     at: str = "",
 ) -> Reader:
     """The session's readings, passages and the notes `user` may see; with `passage_id`, that passage alone.
+
+    Times are shown in `zone`, the viewer's (`request_timezone`).
 
     What is read and which notes are seen is `readings.reading_model.session_reading`,
     the pack's read model too; this adds the page's filter, pages and marks.
@@ -363,7 +422,7 @@ def load_reader(
     withheld = notes_withheld_before_peek(user, membership=membership, where=notes_where)
 
     by_question = {question.pk: question for question in questions}
-    cards = [_card(note, user, by_question) for note in model.top]
+    cards = [_card(note, user, by_question, zone) for note in model.top]
     reader.tags = sorted({tag for card in cards for tag in card.tags})
     people = {card.note.author_id: card.note.author_name for card in cards if not card.deleted}
     reader.authors = sorted(people.items(), key=lambda item: item[1].casefold())
@@ -499,17 +558,23 @@ def session_read(request, session_id: int):
         session,
         membership,
         Filters.from_query(request.GET),
+        zone=request_timezone(request, session.timezone),
         page=int(page) if page.isdigit() and len(page) < 7 else 1,
         at=request.GET.get("at", "")[:40],
     )
+    _heat(request, reader)
     context = {**_context(reader), **_live(request, session, membership), **_progress(request, reader)}
-    context.update(_heat(request, session, membership))
     return render(request, "pages/reader/page.html", context)
 
 
-def _heat(request, session: Session, membership: Membership) -> dict:
-    """For facilitators, the heat strip beside the passages (pages/reader/heat.html): where members asked."""
-    return {"passage_heat": heat_strip(request.user, membership, session) if facilitates(membership) else {}}
+def _heat(request, reader: Reader) -> None:
+    """For facilitators, the heat strip beside the passages shown (pages/reader/heat.html): where members asked."""
+    if not facilitates(reader.membership):
+        return
+    heat = heat_strip(request.user, reader.membership, reader.session)
+    for section in reader.sections:
+        for row in section.rows:
+            row.heat = heat.get(row.passage.id)
 
 
 def _progress(request, reader: Reader) -> dict:
@@ -535,11 +600,19 @@ def _progress(request, reader: Reader) -> dict:
 def passage_fragment(request, session_id: int, passage_id: int):
     """One passage row (its highlighted body and its notes), for reader.js to swap in after a write."""
     session, membership = _session_and_membership(request, session_id)
-    reader = load_reader(request.user, session, membership, Filters.from_query(request.GET), passage_id=passage_id)
+    reader = load_reader(
+        request.user,
+        session,
+        membership,
+        Filters.from_query(request.GET),
+        zone=request_timezone(request, session.timezone),
+        passage_id=passage_id,
+    )
     row = next((row for section in reader.sections for row in section.rows), None)
     if row is None:
         raise Http404("That passage is not part of this session's reading.")
-    context = {**_context(reader), **_heat(request, session, membership), "row": row}
+    _heat(request, reader)
+    context = {**_context(reader), "row": row}
     return render(request, "pages/reader/passage.html", context)
 
 
@@ -547,5 +620,11 @@ def passage_fragment(request, session_id: int, passage_id: int):
 def orphans_fragment(request, session_id: int):
     """The "Notes whose words changed" section, for reader.js to swap in after a re-attach or delete."""
     session, membership = _session_and_membership(request, session_id)
-    reader = load_reader(request.user, session, membership, Filters.from_query(request.GET))
+    reader = load_reader(
+        request.user,
+        session,
+        membership,
+        Filters.from_query(request.GET),
+        zone=request_timezone(request, session.timezone),
+    )
     return render(request, "pages/reader/orphans.html", _context(reader))

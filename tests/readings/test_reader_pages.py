@@ -2,6 +2,7 @@
 
 import html
 import re
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -530,3 +531,55 @@ def test_replies_nest_under_the_reply_they_answer_and_each_can_be_answered(clien
     ]
     # The passage counts the whole thread.
     assert f'<a class="note-count" href="#notes-{passage.pk}">4 notes</a>' in page
+
+
+def rendering_work(client, url) -> tuple[int, int]:
+    """(template nodes rendered, templates rendered, the page and each include) for one GET of `url`."""
+    from django.template import base
+
+    rendered = 0
+    render_annotated = base.Node.render_annotated
+
+    def counting(node, context):
+        nonlocal rendered
+        rendered += 1
+        return render_annotated(node, context)
+
+    with mock.patch.object(base.Node, "render_annotated", counting):
+        response = client.get(url)
+    assert response.status_code == 200
+    return rendered, len(response.templates)
+
+
+def test_page_rendering_work_grows_by_a_few_nodes_and_one_include_per_note(client, world, essay, reading, member_b):
+    """A page may show hundreds of notes: each costs the same small number of template nodes and one include.
+
+    Counts, not times (they cannot flake). With a note on each of five passages already, 15 notes more cost
+    three times what 5 more cost, so nothing on the page grows faster than its notes; and a note renders at
+    most NODES_PER_NOTE nodes (its card's display strings come from `NoteCard`, its time formatted in the view).
+    """
+    passages = [at(essay, position) for position in (11, 12, 13, 14, 15)]
+    client.force_login(world.member)
+    url = reverse("session-read", args=[world.session.pk])
+
+    def add_notes(count: int) -> tuple[int, int]:
+        for n in range(count):
+            passage = passages[n % len(passages)]
+            note_create(author=member_b, passage=passage, body=f"Note {n}", selector=span(passage, passage.body[:12]))
+        return rendering_work(client, url)
+
+    (nodes_5, templates_5), (nodes_10, templates_10), (nodes_25, templates_25) = (
+        add_notes(5),
+        add_notes(5),
+        add_notes(15),
+    )
+
+    assert (templates_10 - templates_5, templates_25 - templates_10) == (5, 15)  # note.html, once for each
+    assert nodes_25 - nodes_10 == 3 * (nodes_10 - nodes_5)
+    assert (nodes_10 - nodes_5) / 5 == NODES_PER_NOTE
+
+
+# Template nodes one more note card renders (pages/reader/note.html and its include): 32 since the card's
+# strings come from `NoteCard` and its time is formatted in the view, 36 before. A page of 120 notes spent
+# most of its rendering time in them.
+NODES_PER_NOTE = 32
