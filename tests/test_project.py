@@ -101,6 +101,24 @@ def test_admin_has_every_model_and_each_page_opens(client):
         assert client.get(url + "add/").status_code in (200, 403), url
 
 
+def _our_gunicorn_serving(tmp_path, module: str, source: str):
+    """(a started gunicorn with config/gunicorn.py and one worker, serving `source`'s `app`; its port)."""
+    from tests.reminders.realparts import Process, free_port
+
+    (tmp_path / f"{module}.py").write_text(source)
+    port = free_port()
+    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
+    command = [
+        str(gunicorn) if gunicorn.exists() else which("gunicorn"),
+        "--config",
+        str(ROOT / "config" / "gunicorn.py"),
+    ]
+    command += ["--workers", "1", "--bind", f"127.0.0.1:{port}", "--pythonpath", str(tmp_path), f"{module}:app"]
+    server = Process(command, env=dict(os.environ), log=tmp_path / "gunicorn.log")
+    server.start()
+    return server, port
+
+
 CYCLIC_GARBAGE_APP = """
 import gc
 import json
@@ -141,19 +159,9 @@ def test_gunicorn_workers_collect_garbage_between_requests_never_inside_one(tmp_
     import http.client
     import json
 
-    from tests.reminders.realparts import Process, free_port, wait_for
+    from tests.reminders.realparts import wait_for
 
-    (tmp_path / "cyclic_garbage.py").write_text(CYCLIC_GARBAGE_APP)
-    port = free_port()
-    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    command = [
-        str(gunicorn) if gunicorn.exists() else which("gunicorn"),
-        "--config",
-        str(ROOT / "config" / "gunicorn.py"),
-    ]
-    command += ["--workers", "1", "--bind", f"127.0.0.1:{port}", "--pythonpath", str(tmp_path), "cyclic_garbage:app"]
-    server = Process(command, env=dict(os.environ), log=tmp_path / "gunicorn.log")
-    server.start()
+    server, port = _our_gunicorn_serving(tmp_path, "cyclic_garbage", CYCLIC_GARBAGE_APP)
 
     def get(pairs: int) -> dict | None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -192,19 +200,9 @@ def test_gunicorn_believes_no_forwarded_header_from_a_client_on_the_same_machine
     """With our gunicorn settings a client on 127.0.0.1 claiming https is still plain http to the app."""
     import http.client
 
-    from tests.reminders.realparts import Process, free_port, wait_for
+    from tests.reminders.realparts import wait_for
 
-    (tmp_path / "echo_scheme.py").write_text(ECHO_SCHEME_APP)
-    port = free_port()
-    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
-    command = [
-        str(gunicorn) if gunicorn.exists() else which("gunicorn"),
-        "--config",
-        str(ROOT / "config" / "gunicorn.py"),
-    ]
-    command += ["--workers", "1", "--bind", f"127.0.0.1:{port}", "--pythonpath", str(tmp_path), "echo_scheme:app"]
-    server = Process(command, env=dict(os.environ), log=tmp_path / "gunicorn.log")
-    server.start()
+    server, port = _our_gunicorn_serving(tmp_path, "echo_scheme", ECHO_SCHEME_APP)
 
     def scheme(headers: dict[str, str]) -> str | None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -548,17 +548,27 @@ def _live(request, session: Session, membership: Membership) -> dict:
     }
 
 
-@rule_required(SIGNED_IN, methods=["GET"])
-def session_read(request, session_id: int):
-    """The reading view of a session: every passage of its readings, the notes beside them, the note form."""
-    session, membership = _session_and_membership(request, session_id)
-    page = request.GET.get("page", "")
-    reader = load_reader(
+def _reader_for(request, session: Session, membership: Membership, **narrowed) -> Reader:
+    """`load_reader` for the person asking, with the filters of the query and the times in their zone."""
+    return load_reader(
         request.user,
         session,
         membership,
         Filters.from_query(request.GET),
         zone=request_timezone(request, session.timezone),
+        **narrowed,
+    )
+
+
+@rule_required(SIGNED_IN, methods=["GET"])
+def session_read(request, session_id: int):
+    """The reading view of a session: every passage of its readings, the notes beside them, the note form."""
+    session, membership = _session_and_membership(request, session_id)
+    page = request.GET.get("page", "")
+    reader = _reader_for(
+        request,
+        session,
+        membership,
         page=int(page) if page.isdigit() and len(page) < 7 else 1,
         at=request.GET.get("at", "")[:40],
     )
@@ -600,14 +610,7 @@ def _progress(request, reader: Reader) -> dict:
 def passage_fragment(request, session_id: int, passage_id: int):
     """One passage row (its highlighted body and its notes), for reader.js to swap in after a write."""
     session, membership = _session_and_membership(request, session_id)
-    reader = load_reader(
-        request.user,
-        session,
-        membership,
-        Filters.from_query(request.GET),
-        zone=request_timezone(request, session.timezone),
-        passage_id=passage_id,
-    )
+    reader = _reader_for(request, session, membership, passage_id=passage_id)
     row = next((row for section in reader.sections for row in section.rows), None)
     if row is None:
         raise Http404("That passage is not part of this session's reading.")
@@ -620,11 +623,5 @@ def passage_fragment(request, session_id: int, passage_id: int):
 def orphans_fragment(request, session_id: int):
     """The "Notes whose words changed" section, for reader.js to swap in after a re-attach or delete."""
     session, membership = _session_and_membership(request, session_id)
-    reader = load_reader(
-        request.user,
-        session,
-        membership,
-        Filters.from_query(request.GET),
-        zone=request_timezone(request, session.timezone),
-    )
+    reader = _reader_for(request, session, membership)
     return render(request, "pages/reader/orphans.html", _context(reader))
