@@ -436,3 +436,31 @@ def test_changing_my_own_password_on_the_admin_page_revokes_every_token(client):
     assert with_key(key).get("/api/v1/me/").status_code == 401
     assert User.objects.get(username="root").check_password("another long passphrase")
     assert client.get("/admin/").status_code == 200  # still signed in on the page where it was changed
+
+
+def test_the_admin_password_page_is_for_staff_only_and_needs_the_csrf_token():
+    from django.test import Client
+
+    member = User.objects.create_user("reader", "reader@example.org", "a long member passphrase")
+    _, key = api_token_create(user=member, name="Phone")
+    change = {
+        "old_password": "a long member passphrase",
+        "new_password1": "another long passphrase",
+        "new_password2": "another long passphrase",
+    }
+    client = Client()
+    client.force_login(member)
+
+    assert client.get("/admin/password_change/").status_code == 302  # to the admin's login
+    response = client.post("/admin/password_change/", change)
+    assert (response.status_code, response.headers["Location"].split("?")[0]) == (302, "/admin/login/")
+
+    root = User.objects.create_superuser("root", "root@example.org", "a long admin passphrase")
+    checked = Client(enforce_csrf_checks=True)
+    checked.force_login(root)
+    refused = checked.post("/admin/password_change/", {**change, "old_password": "a long admin passphrase"})
+    assert refused.status_code == 403
+
+    assert User.objects.get(username="reader").check_password("a long member passphrase")
+    assert User.objects.get(username="root").check_password("a long admin passphrase")
+    assert with_key(key).get("/api/v1/me/").status_code == 200  # nothing changed, nothing revoked
