@@ -312,21 +312,19 @@ def test_signup_api_is_limited_per_address(world):
     assert User.objects.filter(username__startswith="new").count() == 20
 
 
+def join_page(client, invitation, username: str, email: str, **headers):
+    """A visitor (signed out first) signs up on the invitation's page."""
+    client.logout()
+    return client.post(
+        f"/join/{invitation.token}/", {"username": username, "email": email, "password": PASSWORD}, **headers
+    )
+
+
 def test_signup_page_is_limited_per_email_and_says_when(world, client):
     with time_machine.travel(NOW, tick=False):
         invitation = invitation_create(group=world.group, created_by=world.organizer, max_uses=50)
-        codes = []
-        for n in range(4):
-            client.logout()
-            codes.append(
-                client.post(
-                    f"/join/{invitation.token}/",
-                    {"username": f"clara{n}", "email": "clara@example.org", "password": PASSWORD},
-                ).status_code
-            )
-        page = client.post(
-            f"/join/{invitation.token}/", {"username": "clara9", "email": "clara@example.org", "password": PASSWORD}
-        )
+        codes = [join_page(client, invitation, f"clara{n}", "clara@example.org").status_code for n in range(4)]
+        page = join_page(client, invitation, "clara9", "clara@example.org")
 
     assert codes == [302, 302, 302, 429]
     assert (
@@ -340,21 +338,11 @@ def test_signup_page_is_limited_per_address_and_says_when(world, client):
     """A new email each time, a new X-Forwarded-For each time too: the page counts the address it sees."""
     with time_machine.travel(NOW, tick=False):
         invitation = invitation_create(group=world.group, created_by=world.organizer, max_uses=50)
-        codes = []
-        for n in range(21):
-            client.logout()
-            codes.append(
-                client.post(
-                    f"/join/{invitation.token}/",
-                    {"username": f"new{n}", "email": f"new{n}@example.org", "password": PASSWORD},
-                    **forwarded(n),
-                ).status_code
-            )
-        page = client.post(
-            f"/join/{invitation.token}/",
-            {"username": "late", "email": "late@example.org", "password": PASSWORD},
-            REMOTE_ADDR="127.0.0.1",
-        )
+        codes = [
+            join_page(client, invitation, f"new{n}", f"new{n}@example.org", **forwarded(n)).status_code
+            for n in range(21)
+        ]
+        page = join_page(client, invitation, "late", "late@example.org", REMOTE_ADDR="127.0.0.1")
 
     assert codes == [302] * 20 + [429]
     assert page.status_code == 429
