@@ -1,5 +1,6 @@
-"""`manage.py changepassword`: Django's command, but the password is set by `user_password_set`,
-which also revokes the person's API tokens (Django's own command saves the password and nothing else).
+"""`manage.py changepassword`: Django's command (its prompts and password checks), which also revokes the
+person's API tokens (`api_tokens_revoke_all`, as `user_password_set` does for every form of ours), in the same
+transaction as the new password.
 
 It replaces django.contrib.auth's command because sessions_app comes before it in INSTALLED_APPS.
 """
@@ -7,37 +8,20 @@ It replaces django.contrib.auth's command because sessions_app comes before it i
 import getpass
 
 from django.contrib.auth.management.commands import changepassword
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.db import transaction
 
 from sessions_app.models import User
-from sessions_app.services.accounts import user_password_set
-
-MAX_TRIES = 3
+from sessions_app.services.api_tokens import api_tokens_revoke_all
 
 
 class Command(changepassword.Command):
     help = "Change a user's password; every API token the user holds is revoked."
 
     def handle(self, *args, **options):
-        username = options["username"] or getpass.getuser()
-        try:
-            user = User._default_manager.using(options["database"]).get(**{User.USERNAME_FIELD: username})
-        except User.DoesNotExist:
-            raise CommandError(f"user '{username}' does not exist") from None
-
-        self.stdout.write(f"Changing password for user '{user}'")
-        for _ in range(MAX_TRIES):
-            password = self._get_pass()
-            if password != self._get_pass("Password (again): "):
-                self.stdout.write("Passwords do not match. Please try again.")
-                continue
-            try:
-                validate_password(password, user)
-            except ValidationError as error:
-                self.stderr.write("\n".join(error.messages))
-                continue
-            user_password_set(user=user, password=password)
-            return f"Password changed successfully for user '{user}'; their API tokens are revoked."
-        raise CommandError(f"Aborting password change for user '{user}' after {MAX_TRIES} attempts")
+        database = options["database"]
+        with transaction.atomic(using=database):
+            changed = super().handle(*args, **options)  # raises CommandError when it changed nothing
+            username = options["username"] or getpass.getuser()
+            user = User._default_manager.using(database).get(**{User.USERNAME_FIELD: username})
+            api_tokens_revoke_all(user=user)
+        return f"{changed}; their API tokens are revoked."
