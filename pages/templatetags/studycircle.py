@@ -7,25 +7,14 @@ from django import template
 from django.utils import dateformat
 from django.utils.safestring import SafeString, mark_safe
 
+from pages.times import request_timezone, time_in_zone
 from readings.mentions import html_with_mention_names, mention_names, text_with_mention_names
 
 register = template.Library()
 
 
-def request_timezone(request, fallback: str | None) -> ZoneInfo:
-    """The viewer's own timezone if they chose one (set on the request by middleware), else `fallback`."""
-    chosen = getattr(request, "viewer_timezone", "") if request is not None else ""
-    return ZoneInfo(chosen or fallback or "UTC")
-
-
 def viewer_timezone(context, fallback: str | None) -> ZoneInfo:
     return request_timezone(context.get("request"), fallback)
-
-
-def time_in_zone(moment: datetime, zone: ZoneInfo, fmt: str) -> str:
-    """`moment` in `zone` as `fmt`, with the zone's abbreviation: "Thu 22 Oct 2026, 19:00 EDT"."""
-    local = moment.astimezone(zone)
-    return f"{dateformat.format(local, fmt)} {local.tzname()}"
 
 
 @register.simple_tag(takes_context=True)
@@ -63,8 +52,7 @@ def zone_time(moment: datetime | None, tz_name: str, fmt: str = "H:i") -> str:
     """`moment` in one given timezone, whatever the viewer chose: "19:00 EST"."""
     if moment is None:
         return ""
-    local = moment.astimezone(ZoneInfo(tz_name))
-    return f"{dateformat.format(local, fmt)} {local.tzname()}"
+    return time_in_zone(moment, ZoneInfo(tz_name), fmt)
 
 
 @register.simple_tag

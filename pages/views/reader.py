@@ -32,7 +32,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from core.rules import SIGNED_IN
 from pages.rules import rule_required
-from pages.templatetags.studycircle import request_timezone, time_in_zone
+from pages.times import request_timezone, time_in_zone
 from readings.anchoring import segments
 from readings.brief import heat_strip
 from readings.enums import NoteVisibility, QuestionState
